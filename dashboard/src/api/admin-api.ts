@@ -1,0 +1,55 @@
+import { requestJson } from './http.js'
+import type { App, AppKey, AppSettings, AppStats } from './types.js'
+
+/**
+ * The admin API of CONTRACT.md, with the admin token as a Bearer header.
+ * The token is only ever sent in that header, never in a URL.
+ * @example const apps = await new AdminApi(token).listApps()
+ */
+export class AdminApi {
+  readonly #headers: Record<string, string>
+
+  constructor(
+    token: string,
+    readonly baseUrl = '',
+  ) {
+    this.#headers = { authorization: `Bearer ${token}`, accept: 'application/json' }
+  }
+
+  #call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    return requestJson<T>(method, this.baseUrl + path, this.#headers, body)
+  }
+
+  async listApps(): Promise<App[]> {
+    return (await this.#call<{ apps: App[] }>('GET', '/admin/v1/apps')).apps
+  }
+
+  createApp(name: string, settings?: Partial<AppSettings>): Promise<{ app: App; key: AppKey }> {
+    return this.#call('POST', '/admin/v1/apps', settings ? { name, settings } : { name })
+  }
+
+  getApp(appId: string): Promise<{ app: App; keys: AppKey[] }> {
+    return this.#call('GET', `/admin/v1/apps/${encodeURIComponent(appId)}`)
+  }
+
+  async updateApp(appId: string, patch: { name?: string; settings?: Partial<AppSettings> }): Promise<App> {
+    return (await this.#call<{ app: App }>('PATCH', `/admin/v1/apps/${encodeURIComponent(appId)}`, patch)).app
+  }
+
+  deleteApp(appId: string): Promise<void> {
+    return this.#call('DELETE', `/admin/v1/apps/${encodeURIComponent(appId)}`)
+  }
+
+  async createKey(appId: string, label?: string): Promise<AppKey> {
+    const body = label ? { label } : {}
+    return (await this.#call<{ key: AppKey }>('POST', `/admin/v1/apps/${encodeURIComponent(appId)}/keys`, body)).key
+  }
+
+  revokeKey(appId: string, keyId: string): Promise<void> {
+    return this.#call('DELETE', `/admin/v1/apps/${encodeURIComponent(appId)}/keys/${encodeURIComponent(keyId)}`)
+  }
+
+  async stats(appId: string): Promise<AppStats> {
+    return (await this.#call<{ stats: AppStats }>('GET', `/admin/v1/apps/${encodeURIComponent(appId)}/stats`)).stats
+  }
+}

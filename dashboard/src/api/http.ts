@@ -1,0 +1,44 @@
+import { ApiError } from './api-error.js'
+
+/**
+ * Sends one JSON request and returns the parsed reply (undefined for 204).
+ * Error replies become an `ApiError` with the server's code and message.
+ * @example await requestJson('GET', '/admin/v1/apps', { authorization: 'Bearer …' })
+ */
+export async function requestJson<T>(method: string, url: string, headers: Record<string, string>, body?: unknown): Promise<T> {
+  let res: Response
+  try {
+    res = await fetch(url, {
+      method,
+      headers: body === undefined ? headers : { ...headers, 'content-type': 'application/json' },
+      body: body === undefined ? undefined : JSON.stringify(body),
+      cache: 'no-store',
+      credentials: 'omit',
+    })
+  } catch (err) {
+    throw new ApiError(0, 'network', err instanceof Error ? err.message : String(err))
+  }
+  if (res.status === 204) return undefined as T
+  const text = await res.text()
+  let parsed: unknown
+  try {
+    parsed = text ? JSON.parse(text) : undefined
+  } catch {
+    parsed = undefined
+  }
+  if (!res.ok) {
+    const error = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error
+    throw new ApiError(res.status, error?.code ?? httpCode(res.status), error?.message ?? `HTTP ${res.status} ${res.statusText}`.trim())
+  }
+  return parsed as T
+}
+
+function httpCode(status: number): string {
+  if (status === 401) return 'unauthorized'
+  if (status === 403) return 'forbidden'
+  if (status === 404) return 'not_found'
+  if (status === 413) return 'too_large'
+  if (status === 429) return 'rate_limited'
+  if (status >= 500) return 'internal'
+  return 'bad_request'
+}
