@@ -1,0 +1,6 @@
+export { Herald, DEFAULT_TIMEOUT_MS } from './herald.js'
+export type { HeraldOptions, PublishOptions, PublishResult, BatchMessage, HistoryOptions, ChannelsOptions } from './herald.js'
+export { HeraldError, type HeraldErrorCode } from './errors.js'
+export type { TokenOptions, Capability, Operation } from './token.js'
+export type { FetchLike } from './http.js'
+export type { Message, PresenceMember, HistoryReply, MembersReply, ChannelsReply } from '@herald/protocol'
