@@ -1,0 +1,47 @@
+import { describe, expect, it } from 'vitest'
+import { brokerContract, newTestAppId, Recorder } from './broker.contract.js'
+import { MemoryBroker } from './broker-memory.js'
+
+brokerContract('memory', {
+  shared: false,
+  async start(handler, localState) {
+    const broker = new MemoryBroker()
+    await broker.start(handler, localState ?? (() => ({})))
+    return broker
+  },
+})
+
+describe('MemoryBroker', () => {
+  it('delivers synchronously, before publish resolves, in order', async () => {
+    const broker = new MemoryBroker()
+    const rec = new Recorder()
+    await broker.start(rec, () => ({}))
+    const app = newTestAppId()
+    const pending = broker.publish(app, [{ channel: 'a', data: 1 }, { channel: 'a', data: 2 }], { historySize: 10, historyTtlSeconds: 60 })
+    expect(rec.of(app, 'a').map((m) => m.data)).toEqual([1, 2])
+    await pending
+    await broker.close()
+  })
+
+  it('evicts idle channels on its sweep, but never ones with subscribers or presence', async () => {
+    const broker = new MemoryBroker({ sweepIntervalMs: 50 })
+    await broker.start(new Recorder(), () => ({}))
+    const app = newTestAppId()
+    const opts = { historySize: 10, historyTtlSeconds: 1 }
+    const [idle] = await broker.publish(app, [{ channel: 'idle', data: 1 }], opts)
+    const [subbed] = await broker.publish(app, [{ channel: 'subbed', data: 1 }], opts)
+    const [present] = await broker.publish(app, [{ channel: 'present', data: 1 }], opts)
+    await broker.subscribe(app, 'subbed')
+    await broker.addPresence(app, 'present', 'c1', { clientId: 'u' })
+    const internal = (broker as unknown as { apps: Map<string, Map<string, unknown>> }).apps
+    await new Promise<void>((resolve) => {
+      const t = setInterval(() => {
+        if (!internal.get(app)?.has('idle')) resolve(clearInterval(t))
+      }, 20)
+    })
+    expect((await broker.position(app, 'subbed')).epoch).toBe(subbed!.message.epoch)
+    expect((await broker.position(app, 'present')).epoch).toBe(present!.message.epoch)
+    expect((await broker.position(app, 'idle')).epoch).not.toBe(idle!.message.epoch)
+    await broker.close()
+  })
+})
