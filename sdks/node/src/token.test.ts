@@ -31,9 +31,10 @@ describe('createToken', () => {
     expect(payload.exp! - payload.iat!).toBe(3600)
   })
 
-  it('rejects info over 1 KiB and bad TTLs', async () => {
+  it('rejects info over 1 KiB, bad TTLs and long client ids', async () => {
     await expect(herald.createToken({ info: { x: 'a'.repeat(1020) } })).rejects.toBeInstanceOf(HeraldError)
     await expect(herald.createToken({ info: { x: 'a'.repeat(1000) } })).resolves.toMatch(/^ey/)
     await expect(herald.createToken({ ttlSeconds: 0 })).rejects.toMatchObject({ code: 'bad_request' })
+    await expect(herald.createToken({ clientId: 'u'.repeat(129) })).rejects.toMatchObject({ code: 'bad_request' })
   })
 })

@@ -20,6 +20,7 @@ export interface TokenOptions {
 
 export const DEFAULT_TOKEN_TTL_SECONDS = 3600
 export const MAX_INFO_BYTES = 1024
+export const MAX_CLIENT_ID = 128
 
 function invalid(message: string): HeraldError {
   return new HeraldError('bad_request', message)
@@ -35,8 +36,8 @@ function invalid(message: string): HeraldError {
 export async function signToken(keyId: string, secret: string, options: TokenOptions = {}, now = Date.now()): Promise<string> {
   const ttl = options.ttlSeconds ?? DEFAULT_TOKEN_TTL_SECONDS
   if (!Number.isInteger(ttl) || ttl <= 0) throw invalid('ttlSeconds must be a positive integer')
-  if (options.clientId !== undefined && (typeof options.clientId !== 'string' || options.clientId.length === 0)) {
-    throw invalid('clientId must be a non-empty string')
+  if (options.clientId !== undefined && (typeof options.clientId !== 'string' || options.clientId.length === 0 || options.clientId.length > MAX_CLIENT_ID)) {
+    throw invalid(`clientId must be a string of 1..${MAX_CLIENT_ID} characters`)
   }
   const claims: Record<string, unknown> = {}
   if (options.capability !== undefined) {
