@@ -1,0 +1,20 @@
+// Many channels: subscribers spread over many channels, publishes spread across them.
+import { fanoutRun } from '../measure.mjs'
+import { startBaselineWs, startHerald } from '../servers.mjs'
+import { deliveryRows } from './fanout.mjs'
+
+export default {
+  name: 'channels',
+  title: (o) => `Many channels: ${o.subscribers.toLocaleString('en-US')} subscribers over ${o.channels} channels, ${o.rate} msg/s spread across them`,
+  defaults: { subscribers: 5000, channels: 500, rate: 500, duration: 10, payload: 100, warmup: 2 },
+  quick: { subscribers: 500, channels: 50, rate: 100, duration: 3, payload: 100, warmup: 1 },
+  variants: (o) => {
+    const channels = Array.from({ length: o.channels }, (_, i) => `ch-${i}`)
+    const measure = (s) => fanoutRun(s, { transport: 'ws', subscribers: o.subscribers, channels, mode: 'rate', rate: o.rate, duration: o.duration, payloadBytes: o.payload, warmup: o.warmup })
+    return [
+      { name: 'herald', start: () => startHerald(o), measure },
+      { name: 'baseline', start: startBaselineWs, measure },
+    ]
+  },
+  rows: (m) => deliveryRows(m.herald, m.baseline, { loss: true }),
+}
