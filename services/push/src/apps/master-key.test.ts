@@ -3,7 +3,10 @@ import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
-import { loadMasterKey, parseMasterKey } from './master-key.js'
+import { MasterKeyMismatchError } from './app-store-rows.js'
+import { createSqliteAppStore } from './app-store-sqlite.js'
+import { loadMasterKey, parseMasterKey, verifyMasterKey } from './master-key.js'
+import { DEFAULT_SETTINGS } from './settings.js'
 import { SecretBox } from './secret-box.js'
 
 const root = mkdtempSync(join(tmpdir(), 'herald-master-key-'))
@@ -70,5 +73,29 @@ describe('loadMasterKey', () => {
     const dir = freshDir()
     writeFileSync(join(dir, 'master.key'), 'garbage\n')
     expect(() => loadMasterKey({ dataDir: dir })).toThrow(join(dir, 'master.key'))
+  })
+})
+
+describe('verifyMasterKey', () => {
+  it('passes on an empty store and with the right key, and fails clearly with another key', async () => {
+    const file = join(freshDir(), 'herald.db')
+    const right = new SecretBox(randomBytes(32))
+    const store = createSqliteAppStore({ file, secretBox: right })
+    try {
+      await store.migrate()
+      await verifyMasterKey(store)
+      await store.createApp({ name: 'one', settings: DEFAULT_SETTINGS }, {})
+      await verifyMasterKey(store)
+    } finally {
+      await store.close()
+    }
+    const wrong = createSqliteAppStore({ file, secretBox: new SecretBox(randomBytes(32)) })
+    try {
+      const failure = verifyMasterKey(wrong)
+      await expect(failure).rejects.toBeInstanceOf(MasterKeyMismatchError)
+      await expect(failure).rejects.toThrow(/HERALD_MASTER_KEY/)
+    } finally {
+      await wrong.close()
+    }
   })
 })

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto'
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
+import type { AppStore } from './app-store.js'
 
 export interface MasterKey {
   /** 32 bytes, for {@link SecretBox}. */
@@ -64,4 +65,19 @@ export function loadMasterKey(options: { env?: string | undefined; dataDir: stri
   }
   chmodSync(file, 0o600) // the umask may have narrowed it further, never widened: make it exact
   return { key, source: 'generated', file }
+}
+
+/**
+ * Fails fast, at start, when the master key does not open the stored secrets: decrypts the
+ * keys of the first app that has any (every app is created with a key, so this is one or two
+ * queries). Throws {@link MasterKeyMismatchError}, whose message names HERALD_MASTER_KEY.
+ *
+ * @example
+ * await store.migrate()
+ * await verifyMasterKey(store)
+ */
+export async function verifyMasterKey(store: Pick<AppStore, 'listApps' | 'listKeys'>): Promise<void> {
+  for (const app of await store.listApps()) {
+    if ((await store.listKeys(app.id)).length > 0) return
+  }
 }
