@@ -57,7 +57,7 @@ export function createPostgresAppStore(options: PostgresAppStoreOptions): AppSto
     return { ...rowToKey(row!, secretBox), secret }
   }
 
-  return {
+  const store: AppStore = {
     driver: 'postgres',
 
     async migrate() {
@@ -98,7 +98,7 @@ export function createPostgresAppStore(options: PostgresAppStoreOptions): AppSto
       const set: Partial<typeof apps.$inferInsert> = {}
       if (patch.name !== undefined) set.name = patch.name
       if (patch.settings !== undefined) set.settings = patch.settings
-      if (Object.keys(set).length === 0) return this.getApp(appId)
+      if (Object.keys(set).length === 0) return store.getApp(appId)
       const [row] = await db.update(apps).set(set).where(eq(apps.id, appId)).returning()
       return row ? rowToApp(row) : null
     },
@@ -166,4 +166,5 @@ export function createPostgresAppStore(options: PostgresAppStoreOptions): AppSto
       await pool.end()
     },
   }
+  return store
 }

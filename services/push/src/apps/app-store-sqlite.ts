@@ -60,7 +60,7 @@ export function createSqliteAppStore(options: SqliteAppStoreOptions): AppStore {
     return { ...rowToKey(row, secretBox), secret }
   }
 
-  return {
+  const store: AppStore = {
     driver: 'sqlite',
 
     async migrate() {
@@ -91,7 +91,7 @@ export function createSqliteAppStore(options: SqliteAppStoreOptions): AppStore {
       const set: Partial<typeof apps.$inferInsert> = {}
       if (patch.name !== undefined) set.name = patch.name
       if (patch.settings !== undefined) set.settings = patch.settings
-      if (Object.keys(set).length === 0) return this.getApp(appId)
+      if (Object.keys(set).length === 0) return store.getApp(appId)
       const row = db.update(apps).set(set).where(eq(apps.id, appId)).returning().get()
       return row ? rowToApp(row) : null
     },
@@ -158,4 +158,5 @@ export function createSqliteAppStore(options: SqliteAppStoreOptions): AppStore {
       if (sqlite.open) sqlite.close()
     },
   }
+  return store
 }
