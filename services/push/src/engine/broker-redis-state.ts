@@ -1,0 +1,69 @@
+import type { Redis } from 'ioredis'
+import type { AppClusterState, NodeState } from './broker.js'
+import type { RedisKeys } from './redis-keys.js'
+
+/**
+ * Shares each node's {@link NodeState} through Redis: a snapshot per node under a key that
+ * expires after `ttlMs`, written every `intervalMs`; a zset lists the node ids.
+ */
+export class NodeStateReporter {
+  private timer: NodeJS.Timeout | null = null
+
+  constructor(
+    private readonly redis: Redis,
+    private readonly keys: RedisKeys,
+    private readonly nodeId: string,
+    private readonly localState: () => NodeState,
+    private readonly intervalMs: number,
+    private readonly onError: (err: unknown) => void,
+  ) {}
+
+  private get ttlMs(): number {
+    return Math.max(5000, this.intervalMs * 5)
+  }
+
+  async start(): Promise<void> {
+    await this.report()
+    this.timer = setInterval(() => this.report().catch(this.onError), this.intervalMs)
+    this.timer.unref()
+  }
+
+  async stop(): Promise<void> {
+    if (this.timer) clearInterval(this.timer)
+    this.timer = null
+    await this.redis.multi().del(this.keys.nodeState(this.nodeId)).zrem(this.keys.nodes(), this.nodeId).exec()
+  }
+
+  async report(): Promise<void> {
+    await this.redis
+      .multi()
+      .set(this.keys.nodeState(this.nodeId), JSON.stringify(this.localState()), 'PX', this.ttlMs)
+      .zadd(this.keys.nodes(), String(Date.now()), this.nodeId)
+      .exec()
+  }
+
+  /** Sums the live snapshots of every node for one app (this node's taken fresh). */
+  async appState(appId: string): Promise<AppClusterState> {
+    const total: AppClusterState = { connections: 0, channels: {}, published: 0, delivered: 0, nodes: 1 }
+    add(total, this.localState()[appId])
+    const ids = (await this.redis.zrange(this.keys.nodes(), '0', '-1')).filter((id) => id !== this.nodeId)
+    if (ids.length === 0) return total
+    const snapshots = await this.redis.mget(ids.map((id) => this.keys.nodeState(id)))
+    const dead: string[] = []
+    snapshots.forEach((json, i) => {
+      if (json === null) return void dead.push(ids[i]!)
+      total.nodes++
+      add(total, (JSON.parse(json) as NodeState)[appId])
+    })
+    if (dead.length > 0) await this.redis.zrem(this.keys.nodes(), ...dead)
+    return total
+  }
+}
+
+function add(total: AppClusterState, app: NodeState[string] | undefined): void {
+  if (!app) return
+  total.connections += app.connections
+  total.published += app.published
+  total.delivered += app.delivered
+  for (const [ch, n] of Object.entries(app.channels)) total.channels[ch] = (total.channels[ch] ?? 0) + n
+}
