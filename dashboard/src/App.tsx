@@ -1,0 +1,70 @@
+import { useMemo, useState } from 'react'
+import { AdminApi } from './api/admin-api.js'
+import { Link } from './components/Link.js'
+import { SessionContext, type Session } from './lib/api-context.js'
+import { navigate, routePath, useRoute } from './lib/router.js'
+import { clearToken, loadToken, saveToken } from './lib/session.js'
+import { AppPage } from './pages/AppPage.js'
+import { AppsPage } from './pages/AppsPage.js'
+import { SignIn } from './pages/SignIn.js'
+
+/** The sign-in gate, the header and the routes. */
+export function App() {
+  const [token, setToken] = useState<string | null>(() => loadToken())
+  const route = useRoute()
+  const session = useMemo<Session | null>(
+    () =>
+      token
+        ? {
+            api: new AdminApi(token),
+            signOut() {
+              clearToken()
+              setToken(null)
+              navigate(routePath({ page: 'apps' }), true)
+            },
+          }
+        : null,
+    [token],
+  )
+
+  if (!session) {
+    return (
+      <SignIn
+        onSignedIn={(t) => {
+          saveToken(t)
+          setToken(t)
+        }}
+      />
+    )
+  }
+  return (
+    <SessionContext.Provider value={session}>
+      <a className="skip-link" href="#content">
+        Skip to content
+      </a>
+      <header className="topbar">
+        <Link to={routePath({ page: 'apps' })} className="brand">
+          <span className="logo" aria-hidden="true">
+            ◉
+          </span>{' '}
+          Herald
+        </Link>
+        <button type="button" className="button button-small" onClick={session.signOut}>
+          Sign out
+        </button>
+      </header>
+      <div id="content">
+        {route.page === 'apps' ? <AppsPage /> : null}
+        {route.page === 'app' ? <AppPage key={route.appId} appId={route.appId} tab={route.tab} /> : null}
+        {route.page === 'missing' ? (
+          <main className="page">
+            <h1>Page not found</h1>
+            <p>
+              <Link to={routePath({ page: 'apps' })}>Back to the apps</Link>
+            </p>
+          </main>
+        ) : null}
+      </div>
+    </SessionContext.Provider>
+  )
+}

@@ -1,0 +1,244 @@
+import { isPresenceChannel, isValidChannel, type Message, type PresenceMember } from '@herald/protocol'
+import { useCallback, useEffect, useRef, useState } from 'react'
+import { requestJson } from '../../api/http.js'
+import { ErrorNote } from '../../components/ErrorNote.js'
+import { openLiveChannel, type LiveChannel } from '../../debug/live-channel.js'
+import { firstActiveKey, signDebugToken } from '../../debug/sign-token.js'
+import type { AppData } from '../AppPage.js'
+
+const MAX_LOG = 200
+
+interface LogEntry {
+  at: number
+  message: Message
+}
+
+/**
+ * Subscribe to a channel through the browser SDK and watch messages live, publish test
+ * messages over REST, and see presence members. Tokens are signed in the page with the
+ * app's first active key (sub "dashboard", full capability, 10 minutes).
+ */
+export function DebugConsole({ data }: { data: AppData }) {
+  const appId = data.app.id
+  const key = firstActiveKey(data.keys)
+  const getToken = useCallback(async () => {
+    if (!key) throw new Error('This app has no active key; create one on the Keys tab.')
+    return signDebugToken(key, { ttlSeconds: 600 })
+  }, [key])
+
+  const [channel, setChannel] = useState('debug')
+  const [live, setLive] = useState<LiveChannel | null>(null)
+  const liveRef = useRef<LiveChannel | null>(null)
+  const [status, setStatus] = useState('Not subscribed')
+  const [subscribed, setSubscribed] = useState(false)
+  const [log, setLog] = useState<LogEntry[]>([])
+  const [members, setMembers] = useState<PresenceMember[]>([])
+  const [error, setError] = useState<unknown>(null)
+
+  const stop = useCallback(() => {
+    liveRef.current?.close()
+    liveRef.current = null
+    setLive(null)
+    setSubscribed(false)
+    setMembers([])
+    setStatus('Not subscribed')
+  }, [])
+  useEffect(() => stop, [stop, appId])
+
+  const start = (name: string) => {
+    stop()
+    setError(null)
+    if (!key) return setError(new Error('This app has no active key; create one on the Keys tab.'))
+    if (!isValidChannel(name)) return setError(new Error('A channel name is 1 to 164 characters of letters, digits and _ - = @ . ; : /'))
+    setStatus(`Connecting to ${name}…`)
+    const handle = openLiveChannel(
+      { appId, channel: name, getToken },
+      {
+        onMessage: (message) => setLog((l) => [{ at: Date.now(), message }, ...l].slice(0, MAX_LOG)),
+        onSubscribed: () => {
+          setSubscribed(true)
+          setStatus(`Subscribed to ${name}`)
+        },
+        onPresence: (event) =>
+          setMembers((m) => {
+            const rest = m.filter((x) => x.clientId !== event.member.clientId)
+            return event.action === 'join' ? [...rest, event.member] : rest
+          }),
+        onMembers: setMembers,
+        onError: setError,
+        onState: (state, transport) => {
+          if (state !== 'connected') setSubscribed(false)
+          setStatus((s) => (state === 'connected' ? (s.startsWith('Subscribed') ? s : `Connected${transport ? ` (${transport})` : ''}, subscribing to ${name}…`) : `Connection ${state}`))
+        },
+      },
+    )
+    liveRef.current = handle
+    setLive(handle)
+  }
+
+  return (
+    <div className="debug-grid">
+      <section className="card" aria-labelledby="sub-title">
+        <h2 id="sub-title">Subscribe</h2>
+        <form
+          className="inline-form"
+          onSubmit={(e) => {
+            e.preventDefault()
+            if (live) stop()
+            else start(channel.trim())
+          }}
+        >
+          <div className="field grow">
+            <label htmlFor="debug-channel">Subscribe to channel</label>
+            <input id="debug-channel" value={channel} spellCheck={false} onChange={(e) => setChannel(e.target.value)} disabled={live !== null} />
+          </div>
+          <button type="submit" className={live ? 'button' : 'button button-primary'}>
+            {live ? 'Unsubscribe' : 'Subscribe'}
+          </button>
+        </form>
+        <p className="muted small" role="status" data-testid="debug-status" data-subscribed={subscribed}>
+          {status}
+        </p>
+        {!key ? <p className="note note-error">This app has no active key, so the console cannot sign a token. Create one on the Keys tab.</p> : null}
+        <ErrorNote error={error} />
+        <div className="log-head">
+          <h3>Messages</h3>
+          <button type="button" className="button button-small" onClick={() => setLog([])} disabled={log.length === 0}>
+            Clear
+          </button>
+        </div>
+        <ol className="message-log" aria-label="Received messages" aria-live="polite" data-testid="message-log">
+          {log.length === 0 ? <li className="muted">No messages yet.</li> : null}
+          {log.map(({ at, message }) => (
+            <li key={`${message.channel}:${message.epoch}:${message.seq}:${message.id}`} className="message">
+              <div className="message-meta">
+                <span className="badge">#{message.seq}</span>
+                <strong className="message-name">{message.name ?? '(no name)'}</strong>
+                <span className="muted small">{message.channel}</span>
+                {message.clientId ? <span className="muted small">from {message.clientId}</span> : null}
+                <time className="muted small" dateTime={new Date(message.ts || at).toISOString()}>
+                  {new Date(message.ts || at).toLocaleTimeString('en-GB')}
+                </time>
+              </div>
+              <pre className="message-data">{JSON.stringify(message.data, null, 2)}</pre>
+            </li>
+          ))}
+        </ol>
+        {live && isPresenceChannel(live.channel) ? (
+          <div className="presence">
+            <div className="log-head">
+              <h3>Presence members ({members.length})</h3>
+              <button type="button" className="button button-small" onClick={() => void live.refreshMembers()}>
+                Refresh
+              </button>
+            </div>
+            <ul aria-label="Presence members" data-testid="presence-members">
+              {members.map((m) => (
+                <li key={m.clientId}>
+                  <code>{m.clientId}</code>
+                  {m.info ? <span className="muted small"> {JSON.stringify(m.info)}</span> : null}
+                </li>
+              ))}
+            </ul>
+          </div>
+        ) : (
+          <p className="muted small">Presence members show for presence-* channels (the console joins as “dashboard”).</p>
+        )}
+      </section>
+      <PublishForm appId={appId} defaultChannel={live?.channel ?? channel} getToken={key ? getToken : null} />
+    </div>
+  )
+}
+
+function PublishForm({ appId, defaultChannel, getToken }: { appId: string; defaultChannel: string; getToken: (() => Promise<string>) | null }) {
+  const [channel, setChannel] = useState<string | null>(null)
+  const [name, setName] = useState('test')
+  const [json, setJson] = useState('{\n  "text": "hello from the dashboard"\n}')
+  const [jsonError, setJsonError] = useState<string | null>(null)
+  const [error, setError] = useState<unknown>(null)
+  const [result, setResult] = useState<string | null>(null)
+  const [busy, setBusy] = useState(false)
+  const target = channel ?? defaultChannel
+  return (
+    <section className="card" aria-labelledby="pub-title">
+      <h2 id="pub-title">Publish a test message</h2>
+      <form
+        className="stack"
+        noValidate
+        onSubmit={async (e) => {
+          e.preventDefault()
+          setError(null)
+          setResult(null)
+          let data: unknown
+          try {
+            data = JSON.parse(json)
+            setJsonError(null)
+          } catch (err) {
+            setJsonError(`Data is not valid JSON: ${err instanceof Error ? err.message : String(err)}`)
+            document.getElementById('debug-data')?.focus()
+            return
+          }
+          if (!isValidChannel(target)) return setError(new Error('A channel name is 1 to 164 characters of letters, digits and _ - = @ . ; : /'))
+          if (!getToken) return setError(new Error('This app has no active key; create one on the Keys tab.'))
+          setBusy(true)
+          try {
+            const token = await getToken()
+            const reply = await requestJson<{ messages: { channel: string; seq: number }[] }>(
+              'POST',
+              `/v1/apps/${encodeURIComponent(appId)}/messages`,
+              { authorization: `Bearer ${token}` },
+              name.trim() ? { channel: target, name: name.trim(), data } : { channel: target, data },
+            )
+            const m = reply.messages[0]
+            setResult(m ? `Published to ${m.channel} as #${m.seq}.` : 'Published.')
+          } catch (err) {
+            setError(err)
+          } finally {
+            setBusy(false)
+          }
+        }}
+      >
+        <div className="field">
+          <label htmlFor="debug-pub-channel">Publish to channel</label>
+          <input id="debug-pub-channel" value={target} spellCheck={false} onChange={(e) => setChannel(e.target.value)} />
+        </div>
+        <div className="field">
+          <label htmlFor="debug-name">Event name (optional)</label>
+          <input id="debug-name" value={name} spellCheck={false} onChange={(e) => setName(e.target.value)} />
+        </div>
+        <div className="field">
+          <label htmlFor="debug-data">Data (JSON)</label>
+          <textarea
+            id="debug-data"
+            className="mono"
+            rows={6}
+            spellCheck={false}
+            value={json}
+            aria-invalid={jsonError ? true : undefined}
+            aria-describedby={jsonError ? 'debug-data-error' : undefined}
+            onChange={(e) => {
+              setJson(e.target.value)
+              setJsonError(null)
+            }}
+          />
+          {jsonError ? (
+            <p className="field-error" id="debug-data-error" role="alert">
+              {jsonError}
+            </p>
+          ) : null}
+        </div>
+        <ErrorNote error={error} title="Publish failed." />
+        {result ? (
+          <p className="note note-ok" role="status">
+            {result}
+          </p>
+        ) : null}
+        <div className="actions">
+          <button type="submit" className="button button-primary" disabled={busy}>
+            {busy ? 'Publishing…' : 'Publish'}
+          </button>
+        </div>
+      </form>
+    </section>
+  )
+}

@@ -1,0 +1,224 @@
+import { useState } from 'react'
+import type { App } from '../../api/types.js'
+import { ConfirmDialog } from '../../components/ConfirmDialog.js'
+import { ErrorNote } from '../../components/ErrorNote.js'
+import { useSession } from '../../lib/api-context.js'
+import { navigate, routePath } from '../../lib/router.js'
+import { changedSettings, SETTING_FIELDS, toDraft, validateSettings, type SettingsDraft } from '../../settings/settings-spec.js'
+import type { AppData } from '../AppPage.js'
+
+/** Rename, edit every setting (validated, defaults shown), delete with typed confirmation. */
+export function SettingsPanel({ data, onSaved }: { data: AppData; onSaved(app: App): void }) {
+  return (
+    <div className="stack">
+      <RenameForm app={data.app} onSaved={onSaved} />
+      <SettingsForm key={JSON.stringify(data.app.settings)} app={data.app} onSaved={onSaved} />
+      <DeleteApp app={data.app} />
+    </div>
+  )
+}
+
+function RenameForm({ app, onSaved }: { app: App; onSaved(app: App): void }) {
+  const { api } = useSession()
+  const [name, setName] = useState(app.name)
+  const [error, setError] = useState<unknown>(null)
+  const [busy, setBusy] = useState(false)
+  const [saved, setSaved] = useState(false)
+  return (
+    <form
+      className="card inline-form"
+      aria-label="Rename app"
+      onSubmit={async (e) => {
+        e.preventDefault()
+        const value = name.trim()
+        if (!value) return setError(new Error('The name cannot be empty.'))
+        setBusy(true)
+        setError(null)
+        setSaved(false)
+        try {
+          onSaved(await api.updateApp(app.id, { name: value }))
+          setSaved(true)
+        } catch (err) {
+          setError(err)
+        } finally {
+          setBusy(false)
+        }
+      }}
+    >
+      <div className="field grow">
+        <label htmlFor="app-name">App name</label>
+        <input id="app-name" value={name} maxLength={200} onChange={(e) => setName(e.target.value)} />
+      </div>
+      <button type="submit" className="button" disabled={busy || name.trim() === app.name}>
+        Rename
+      </button>
+      <ErrorNote error={error} title="Could not rename the app." />
+      {saved ? (
+        <p className="note note-ok" role="status">
+          Renamed.
+        </p>
+      ) : null}
+    </form>
+  )
+}
+
+function SettingsForm({ app, onSaved }: { app: App; onSaved(app: App): void }) {
+  const { api } = useSession()
+  const [draft, setDraft] = useState<SettingsDraft>(() => toDraft(app.settings))
+  const [errors, setErrors] = useState<Record<string, string>>({})
+  const [error, setError] = useState<unknown>(null)
+  const [busy, setBusy] = useState(false)
+  const [saved, setSaved] = useState<string | null>(null)
+  const set = <K extends keyof SettingsDraft>(key: K, value: SettingsDraft[K]) => {
+    setDraft((d) => ({ ...d, [key]: value }))
+    setSaved(null)
+  }
+
+  return (
+    <form
+      className="card"
+      aria-labelledby="settings-title"
+      noValidate
+      onSubmit={async (e) => {
+        e.preventDefault()
+        setError(null)
+        setSaved(null)
+        const result = validateSettings(draft)
+        if (!result.ok) {
+          setErrors(result.errors as Record<string, string>)
+          const first = SETTING_FIELDS.find((f) => result.errors[f.key])
+          if (first) document.getElementById(`setting-${first.key}`)?.focus()
+          return
+        }
+        setErrors({})
+        const patch = changedSettings(app.settings, result.settings)
+        if (Object.keys(patch).length === 0) return setSaved('Nothing to save: no setting changed.')
+        setBusy(true)
+        try {
+          onSaved(await api.updateApp(app.id, { settings: patch }))
+          setSaved('Settings saved.')
+        } catch (err) {
+          setError(err)
+        } finally {
+          setBusy(false)
+        }
+      }}
+    >
+      <h2 id="settings-title">Settings</h2>
+      <div className="settings-grid">
+        {SETTING_FIELDS.map((f) => {
+          const id = `setting-${f.key}`
+          const err = errors[f.key]
+          const describedBy = `${id}-help${err ? ` ${id}-error` : ''}`
+          const defaultText = f.kind === 'boolean' ? (f.default ? 'on' : 'off') : f.kind === 'origins' ? f.default.join(', ') : f.default.toLocaleString('en')
+          return (
+            <div key={f.key} className={f.kind === 'origins' ? 'field field-wide' : 'field'}>
+              {f.kind === 'boolean' ? (
+                <label className="check" htmlFor={id}>
+                  <input id={id} type="checkbox" checked={draft.anonymousSubscribe} aria-describedby={describedBy} onChange={(e) => set('anonymousSubscribe', e.target.checked)} />
+                  {f.label}
+                </label>
+              ) : (
+                <label htmlFor={id}>
+                  {f.label}
+                  {f.kind === 'integer' && f.unit ? <span className="muted"> ({f.unit})</span> : null}
+                </label>
+              )}
+              {f.kind === 'integer' ? (
+                <input
+                  id={id}
+                  inputMode="numeric"
+                  value={draft[f.key]}
+                  aria-invalid={err ? true : undefined}
+                  aria-describedby={describedBy}
+                  onChange={(e) => set(f.key, e.target.value)}
+                />
+              ) : null}
+              {f.kind === 'origins' ? (
+                <textarea
+                  id={id}
+                  rows={3}
+                  value={draft.allowedOrigins}
+                  aria-invalid={err ? true : undefined}
+                  aria-describedby={describedBy}
+                  onChange={(e) => set('allowedOrigins', e.target.value)}
+                />
+              ) : null}
+              <p className="help" id={`${id}-help`}>
+                {f.help} Default: <span className="default">{defaultText}</span>.
+                {f.kind === 'integer' ? ` Allowed: ${f.min.toLocaleString('en')}–${f.max.toLocaleString('en')}.` : ''}
+              </p>
+              {err ? (
+                <p className="field-error" id={`${id}-error`}>
+                  {err}
+                </p>
+              ) : null}
+            </div>
+          )
+        })}
+      </div>
+      {Object.keys(errors).length > 0 ? (
+        <p className="note note-error" role="alert">
+          Some settings need fixing before they can be saved.
+        </p>
+      ) : null}
+      <ErrorNote error={error} title="Could not save the settings." />
+      {saved ? (
+        <p className="note note-ok" role="status">
+          {saved}
+        </p>
+      ) : null}
+      <div className="actions">
+        <button type="submit" className="button button-primary" disabled={busy}>
+          {busy ? 'Saving…' : 'Save settings'}
+        </button>
+      </div>
+    </form>
+  )
+}
+
+function DeleteApp({ app }: { app: App }) {
+  const { api } = useSession()
+  const [open, setOpen] = useState(false)
+  const [typed, setTyped] = useState('')
+  const [error, setError] = useState<unknown>(null)
+  const [busy, setBusy] = useState(false)
+  return (
+    <section className="card danger-zone" aria-labelledby="danger-title">
+      <h2 id="danger-title">Delete app</h2>
+      <p>Deleting the app closes all its connections and removes its keys, channels and history for good.</p>
+      <button type="button" className="button button-danger" onClick={() => (setTyped(''), setError(null), setOpen(true))}>
+        Delete app…
+      </button>
+      <ConfirmDialog
+        open={open}
+        title={`Delete “${app.name}”?`}
+        confirmLabel="Delete app"
+        danger
+        busy={busy}
+        error={error}
+        confirmDisabled={typed !== app.name}
+        onCancel={() => setOpen(false)}
+        onConfirm={async () => {
+          setBusy(true)
+          try {
+            await api.deleteApp(app.id)
+            setOpen(false)
+            navigate(routePath({ page: 'apps' }))
+          } catch (err) {
+            setError(err)
+            setBusy(false)
+          }
+        }}
+      >
+        <p>
+          This deletes <strong>{app.name}</strong> (<code>{app.id}</code>) and closes its connections. It cannot be undone.
+        </p>
+        <label htmlFor="confirm-app-name">
+          Type <strong>{app.name}</strong> to confirm
+        </label>
+        <input id="confirm-app-name" value={typed} autoComplete="off" spellCheck={false} onChange={(e) => setTyped(e.target.value)} />
+      </ConfirmDialog>
+    </section>
+  )
+}
