@@ -1,7 +1,37 @@
-import type { Browser, Page } from 'playwright-core'
+import { mkdirSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { launchChromium, screenshot, watchPage } from './support/dashboard-browser.js'
 import { publish, startHerald, type CreatedApp, type HeraldProcess } from './support/herald.js'
+
+/** `artifacts/screenshots/` at the repo root (git-ignored). */
+export const SCREENSHOTS = fileURLToPath(new URL('../../../artifacts/screenshots/', import.meta.url))
+
+/** Launches the Debian Chromium headless with the shop's flags. */
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+  })
+}
+
+/**
+ * Collects what a page reports as going wrong: uncaught errors, console errors
+ * (CSP violations among them) and failed requests.
+ */
+export function watchPage(page: Page): { problems: string[] } {
+  const problems: string[] = []
+  page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`))
+  page.on('console', (msg) => {
+    if (msg.type() === 'error') problems.push(`console: ${msg.text()}`)
+  })
+  return { problems }
+}
+
+export async function screenshot(page: Page, name: string): Promise<void> {
+  mkdirSync(SCREENSHOTS, { recursive: true })
+  await page.screenshot({ path: `${SCREENSHOTS}${name}.png`, fullPage: true })
+}
 
 /**
  * The dashboard in a real Chromium against a real Herald process: sign-in, apps, keys,
