@@ -1,0 +1,19 @@
+import { describe, expect, it } from 'vitest'
+import { closeAction } from './state.js'
+
+describe('closeAction', () => {
+  it('maps close codes and HTTP answers to what the client does next', () => {
+    expect(closeAction({ opened: false, status: 4001, message: '' })).toBe('auth')
+    expect(closeAction({ opened: true, status: 401, code: 'unauthorized', message: '' })).toBe('auth')
+    expect(closeAction({ opened: true, code: 'token_expired', message: '' })).toBe('auth')
+    for (const status of [4003, 4004, 4009]) expect(closeAction({ opened: true, status, message: '' })).toBe('fatal')
+    expect(closeAction({ opened: false, status: 403, code: 'forbidden', message: '' })).toBe('fatal')
+    expect(closeAction({ opened: false, status: 400, code: 'bad_request', message: '' })).toBe('fatal')
+    for (const status of [4008, 1001, 1011]) expect(closeAction({ opened: false, status, message: '' })).toBe('retry')
+    expect(closeAction({ opened: false, status: 429, code: 'rate_limited', message: '' })).toBe('retry')
+    expect(closeAction({ opened: true, status: 1006, message: '' })).toBe('retry')
+    // never opened and Herald never answered: blocked or proxied, try the next transport
+    expect(closeAction({ opened: false, status: 1006, message: '' })).toBe('fallback')
+    expect(closeAction({ opened: false, message: 'timeout' })).toBe('fallback')
+  })
+})
