@@ -14,13 +14,12 @@ const EPOCH = /^[A-Za-z0-9_-]{1,64}$/
 const MAX_CURSOR_LENGTH = 16384
 
 function toBase64Url(text: string): string {
-  const b64 = typeof btoa === 'function' ? btoa(text) : Buffer.from(text, 'latin1').toString('base64')
-  return b64.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
+  return btoa(text).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')
 }
 
 function fromBase64Url(text: string): string {
   const b64 = text.replace(/-/g, '+').replace(/_/g, '/')
-  return typeof atob === 'function' ? atob(b64) : Buffer.from(b64, 'base64').toString('latin1')
+  return atob(b64)
 }
 
 /** Encodes channel positions into a cursor. Channels are sorted so equal states give equal cursors. */

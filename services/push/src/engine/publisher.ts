@@ -1,0 +1,72 @@
+import type { App } from '../apps/types.js'
+import { authorize } from '../auth/authorize.js'
+import type { Identity } from '../auth/identity.js'
+import { badRequest, HeraldError } from '../errors.js'
+import type { Broker, PublishInput, PublishOutcome } from './broker.js'
+import type { Hub } from './hub.js'
+import type { AppRateLimiter } from './limits.js'
+
+/** A publish request before validation, as it arrives from REST or a WebSocket frame. */
+export interface RawMessage {
+  channel?: unknown
+  name?: unknown
+  data?: unknown
+  id?: unknown
+}
+
+const NAME = /^[^\u0000-\u001f\u007f]{1,200}$/
+const ID = /^[\u0021-\u007e]{1,128}$/
+
+/**
+ * Validates, authorizes, rate-limits and publishes one or more messages as one unit:
+ * every message is checked before the first is handed to the broker, so a rejected
+ * request publishes nothing.
+ */
+export class Publisher {
+  constructor(
+    private readonly broker: Broker,
+    private readonly hub: Hub,
+    private readonly limiter: AppRateLimiter,
+  ) {}
+
+  /** Checks one message's fields and size; returns the broker input. */
+  validate(app: App, identity: Identity, raw: RawMessage): PublishInput {
+    authorize(app, identity, raw.channel, 'publish')
+    if (!('data' in raw) || raw.data === undefined) throw badRequest('data is required')
+    if (raw.name !== undefined && (typeof raw.name !== 'string' || !NAME.test(raw.name))) {
+      throw badRequest('name must be a string of 1..200 characters without control characters')
+    }
+    if (raw.id !== undefined && (typeof raw.id !== 'string' || !ID.test(raw.id))) {
+      throw badRequest('id must be 1..128 printable ASCII characters')
+    }
+    const size = Buffer.byteLength(JSON.stringify(raw.data))
+    if (size > app.settings.maxMessageBytes) {
+      throw new HeraldError('too_large', `data is ${size} bytes; this app allows ${app.settings.maxMessageBytes}`)
+    }
+    const input: PublishInput = { channel: raw.channel as string, data: raw.data }
+    if (raw.name !== undefined) input.name = raw.name as string
+    if (raw.id !== undefined) input.id = raw.id as string
+    if (identity.kind === 'token' && identity.clientId) input.clientId = identity.clientId
+    return input
+  }
+
+  /** Publishes validated inputs, all or none. Throws `rate_limited` (with retryAfter) over the app's rate. */
+  async publish(app: App, inputs: PublishInput[]): Promise<PublishOutcome[]> {
+    const allowed = this.limiter.take(app.id, inputs.length, app.settings.publishRatePerSecond)
+    if (!allowed.ok) {
+      throw new HeraldError('rate_limited', `over ${app.settings.publishRatePerSecond} messages per second`, allowed.retryAfter)
+    }
+    let outcomes: PublishOutcome[]
+    try {
+      outcomes = await this.broker.publish(app.id, inputs, {
+        historySize: app.settings.historySize,
+        historyTtlSeconds: app.settings.historyTtlSeconds,
+      })
+    } catch (err) {
+      if (err instanceof HeraldError) throw err
+      throw new HeraldError('internal', 'the message broker is unavailable; nothing was published')
+    }
+    this.hub.countPublished(app.id, outcomes.filter((o) => !o.duplicate).length)
+    return outcomes
+  }
+}

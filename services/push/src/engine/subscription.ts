@@ -1,0 +1,106 @@
+import type { Message, Position } from '@herald/protocol'
+import type { Broker } from './broker.js'
+import { EncodedMessage, type EncodedPresence } from './encoded.js'
+import type { Hub, Sink } from './hub.js'
+
+/** What a transport does with one subscription's events. */
+export interface SubscriptionOutput {
+  subscribed(info: { channel: string; epoch: string; seq: number; recovered?: boolean }): void
+  message(m: EncodedMessage): void
+  presence(p: EncodedPresence): void
+}
+
+export interface StartOptions {
+  since?: Position
+  rewind?: number
+  /** Most messages replayed on resume or rewind (the app's historySize). */
+  maxReplay: number
+}
+
+/**
+ * One connection's subscription to one channel, shared by every transport.
+ *
+ * It joins the hub first and buffers live messages while it reads the resume point
+ * (`since`, `rewind` or the head) from the broker, then sends `subscribed`, the missed
+ * messages, and the buffered live ones past them. Every message at or below the last
+ * delivered `seq` of the same epoch is dropped, so the client gets each message once, in order.
+ */
+export class ChannelSubscription implements Sink {
+  epoch = ''
+  seq = 0
+  private buffer: Array<EncodedMessage | EncodedPresence> | null = []
+  private stopped = false
+
+  constructor(
+    readonly appId: string,
+    readonly channel: string,
+    private readonly out: SubscriptionOutput,
+    private readonly hub: Hub,
+    private readonly broker: Broker,
+  ) {}
+
+  /** Subscribes and replays; resolves when the client is live. Returns how many were replayed. */
+  async start(options: StartOptions): Promise<number> {
+    await this.hub.subscribe(this.appId, this.channel, this)
+    try {
+      let replay: Message[] = []
+      let position: Position
+      let recovered: boolean | undefined
+      if (options.since) {
+        const r = await this.broker.recover(this.appId, this.channel, options.since, options.maxReplay)
+        position = r.position
+        recovered = r.recovered
+        replay = r.messages
+      } else if (options.rewind && options.rewind > 0) {
+        const h = await this.broker.history(this.appId, this.channel, { limit: Math.min(options.rewind, options.maxReplay) })
+        position = await this.broker.position(this.appId, this.channel)
+        replay = h.epoch === position.epoch ? h.messages : []
+      } else {
+        position = await this.broker.position(this.appId, this.channel)
+      }
+      if (this.stopped) return 0
+      this.out.subscribed({ channel: this.channel, epoch: position.epoch, seq: position.seq, ...(recovered === undefined ? {} : { recovered }) })
+      this.epoch = position.epoch
+      this.seq = replay.length > 0 ? replay[0]!.seq - 1 : position.seq
+      let replayed = 0
+      for (const m of replay) if (this.forward(EncodedMessage.of(m))) replayed++
+      const buffered = this.buffer ?? []
+      this.buffer = null
+      for (const item of buffered) {
+        if ('message' in item) this.forward(item)
+        else this.out.presence(item)
+      }
+      return replayed
+    } catch (err) {
+      this.stop()
+      throw err
+    }
+  }
+
+  message(m: EncodedMessage): void {
+    if (this.buffer) this.buffer.push(m)
+    else this.forward(m)
+  }
+
+  presence(p: EncodedPresence): void {
+    if (this.buffer) this.buffer.push(p)
+    else this.out.presence(p)
+  }
+
+  private forward(m: EncodedMessage): boolean {
+    const { epoch, seq } = m.message
+    if (epoch === this.epoch && seq <= this.seq) return false
+    this.epoch = epoch
+    this.seq = seq
+    this.out.message(m)
+    return true
+  }
+
+  /** Leaves the hub; no event is sent after this. */
+  stop(): void {
+    if (this.stopped) return
+    this.stopped = true
+    this.buffer = null
+    this.hub.unsubscribe(this.appId, this.channel, this)
+  }
+}

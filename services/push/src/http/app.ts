@@ -1,0 +1,66 @@
+import { OpenAPIHono } from '@hono/zod-openapi'
+import { bodyLimit } from 'hono/body-limit'
+import type { NodeContext } from '../context.js'
+import { HeraldError } from '../errors.js'
+import type { HttpStreams } from '../transports/http-streams.js'
+import { adminAuth } from './admin-auth.js'
+import { adminRoutes } from './admin.js'
+import { channelRoutes } from './channels.js'
+import { appCors } from './cors.js'
+import { errorResponse, onError } from './errors.js'
+import { healthRoutes } from './health.js'
+import { messageRoutes } from './messages.js'
+import { packageVersion, staticRoutes } from './static.js'
+import { ChannelParam } from './schemas.js'
+
+/** Largest request body: a batch of 100 messages of 64 KiB each, with room for the envelope. */
+const MAX_BODY_BYTES = 8 * 1024 * 1024
+
+export interface HttpOptions {
+  verifyAdmin: (token: string) => boolean
+  streams: HttpStreams
+}
+
+/** The node's whole HTTP surface as one Hono app; `/openapi.json` is generated from the routes. */
+export function createHttpApp(ctx: NodeContext, options: HttpOptions) {
+  const app = new OpenAPIHono()
+  app.onError(onError(ctx.logger))
+  app.notFound((c) => errorResponse(c, new HeraldError('not_found', `no route ${c.req.method} ${c.req.path}`)))
+
+  const limit = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: (c) => errorResponse(c, new HeraldError('too_large', `request body larger than ${MAX_BODY_BYTES} bytes`)),
+  })
+  app.use('/v1/*', limit)
+  app.use('/admin/*', limit)
+  app.use('/v1/apps/:appId/*', appCors(ctx.registry))
+
+  app.route('/', healthRoutes(ctx))
+  app.route('/v1', messageRoutes(ctx))
+  app.route('/v1', channelRoutes(ctx))
+  app.route('/v1', options.streams.routes())
+
+  app.use('/admin/v1/*', adminAuth(options.verifyAdmin))
+  app.route('/admin/v1', adminRoutes(ctx))
+
+  app.get('/metrics', async (c) => c.body(await ctx.metrics.registry.metrics(), 200, { 'Content-Type': ctx.metrics.registry.contentType }))
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'basic', { type: 'http', scheme: 'basic', description: 'keyId:secret of an app key' })
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A client JWT (HS256, kid = keyId)' })
+  app.openAPIRegistry.registerComponent('securitySchemes', 'adminToken', { type: 'http', scheme: 'bearer', description: 'The admin token' })
+  app.openAPIRegistry.registerPath({
+    method: 'get',
+    path: '/v1/apps/{appId}/ws',
+    tags: ['transports'],
+    summary: 'WebSocket upgrade; frames in docs/protocol.md',
+    request: { params: ChannelParam.pick({ appId: true }) },
+    responses: { 101: { description: 'Switching Protocols' } },
+  })
+  app.doc31('/openapi.json', {
+    openapi: '3.1.0',
+    info: { title: 'Herald', version: packageVersion(), description: 'Multi-tenant real-time pub/sub: public API, transports and admin API.' },
+  })
+
+  app.route('/', staticRoutes())
+  return app
+}

@@ -1,0 +1,37 @@
+import type { MiddlewareHandler } from 'hono'
+import type { AppRegistry } from '../apps/registry.js'
+
+/** Whether a browser origin may use an app, per its `allowedOrigins` (`*` allows all). No Origin header: not a browser, allowed. */
+export function originAllowed(allowed: string[], origin: string | undefined): boolean {
+  if (!origin) return true
+  return allowed.includes('*') || allowed.includes(origin)
+}
+
+/**
+ * CORS for the public API, from the app's `allowedOrigins`. Answers preflights itself.
+ * A disallowed origin gets no CORS headers (the browser blocks the response).
+ */
+export function appCors(registry: AppRegistry): MiddlewareHandler {
+  return async function appCors(c, next) {
+    const origin = c.req.header('origin')
+    const appId = c.req.param('appId')
+    const app = origin && appId ? await registry.app(appId) : null
+    const allow = app && originAllowed(app.settings.allowedOrigins, origin) ? origin : null
+    if (c.req.method === 'OPTIONS' && origin) {
+      const headers: Record<string, string> = { Vary: 'Origin' }
+      if (allow) {
+        headers['Access-Control-Allow-Origin'] = allow
+        headers['Access-Control-Allow-Methods'] = 'GET, POST, OPTIONS'
+        headers['Access-Control-Allow-Headers'] = 'Authorization, Content-Type, Last-Event-ID'
+        headers['Access-Control-Max-Age'] = '600'
+      }
+      return c.body(null, 204, headers)
+    }
+    await next()
+    if (allow) {
+      c.res.headers.set('Access-Control-Allow-Origin', allow)
+      c.res.headers.set('Access-Control-Expose-Headers', 'Retry-After')
+      c.res.headers.append('Vary', 'Origin')
+    }
+  }
+}

@@ -1,0 +1,26 @@
+import type { Context } from 'hono'
+import { HTTPException } from 'hono/http-exception'
+import { HeraldError, toHeraldError } from '../errors.js'
+import type { Logger } from '../logger.js'
+
+/** Answers an error with its status and `{"error":{"code","message"}}` (and `Retry-After` on 429). */
+export function errorResponse(c: Context, err: HeraldError): Response {
+  const headers: Record<string, string> = {}
+  if (err.retryAfter !== undefined) headers['Retry-After'] = String(err.retryAfter)
+  return c.json(err.toBody(), err.status as 400, headers)
+}
+
+/** The app-wide `onError`: contract errors as they are, Hono's own mapped, the rest `internal`. */
+export function onError(logger: Logger) {
+  return (err: Error, c: Context): Response => {
+    if (err instanceof HeraldError) return errorResponse(c, err)
+    if (err instanceof HTTPException) {
+      const status = err.status
+      const code = status === 413 ? 'too_large' : status === 401 ? 'unauthorized' : status === 404 ? 'not_found' : 'bad_request'
+      const message = status === 400 && /JSON/i.test(err.message) ? 'body is not valid JSON' : err.message || 'bad request'
+      return errorResponse(c, new HeraldError(code, message))
+    }
+    logger.error({ err, path: c.req.path }, 'request failed')
+    return errorResponse(c, toHeraldError(err))
+  }
+}

@@ -1,0 +1,43 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
+import type { Hub } from './engine/hub.js'
+import type { TransportName } from './transports/transport.js'
+
+/**
+ * Prometheus metrics of the node (prom-client). Per app and per transport; label values are
+ * app ids (public) and transport names, never tokens or channel names (unbounded cardinality).
+ */
+export class Metrics {
+  readonly registry = new Registry()
+  readonly connections = new Gauge({ name: 'herald_connections', help: 'Open client connections', labelNames: ['app', 'transport'], registers: [this.registry] })
+  readonly subscriptions = new Gauge({ name: 'herald_subscriptions', help: 'Active channel subscriptions', labelNames: ['app', 'transport'], registers: [this.registry] })
+  readonly messagesIn = new Counter({ name: 'herald_messages_published_total', help: 'Messages published', labelNames: ['app', 'via'], registers: [this.registry] })
+  readonly drops = new Counter({ name: 'herald_slow_consumer_drops_total', help: 'Connections closed for being too slow (4008)', labelNames: ['app', 'transport'], registers: [this.registry] })
+  readonly authFailures = new Counter({ name: 'herald_auth_failures_total', help: 'Rejected credentials', labelNames: ['app', 'transport', 'code'], registers: [this.registry] })
+  readonly rejected = new Counter({ name: 'herald_requests_rejected_total', help: 'Requests or frames rejected with a contract error', labelNames: ['app', 'transport', 'code'], registers: [this.registry] })
+
+  constructor() {
+    collectDefaultMetrics({ register: this.registry, prefix: 'herald_process_' })
+  }
+
+  /**
+   * Delivered and published totals are read from the hub's counters when scraped, so the
+   * per-delivery hot path only adds to a plain number.
+   */
+  bindHub(hub: Hub): void {
+    const read = (field: 'published' | 'delivered') =>
+      function (this: Gauge) {
+        this.reset()
+        for (const [app, s] of Object.entries(hub.localState())) this.set({ app }, s[field])
+      }
+    new Gauge({ name: 'herald_messages_delivered', help: 'Messages delivered to clients by this node (monotonic)', labelNames: ['app'], registers: [this.registry], collect: read('delivered') })
+    new Gauge({ name: 'herald_messages_accepted', help: 'Messages accepted for publishing by this node (monotonic)', labelNames: ['app'], registers: [this.registry], collect: read('published') })
+  }
+
+  connectionOpened(app: string, transport: TransportName): void {
+    this.connections.inc({ app, transport })
+  }
+
+  connectionClosed(app: string, transport: TransportName): void {
+    this.connections.dec({ app, transport })
+  }
+}

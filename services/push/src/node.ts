@@ -1,0 +1,164 @@
+import { createServer, type Server } from 'node:http'
+import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
+import { getRequestListener } from '@hono/node-server'
+import { CloseCodes } from '@herald/protocol'
+import { adminTokenMatches, ensureAdminToken } from './apps/admin-token.js'
+import type { AppStore } from './apps/app-store.js'
+import { loadMasterKey, verifyMasterKey } from './apps/master-key.js'
+import { AppRegistry } from './apps/registry.js'
+import { SecretBox } from './apps/secret-box.js'
+import type { Config } from './config.js'
+import type { NodeContext } from './context.js'
+import type { ControlBus, ControlEvent } from './control/control-bus.js'
+import { MemoryControlBus } from './control/control-bus-memory.js'
+import type { Broker } from './engine/broker.js'
+import { MemoryBroker } from './engine/broker-memory.js'
+import { Hub } from './engine/hub.js'
+import { AppRateLimiter } from './engine/limits.js'
+import { Publisher } from './engine/publisher.js'
+import { createHttpApp } from './http/app.js'
+import { createLogger, type Logger } from './logger.js'
+import { Metrics } from './metrics.js'
+import { WebSocketTransport } from './transports/websocket.js'
+import { HttpStreams } from './transports/http-streams.js'
+
+/** App store drivers, picked by the scheme of HERALD_DATABASE_URL (none: the embedded SQLite file). */
+const stores: Record<string, (config: Config, box: SecretBox) => Promise<AppStore>> = {
+  sqlite: async (config, secretBox) => {
+    const { createSqliteAppStore } = await import('./apps/app-store-sqlite.js')
+    return createSqliteAppStore({ file: join(config.dataDir, 'herald.db'), secretBox })
+  },
+  postgres: async (config, secretBox) => {
+    const { createPostgresAppStore } = await import('./apps/app-store-postgres.js')
+    return createPostgresAppStore({ url: config.databaseUrl!, secretBox })
+  },
+}
+
+/** Broker and control-bus drivers: in process by default, Redis when HERALD_REDIS_URL is set. */
+const engines: Record<string, (config: Config, nodeId: string, logger: Logger) => Promise<{ broker: Broker; control: ControlBus }>> = {
+  memory: async () => ({ broker: new MemoryBroker(), control: new MemoryControlBus() }),
+  redis: async (config, nodeId, logger) => {
+    const { RedisBroker } = await import('./engine/broker-redis.js')
+    const { RedisControlBus } = await import('./control/control-bus-redis.js')
+    return {
+      broker: new RedisBroker({ url: config.redisUrl!, nodeId, presenceTtlMs: config.presenceTtlSeconds * 1000 }),
+      control: new RedisControlBus({ url: config.redisUrl!, nodeId, onError: (err) => logger.warn({ err }, 'control bus error') }),
+    }
+  },
+}
+
+export interface HeraldNode {
+  readonly ctx: NodeContext
+  readonly server: Server
+  /** Listens on the configured host and port; resolves with the bound port. */
+  start(): Promise<number>
+  /** Drains: refuses new connections, closes clients with 1001, answers held polls, closes stores. */
+  shutdown(): Promise<void>
+}
+
+/**
+ * Wires a node: app store, broker, hub, transports and HTTP routes, from one Config.
+ *
+ * @example
+ * const node = await createNode(loadConfig())
+ * await node.start()
+ * process.on('SIGTERM', () => node.shutdown().then(() => process.exit(0)))
+ */
+export async function createNode(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<HeraldNode> {
+  const nodeId = config.nodeId ?? 'n_' + randomBytes(6).toString('hex')
+  const master = loadMasterKey({ env: config.masterKey, dataDir: config.dataDir })
+  if (master.source === 'generated') logger.warn({ file: master.file }, 'generated a master key for secrets at rest: back it up, or set HERALD_MASTER_KEY')
+  const secretBox = new SecretBox(master.key)
+
+  const storeDriver = config.databaseUrl ? (/^postgres(ql)?:\/\//.test(config.databaseUrl) ? 'postgres' : null) : 'sqlite'
+  if (!storeDriver) throw new Error('HERALD_DATABASE_URL must be a postgres:// URL (leave it unset for the embedded SQLite file)')
+  const store = await stores[storeDriver]!(config, secretBox)
+  await store.migrate()
+  await verifyMasterKey(store)
+
+  const admin = await ensureAdminToken(store, config.adminToken)
+  if (admin.token) {
+    // Printed once, on purpose, to the terminal (not through the logger): only its hash is stored.
+    process.stdout.write(`\nHerald admin token (shown once, store it now): ${admin.token}\n\n`)
+  }
+  const adminHash = await store.getAdminTokenHash()
+
+  const { broker, control } = await engines[config.redisUrl ? 'redis' : 'memory']!(config, nodeId, logger)
+  const hub = new Hub(broker)
+  const limiter = new AppRateLimiter()
+  const metrics = new Metrics()
+  let draining = false
+  const registry = new AppRegistry(store)
+
+  const ctx: NodeContext = {
+    config,
+    logger,
+    store,
+    registry,
+    control,
+    broker,
+    hub,
+    publisher: new Publisher(broker, hub, limiter),
+    metrics,
+    draining: () => draining,
+  }
+
+  const onControl = (event: ControlEvent) => {
+    registry.invalidate(event)
+    if (event.type === 'key.revoked') {
+      const n = hub.closeConnections(event.appId, CloseCodes.unauthorized, 'key revoked', (c) => c.keyId === event.keyId)
+      if (n > 0) logger.info({ app: event.appId, keyId: event.keyId, closed: n }, 'closed connections of a revoked key')
+    } else if (event.type === 'app.deleted') {
+      hub.closeConnections(event.appId, CloseCodes.appGone, 'app deleted')
+      hub.forgetApp(event.appId)
+      limiter.forget(event.appId)
+      broker.removeApp(event.appId).catch((err: unknown) => logger.warn({ err, app: event.appId }, 'could not drop app state'))
+    }
+  }
+
+  const ws = new WebSocketTransport(ctx)
+  const streams = new HttpStreams(ctx)
+  const http = createHttpApp(ctx, { verifyAdmin: (token) => adminHash !== null && adminTokenMatches(adminHash, token), streams })
+  metrics.bindHub(hub)
+  const server = createServer(getRequestListener(http.fetch))
+  server.keepAliveTimeout = 65_000
+  server.headersTimeout = 66_000
+  server.requestTimeout = 0
+  ws.attach(server)
+
+  return {
+    ctx,
+    server,
+    async start() {
+      await control.start(onControl)
+      await broker.start(hub, () => hub.localState())
+      await new Promise<void>((resolve, reject) => {
+        server.once('error', reject)
+        server.listen(config.port, config.host, () => resolve())
+      })
+      const port = (server.address() as { port: number }).port
+      logger.info({ host: config.host, port, node: nodeId, store: store.driver, broker: broker.driver }, 'herald listening')
+      return port
+    },
+    async shutdown() {
+      if (draining) return
+      draining = true
+      logger.info('draining')
+      ws.closeAll(CloseCodes.goingAway, 'server going away')
+      streams.closeAll(CloseCodes.goingAway, 'server going away')
+      hub.closeAll(CloseCodes.goingAway, 'server going away')
+      const closed = new Promise<void>((resolve) => server.close(() => resolve()))
+      server.closeIdleConnections()
+      const grace = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs)
+      grace.unref()
+      await closed
+      clearTimeout(grace)
+      ws.stop()
+      await broker.close().catch((err: unknown) => logger.warn({ err }, 'broker close failed'))
+      await control.close().catch(() => {})
+      await store.close()
+      logger.info('stopped')
+    },
+  }
+}
