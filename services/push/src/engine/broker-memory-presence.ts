@@ -7,8 +7,7 @@ interface ClientEntry {
 
 /**
  * Presence of one channel in one process: clientId -> its connections.
- * `add` returns the member when it is the clientId's first connection (a `join`),
- * `remove` returns it when it was the last one (a `leave`).
+ * `add` reports a `join` when it is the clientId's first connection, `remove` returns the member when it was the last one (a `leave`).
  */
 export class PresenceSet {
   private readonly clients = new Map<string, ClientEntry>()
@@ -18,21 +17,28 @@ export class PresenceSet {
     return this.byConnection.size
   }
 
-  add(connectionId: string, member: PresenceMember): PresenceMember | null {
+  /**
+   * Adds a connection. `join` is set when it is the clientId's first connection; `leave` when
+   * the connection was present under another clientId that has no connection left.
+   */
+  add(connectionId: string, member: PresenceMember): { join?: PresenceMember; leave?: PresenceMember } {
+    const out: { join?: PresenceMember; leave?: PresenceMember } = {}
     const previous = this.byConnection.get(connectionId)
+    if (previous === member.clientId) return out
     if (previous !== undefined) {
-      if (previous === member.clientId) return null
-      this.remove(connectionId)
+      const left = this.remove(connectionId)
+      if (left) out.leave = left
     }
     this.byConnection.set(connectionId, member.clientId)
     const entry = this.clients.get(member.clientId)
     if (entry) {
       entry.connections.add(connectionId)
-      return null
+      return out
     }
     const copy = copyMember(member)
     this.clients.set(member.clientId, { member: copy, connections: new Set([connectionId]) })
-    return copy
+    out.join = copy
+    return out
   }
 
   remove(connectionId: string): PresenceMember | null {

@@ -120,8 +120,9 @@ export class MemoryBroker implements Broker {
     const now = Date.now()
     const ch = this.channel(appId, channel, now)
     ch.lastActivity = now
-    const joined = ch.presence.add(connectionId, member)
-    if (joined) this.handler?.onPresence(appId, { channel, action: 'join', member: joined })
+    const { join, leave } = ch.presence.add(connectionId, member)
+    if (leave) this.handler?.onPresence(appId, { channel, action: 'leave', member: leave })
+    if (join) this.handler?.onPresence(appId, { channel, action: 'join', member: join })
   }
 
   async removePresence(appId: string, channel: string, connectionId: string): Promise<void> {

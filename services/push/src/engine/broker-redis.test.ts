@@ -96,8 +96,8 @@ describe('RedisBroker', () => {
   })
 
   it('emits leave for the members of a node that died, once their presence expired', async () => {
-    const dying = await node({ presenceTtlMs: 1500 })
-    const watcher = await node({ presenceTtlMs: 1500 })
+    const dying = await node({ presenceTtlMs: 3000 })
+    const watcher = await node({ presenceTtlMs: 3000 })
     const app = newTestAppId()
     const ch = 'presence-dead'
     await watcher.broker.subscribe(app, ch)
@@ -106,7 +106,7 @@ describe('RedisBroker', () => {
     await watcher.broker.addPresence(app, ch, 'w1', { clientId: 'alive' })
     await waitFor(() => expect(watcher.rec.presenceOf(app, ch)).toEqual(['join:ghost', 'join:alive']))
     // Heartbeats keep entries alive well past the TTL while the node lives.
-    await new Promise((r) => setTimeout(r, 2500))
+    await new Promise((r) => setTimeout(r, 4500))
     expect(watcher.rec.presenceOf(app, ch)).toEqual(['join:ghost', 'join:alive'])
     await dying.broker.close() // no removePresence: as if the process died
     await waitFor(() => expect(watcher.rec.presenceOf(app, ch)).toEqual(['join:ghost', 'join:alive', 'leave:ghost']))

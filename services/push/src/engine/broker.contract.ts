@@ -312,6 +312,21 @@ export function brokerContract(name: string, factory: BrokerFactory): void {
       expect(await a.broker.members(app, ch)).toEqual([])
     })
 
+    it('treats a repeated addPresence of a connection as one, and a new clientId on it as leave + join', async () => {
+      const { broker, rec } = await node()
+      const app = newTestAppId()
+      const ch = 'presence-swap'
+      await broker.subscribe(app, ch)
+      await broker.addPresence(app, ch, 'conn', { clientId: 'u1' })
+      await broker.addPresence(app, ch, 'conn', { clientId: 'u1' })
+      await broker.addPresence(app, ch, 'conn', { clientId: 'u2', info: { v: 2 } })
+      await waitFor(() => expect(rec.presenceOf(app, ch)).toEqual(['join:u1', 'leave:u1', 'join:u2']))
+      expect(await broker.members(app, ch)).toEqual([{ clientId: 'u2', info: { v: 2 } }])
+      await broker.removePresence(app, ch, 'conn')
+      await waitFor(() => expect(rec.presenceOf(app, ch)).toEqual(['join:u1', 'leave:u1', 'join:u2', 'leave:u2']))
+      expect(await broker.members(app, ch)).toEqual([])
+    })
+
     it('keeps apps apart even for the same channel name', async () => {
       const [a, b] = await twoNodes()
       const appA = newTestAppId()
