@@ -139,6 +139,7 @@ describe('Herald retries', () => {
     const e = await caught(herald.publish('chat', 1))
     expect(server.requests).toHaveLength(2)
     expect(e).toMatchObject({ code: 'network', status: 0 })
+    expect(e.message).toMatch(/^network error: .*\(\w+/)
   })
 
   it('times out each attempt and retries it', async () => {

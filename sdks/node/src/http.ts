@@ -25,7 +25,10 @@ function transportError(error: unknown): HeraldError {
   const name = (error as { name?: unknown } | null)?.name
   if (name === 'TimeoutError') return new HeraldError('timeout', 'request timed out', { cause: error })
   const message = error instanceof Error ? error.message : String(error)
-  return new HeraldError('network', `network error: ${message}`, { cause: error })
+  // undici says only "fetch failed"; the reason (ECONNREFUSED, ECONNRESET, …) is on `cause`.
+  const cause = (error as { cause?: { code?: unknown; message?: unknown } } | null)?.cause
+  const detail = typeof cause?.code === 'string' ? cause.code : typeof cause?.message === 'string' ? cause.message : ''
+  return new HeraldError('network', `network error: ${message}${detail ? ` (${detail})` : ''}`, { cause: error })
 }
 
 /**

@@ -4,8 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp, startHerald, type CreatedApp, type HeraldProcess } from './support/herald.js'
 
 type Schema = { type?: string | string[]; required?: string[]; properties?: Record<string, Schema>; anyOf?: Schema[]; oneOf?: Schema[]; allOf?: Schema[] }
-type Operation = { responses?: Record<string, { content?: Record<string, { schema?: Schema }> }>; requestBody?: { content?: Record<string, unknown> } }
-type Spec = { openapi: string; paths: Record<string, Record<string, Operation>> }
+type Operation = { security?: Array<Record<string, string[]>>; responses?: Record<string, { content?: Record<string, { schema?: Schema }> }>; requestBody?: { content?: Record<string, unknown> } }
+type Spec = { openapi: string; paths: Record<string, Record<string, Operation>>; security?: Array<Record<string, string[]>>; components?: { securitySchemes?: Record<string, { type: string; scheme?: string }> } }
 
 /** Every HTTP route of the contract: method -> OpenAPI path (parameter names normalised to `{}`). */
 const CONTRACT_ROUTES = [
@@ -88,6 +88,16 @@ describe('GET /openapi.json', () => {
       for (const code of success.filter((c) => c !== '204')) expect(Object.keys(responses[code]!.content ?? {}), `${route} ${code}`).toContain('application/json')
     }
     expect(Object.keys(ops.get('post /v1/apps/{}/messages')!.requestBody?.content ?? {})).toContain('application/json')
+  })
+
+  it('defines every security scheme its operations require (Basic, Bearer, admin token)', () => {
+    const defined = spec.components?.securitySchemes ?? {}
+    const used = new Set<string>()
+    for (const op of operations(spec).values()) for (const req of op.security ?? spec.security ?? []) for (const name of Object.keys(req)) used.add(name)
+    expect([...used].filter((name) => !(name in defined))).toEqual([])
+    const publish = operations(spec).get('post /v1/apps/{}/messages')!
+    const schemes = (publish.security ?? spec.security ?? []).flatMap((req) => Object.keys(req)).map((name) => defined[name])
+    expect(schemes).toEqual(expect.arrayContaining([expect.objectContaining({ type: 'http', scheme: expect.stringMatching(/^basic$/i) })]))
   })
 
   it('is listed, route by route, in docs/api.md', () => {
