@@ -282,6 +282,22 @@ export function brokerContract(name: string, factory: BrokerFactory): void {
       expect(order).toEqual([0, 1, 2, 3])
     })
 
+    it('never interleaves a concurrent publisher into a batch', async () => {
+      const [a, b] = await twoNodes()
+      const app = newTestAppId()
+      const opts = { historySize: 1000, historyTtlSeconds: 3600 }
+      const batches = Array.from({ length: 20 }, (_, i) =>
+        a.broker.publish(app, [0, 1, 2].map((j) => ({ channel: 'mix', data: `batch-${i}-${j}` })), opts),
+      )
+      const singles = Array.from({ length: 40 }, (_, i) => b.broker.publish(app, [{ channel: 'mix', data: `single-${i}` }], opts))
+      const [done] = await Promise.all([Promise.all(batches), Promise.all(singles)])
+      for (const outs of done) {
+        const [x, y, z] = outs.map((o) => o.message.seq)
+        expect([y! - x!, z! - y!]).toEqual([1, 1])
+      }
+      expect((await a.broker.position(app, 'mix')).seq).toBe(100)
+    })
+
     it('emits presence join on a clientId’s first connection and leave on its last', async () => {
       const [a, b] = await twoNodes()
       const app = newTestAppId()
