@@ -130,7 +130,12 @@ export class RedisBroker implements Broker {
   async subscribe(appId: string, channel: string): Promise<void> {
     const name = this.keys.pubsub(appId, channel)
     this.subscribed.set(name, appId)
-    await this.sub.subscribe(name)
+    try {
+      await this.sub.subscribe(name)
+    } catch (err) {
+      this.subscribed.delete(name)
+      throw err
+    }
   }
 
   async unsubscribe(appId: string, channel: string): Promise<void> {
