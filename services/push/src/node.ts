@@ -42,7 +42,7 @@ const engines: Record<string, (config: Config, nodeId: string, logger: Logger) =
     const { RedisBroker } = await import('./engine/broker-redis.js')
     const { RedisControlBus } = await import('./control/control-bus-redis.js')
     return {
-      broker: new RedisBroker({ url: config.redisUrl!, nodeId, presenceTtlMs: config.presenceTtlSeconds * 1000 }),
+      broker: new RedisBroker({ url: config.redisUrl!, nodeId, presenceTtlMs: config.presenceTtlSeconds * 1000, onError: (err) => logger.warn({ err }, 'redis broker error') }),
       control: new RedisControlBus({ url: config.redisUrl!, nodeId, onError: (err) => logger.warn({ err }, 'control bus error') }),
     }
   },

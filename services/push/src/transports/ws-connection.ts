@@ -11,6 +11,8 @@ import { ChannelSubscription } from '../engine/subscription.js'
 import { badRequest, forbidden, HeraldError, notFound, toHeraldError } from '../errors.js'
 import { parseClientFrame, refOf } from './client-frames.js'
 import type { Connection } from './transport.js'
+import { frameText, rawSocket, scheduleFlush, type Flushable } from './ws-wire.js'
+import type { Socket } from 'node:net'
 
 /** Frames a connection may have waiting to be processed before it counts as a flood. */
 const MAX_PENDING_FRAMES = 256
@@ -22,7 +24,7 @@ type Ref = string | number | undefined
  * One WebSocket client: its identity, subscriptions and frame handling. Frames are handled
  * one after another, so replies keep the order of requests.
  */
-export class WsConnection implements Connection {
+export class WsConnection implements Connection, Flushable {
   readonly id = 'c_' + randomBytes(12).toString('base64url')
   readonly transport = 'websocket' as const
   alive = true
@@ -31,6 +33,9 @@ export class WsConnection implements Connection {
   private pendingFrames = 0
   private expiryTimer: NodeJS.Timeout | undefined
   private closed = false
+  private out: Buffer[] = []
+  private outBytes = 0
+  private readonly socket: Socket
 
   constructor(
     private readonly ctx: NodeContext,
@@ -38,6 +43,7 @@ export class WsConnection implements Connection {
     readonly appId: string,
     private identity: Identity,
   ) {
+    this.socket = rawSocket(ws)
     this.armExpiry()
   }
 
@@ -51,18 +57,35 @@ export class WsConnection implements Connection {
 
   // ---- output ------------------------------------------------------------------------
 
-  /** Sends bytes; a client whose send buffer passes the bound is closed with 4008. */
-  sendRaw(data: Buffer | string): void {
+  /**
+   * Queues a complete frame; frames queued in one turn of the event loop are written together.
+   * A client whose unsent bytes pass the bound is closed with 4008 instead of growing memory.
+   */
+  sendWire(frame: Buffer): void {
     if (this.closed) return
-    this.ws.send(data)
-    if (this.ws.bufferedAmount > this.ctx.config.sendBufferBytes) {
+    this.out.push(frame)
+    this.outBytes += frame.length
+    if (this.outBytes + this.socket.writableLength > this.ctx.config.sendBufferBytes) {
+      this.out = []
+      this.outBytes = 0
       this.ctx.metrics.drops.inc({ app: this.appId, transport: 'websocket' })
       this.close(CloseCodes.rateLimited, 'too slow to keep up')
+      return
     }
+    if (this.out.length === 1) scheduleFlush(this)
+  }
+
+  /** Writes what is queued, in one write. */
+  flush(): void {
+    if (this.out.length === 0 || this.socket.destroyed) return
+    const data = this.out.length === 1 ? this.out[0]! : Buffer.concat(this.out, this.outBytes)
+    this.out = []
+    this.outBytes = 0
+    this.socket.write(data)
   }
 
   send(frame: ServerFrame): void {
-    this.sendRaw(JSON.stringify(frame))
+    this.sendWire(frameText(Buffer.from(JSON.stringify(frame))))
   }
 
   private sendError(err: HeraldError, ref: Ref, channel?: string): void {
@@ -75,6 +98,7 @@ export class WsConnection implements Connection {
 
   close(code: number, reason: string): void {
     if (this.closed) return
+    this.flush()
     this.closed = true
     this.ws.close(code, reason.slice(0, 120))
     // A peer that does not read will never answer the close: do not keep its buffers.
@@ -190,8 +214,8 @@ export class WsConnection implements Connection {
       channel,
       {
         subscribed: (info) => this.send(ref === undefined ? { op: 'subscribed', ...info } : { op: 'subscribed', ...info, ref }),
-        message: (m: EncodedMessage) => this.sendRaw(m.wsFrame),
-        presence: (p: EncodedPresence) => this.sendRaw(p.wsFrame),
+        message: (m: EncodedMessage) => this.sendWire(m.wsFrame),
+        presence: (p: EncodedPresence) => this.sendWire(p.wsFrame),
       },
       this.ctx.hub,
       this.ctx.broker,
