@@ -30,6 +30,8 @@ export class ChannelSubscription implements Sink {
   seq = 0
   private buffer: Array<EncodedMessage | EncodedPresence> | null = []
   private stopped = false
+  private repairing = false
+  private maxReplay = 100
 
   constructor(
     readonly appId: string,
@@ -41,6 +43,7 @@ export class ChannelSubscription implements Sink {
 
   /** Subscribes and replays; resolves when the client is live. Returns how many were replayed. */
   async start(options: StartOptions): Promise<number> {
+    this.maxReplay = options.maxReplay
     await this.hub.subscribe(this.appId, this.channel, this)
     try {
       let replay: Message[] = []
@@ -89,11 +92,43 @@ export class ChannelSubscription implements Sink {
 
   private forward(m: EncodedMessage): boolean {
     const { epoch, seq } = m.message
-    if (epoch === this.epoch && seq <= this.seq) return false
+    if (epoch === this.epoch) {
+      if (seq <= this.seq) return false
+      if (seq > this.seq + 1 && !this.repairing) {
+        // The broker skipped messages (at-most-once delivery between nodes, e.g. while its
+        // subscriber connection reconnected): fetch them from history before going on.
+        this.repair(m)
+        return false
+      }
+    }
     this.epoch = epoch
     this.seq = seq
     this.out.message(m)
     return true
+  }
+
+  private repair(next: EncodedMessage): void {
+    this.repairing = true
+    this.buffer = [next]
+    this.broker
+      .recover(this.appId, this.channel, { epoch: this.epoch, seq: this.seq }, this.maxReplay)
+      .then(
+        (r) => {
+          if (this.stopped) return
+          if (r.recovered) for (const m of r.messages) this.forward(EncodedMessage.of(m))
+        },
+        () => {},
+      )
+      .finally(() => {
+        if (this.stopped) return
+        const buffered = this.buffer ?? []
+        this.buffer = null
+        for (const item of buffered) {
+          if ('message' in item) this.forward(item)
+          else this.out.presence(item)
+        }
+        this.repairing = false
+      })
   }
 
   /** Leaves the hub; no event is sent after this. */
