@@ -2,13 +2,13 @@ import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { publish, startHerald, type CreatedApp, type HeraldProcess } from './support/herald.js'
+import { createApp, publish, startHerald, type CreatedApp, type HeraldProcess } from './support/herald.js'
 
 /** `artifacts/screenshots/` at the repo root (git-ignored). */
-export const SCREENSHOTS = fileURLToPath(new URL('../../../artifacts/screenshots/', import.meta.url))
+const SCREENSHOTS = fileURLToPath(new URL('../../../artifacts/screenshots/', import.meta.url))
 
 /** Launches the Debian Chromium headless with the shop's flags. */
-export async function launchChromium(): Promise<Browser> {
+async function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
@@ -19,7 +19,7 @@ export async function launchChromium(): Promise<Browser> {
  * Collects what a page reports as going wrong: uncaught errors, console errors
  * (CSP violations among them) and failed requests.
  */
-export function watchPage(page: Page): { problems: string[] } {
+function watchPage(page: Page): { problems: string[] } {
   const problems: string[] = []
   page.on('pageerror', (err) => problems.push(`pageerror: ${err.message}`))
   page.on('console', (msg) => {
@@ -28,7 +28,7 @@ export function watchPage(page: Page): { problems: string[] } {
   return { problems }
 }
 
-export async function screenshot(page: Page, name: string): Promise<void> {
+async function screenshot(page: Page, name: string): Promise<void> {
   mkdirSync(SCREENSHOTS, { recursive: true })
   await page.screenshot({ path: `${SCREENSHOTS}${name}.png`, fullPage: true })
 }
@@ -176,7 +176,7 @@ describe('dashboard (browser end-to-end)', () => {
     expect((await admin('GET', `/admin/v1/apps/${appId}`)).body.app.settings.allowedOrigins).toEqual(['*'])
   })
 
-  it('renames the app, and shows an API error from a rejected update in words', async () => {
+  it('renames the app', async () => {
     await page.getByLabel('App name', { exact: true }).fill(appName + ' renamed')
     await page.getByRole('button', { name: 'Rename' }).click()
     await page.getByRole('heading', { name: appName + ' renamed', level: 1 }).waitFor()
@@ -306,9 +306,27 @@ describe('dashboard (browser end-to-end)', () => {
     await screenshot(page, 'signin-1280')
   })
 
+  it('shows an API error in words when an app is gone behind its back', async () => {
+    const other = await createApp(herald, {}, 'Short-lived')
+    await page.getByLabel('Admin token').fill(herald.adminToken)
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.getByRole('heading', { name: 'Apps', level: 1 }).waitFor()
+    await page.getByRole('link', { name: 'Short-lived' }).click()
+    await tab('Settings')
+    expect((await admin('DELETE', `/admin/v1/apps/${other.appId}`)).status).toBe(204)
+    await page.getByLabel('App name', { exact: true }).fill('Renamed too late')
+    await page.getByRole('button', { name: 'Rename' }).click()
+    const alert = page.getByRole('alert')
+    await alert.waitFor()
+    expect(await alert.innerText()).toMatch(/^Could not rename the app\. Not found/)
+    await page.getByRole('button', { name: 'Sign out' }).click()
+    await page.getByLabel('Admin token').waitFor()
+  })
+
   it('ran without page errors or CSP violations', () => {
-    // The sign-in with a wrong token logs the browser's own "401" resource error; nothing else may.
-    const unexpected = problems.filter((p) => !/status of 401/.test(p))
+    // The wrong-token sign-in and the vanished app log the browser's own 401/404 resource
+    // errors; nothing else may.
+    const unexpected = problems.filter((p) => !/status of 40[14]/.test(p))
     expect(unexpected).toEqual([])
   })
 })

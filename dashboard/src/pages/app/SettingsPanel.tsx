@@ -12,7 +12,7 @@ export function SettingsPanel({ data, onSaved }: { data: AppData; onSaved(app: A
   return (
     <div className="stack">
       <RenameForm app={data.app} onSaved={onSaved} />
-      <SettingsForm key={JSON.stringify(data.app.settings)} app={data.app} onSaved={onSaved} />
+      <SettingsForm app={data.app} onSaved={onSaved} />
       <DeleteApp app={data.app} />
     </div>
   )
@@ -95,7 +95,9 @@ function SettingsForm({ app, onSaved }: { app: App; onSaved(app: App): void }) {
         if (Object.keys(patch).length === 0) return setSaved('Nothing to save: no setting changed.')
         setBusy(true)
         try {
-          onSaved(await api.updateApp(app.id, { settings: patch }))
+          const updated = await api.updateApp(app.id, { settings: patch })
+          setDraft(toDraft(updated.settings))
+          onSaved(updated)
           setSaved('Settings saved.')
         } catch (err) {
           setError(err)
