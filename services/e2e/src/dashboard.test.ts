@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { chromium, type Browser, type Page } from 'playwright-core'
+import { WebSocket } from 'ws'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp, publish, startHerald, type CreatedApp, type HeraldProcess } from './support/herald.js'
 
@@ -121,8 +122,18 @@ describe('dashboard (browser end-to-end)', () => {
     await page.getByRole('link', { name: 'Apps' }).first().click()
     const item = page.getByRole('listitem').filter({ hasText: appId })
     await item.waitFor()
-    expect(await item.getByTestId('app-connections').innerText()).toBe('0')
-    await screenshot(page, 'apps-1280')
+    const count = item.getByTestId('app-connections')
+    expect(await count.innerText()).toBe('0')
+    // Two anonymous WebSocket clients connect; the list (refreshed every 5 s) shows them.
+    const sockets = [0, 1].map(() => new WebSocket(`${herald.wsUrl}/v1/apps/${appId}/ws`))
+    try {
+      await Promise.all(sockets.map((s) => new Promise((resolve, reject) => ((s.onmessage = resolve), (s.onerror = reject)))))
+      await expect.poll(() => count.innerText(), { timeout: 20_000, interval: 250 }).toBe('2')
+      await screenshot(page, 'apps-1280')
+    } finally {
+      for (const s of sockets) s.close()
+    }
+    await expect.poll(() => count.innerText(), { timeout: 20_000, interval: 250 }).toBe('0')
     await item.getByRole('link', { name: appName }).click()
     await page.getByRole('heading', { name: appName, level: 1 }).waitFor()
   })
