@@ -74,6 +74,16 @@ class PollBatch {
     return true
   }
 
+  /** Messages to send, or a channel to report as not recovered: answer now. */
+  hasNews(): boolean {
+    return this.messages.length > 0 || Object.keys(this.recovered).length > 0
+  }
+
+  /** Whether the channel already has as many messages as one reply carries. */
+  full(channel: string): boolean {
+    return (this.counts.get(channel) ?? 0) >= this.cap
+  }
+
   reply(): PollReply {
     const reply: PollReply = { cursor: encodeCursor(this.positions), messages: this.messages }
     if (Object.keys(this.recovered).length > 0) reply.recovered = this.recovered
@@ -85,7 +95,7 @@ class PollBatch {
  * Answers a long-poll or poll.
  *
  * Without a cursor it answers at once with the channels' heads (and with `rewind=N` the
- * last N messages of each). With one, it answers at once with the messages past it (from
+ * last N messages of each). With one, it answers at once with the messages past it, or `recovered: false` (from
  * history, per channel in order, at most `historySize` per channel: the next poll continues
  * from the returned cursor); when there are none, it holds the request as a connection of
  * the hub until a message arrives (plus a few ms to batch) or `wait` seconds pass.
@@ -98,7 +108,7 @@ export async function answerPoll(ctx: NodeContext, request: PollRequest, hooks: 
   const maxReplay = app.settings.historySize
   const batch = new PollBatch(channels, maxReplay)
   await Promise.all(channels.map((channel) => start(ctx, app, batch, channel, cursor?.[channel], cursor ? 0 : request.rewind)))
-  if (!cursor || batch.messages.length > 0 || request.wait <= 0 || request.signal.aborted) {
+  if (!cursor || batch.hasNews() || request.wait <= 0 || request.signal.aborted) {
     ctx.hub.countDelivered(app.id, batch.messages.length)
     return { reply: batch.reply() }
   }
@@ -145,6 +155,7 @@ export class HeldPoll implements Connection {
   readonly id = 'c_' + randomBytes(12).toString('base64url')
   readonly transport = 'longpoll' as const
   private readonly sinks = new Map<string, Sink>()
+  private readonly catchingUp = new Set<string>()
   private finish!: (outcome: PollOutcome) => void
   private done = false
   private timer: NodeJS.Timeout | undefined
@@ -212,8 +223,36 @@ export class HeldPoll implements Connection {
   /** A message from the hub or from history. */
   private onMessage(m: Message): void {
     if (this.done) return
-    if (!this.batch.offer(m)) return
+    if (!this.batch.offer(m)) {
+      const position = this.batch.positions[m.channel]
+      // Past the position with a gap (messages skipped between nodes): read them from history.
+      if (position && m.epoch === position.epoch && m.seq > position.seq + 1 && !this.batch.full(m.channel) && !this.catchingUp.has(m.channel)) {
+        void this.catchUp(m.channel)
+      }
+      return
+    }
     this.batchTimer ??= setTimeout(() => this.settle({ reply: this.batch.reply() }), this.hooks.batchMs)
+  }
+
+  /** Reads what is past the channel's position from history (the hub skipped some). */
+  private async catchUp(channel: string): Promise<void> {
+    const position = this.batch.positions[channel]!
+    this.catchingUp.add(channel)
+    try {
+      const r = await this.ctx.broker.recover(this.appId, channel, { ...position }, this.request.app.settings.historySize)
+      if (this.done) return
+      if (!r.recovered) {
+        this.batch.positions[channel] = { ...r.position }
+        this.batch.recovered[channel] = false
+        this.settle({ reply: this.batch.reply() })
+        return
+      }
+      for (const m of r.messages) this.onMessage(m)
+    } catch (err) {
+      this.ctx.logger.warn({ err, app: this.appId, channel }, 'poll catch-up failed')
+    } finally {
+      this.catchingUp.delete(channel)
+    }
   }
 
   /** The hub's close: shutdown answers with what there is; revocation and deletion with an error. */
