@@ -1,5 +1,6 @@
 import { useMemo, useState } from 'react'
 import { AdminApi } from './api/admin-api.js'
+import { describeError } from './api/api-error.js'
 import { Link } from './components/Link.js'
 import { SessionContext, type Session } from './lib/api-context.js'
 import { navigate, routePath, useRoute } from './lib/router.js'
@@ -11,26 +12,36 @@ import { SignIn } from './pages/SignIn.js'
 /** The sign-in gate, the header and the routes. */
 export function App() {
   const [token, setToken] = useState<string | null>(() => loadToken())
+  const [notice, setNotice] = useState<string | null>(null)
   const route = useRoute()
-  const session = useMemo<Session | null>(
-    () =>
-      token
-        ? {
-            api: new AdminApi(token),
-            signOut() {
-              clearToken()
-              setToken(null)
-              navigate(routePath({ page: 'apps' }), true)
-            },
-          }
-        : null,
-    [token],
-  )
+  const session = useMemo<Session | null>(() => {
+    if (!token) return null
+    const end = () => {
+      clearToken()
+      setToken(null)
+    }
+    return {
+      api: new AdminApi(token, {
+        // The server no longer accepts this token (changed or reset): back to sign-in, same page.
+        onUnauthorized: (err) => {
+          end()
+          setNotice(`Your session ended: ${describeError(err)}. Sign in again with the current admin token.`)
+        },
+      }),
+      signOut() {
+        end()
+        setNotice(null)
+        navigate(routePath({ page: 'apps' }), true)
+      },
+    }
+  }, [token])
 
   if (!session) {
     return (
       <SignIn
+        notice={notice}
         onSignedIn={(t) => {
+          setNotice(null)
           saveToken(t)
           setToken(t)
         }}

@@ -1,3 +1,4 @@
+import { ApiError } from './api-error.js'
 import { requestJson } from './http.js'
 import type { App, AppKey, AppSettings, AppStats } from './types.js'
 
@@ -9,15 +10,24 @@ import type { App, AppKey, AppSettings, AppStats } from './types.js'
 export class AdminApi {
   readonly #headers: Record<string, string>
 
-  constructor(
-    token: string,
-    readonly baseUrl = '',
-  ) {
+  readonly #onUnauthorized: ((err: ApiError) => void) | undefined
+
+  /** `onUnauthorized` runs when the server stops accepting the token (401), e.g. after it was changed. */
+  constructor(token: string, options: { baseUrl?: string; onUnauthorized?: (err: ApiError) => void } = {}) {
     this.#headers = { authorization: `Bearer ${token}`, accept: 'application/json' }
+    this.baseUrl = options.baseUrl ?? ''
+    this.#onUnauthorized = options.onUnauthorized
   }
 
-  #call<T>(method: string, path: string, body?: unknown): Promise<T> {
-    return requestJson<T>(method, this.baseUrl + path, this.#headers, body)
+  readonly baseUrl: string
+
+  async #call<T>(method: string, path: string, body?: unknown): Promise<T> {
+    try {
+      return await requestJson<T>(method, this.baseUrl + path, this.#headers, body)
+    } catch (err) {
+      if (err instanceof ApiError && err.status === 401) this.#onUnauthorized?.(err)
+      throw err
+    }
   }
 
   async listApps(): Promise<App[]> {

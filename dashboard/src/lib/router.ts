@@ -6,13 +6,14 @@ export type Tab = (typeof TABS)[number]
 export type Route = { page: 'apps' } | { page: 'app'; appId: string; tab: Tab } | { page: 'missing'; path: string }
 
 /** `/dashboard` (Vite's base without the trailing slash). */
-const BASE = import.meta.env.BASE_URL.replace(/\/$/, '')
+const base = () => import.meta.env.BASE_URL.replace(/\/$/, '')
 
 /**
  * Reads a route from a path under the dashboard's base.
  * @example parseRoute('/dashboard/apps/app_1/keys') // { page: 'app', appId: 'app_1', tab: 'keys' }
  */
 export function parseRoute(pathname: string): Route {
+  const BASE = base()
   const rest = pathname.startsWith(BASE) ? pathname.slice(BASE.length) : pathname
   const parts = rest.split('/').filter(Boolean).map(decodeURIComponent)
   if (parts.length === 0) return { page: 'apps' }
@@ -26,6 +27,7 @@ export function parseRoute(pathname: string): Route {
 
 /** The path of a route, for `href`s. */
 export function routePath(route: Route): string {
+  const BASE = base()
   if (route.page === 'app') return `${BASE}/apps/${encodeURIComponent(route.appId)}${route.tab === 'stats' ? '' : '/' + route.tab}`
   return `${BASE}/`
 }

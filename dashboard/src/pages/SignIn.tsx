@@ -3,7 +3,7 @@ import { AdminApi } from '../api/admin-api.js'
 import { ErrorNote } from '../components/ErrorNote.js'
 
 /** Asks for the admin token and checks it against the admin API before keeping it. */
-export function SignIn({ onSignedIn }: { onSignedIn(token: string): void }) {
+export function SignIn({ onSignedIn, notice }: { onSignedIn(token: string): void; notice?: string | null }) {
   const [token, setToken] = useState('')
   const [error, setError] = useState<unknown>(null)
   const [busy, setBusy] = useState(false)
@@ -34,6 +34,11 @@ export function SignIn({ onSignedIn }: { onSignedIn(token: string): void }) {
           Herald dashboard
         </h1>
         <p className="muted">Sign in with the admin token of this Herald server (HERALD_ADMIN_TOKEN, or the one it printed on first start).</p>
+        {notice ? (
+          <p className="note note-info" role="status">
+            {notice}
+          </p>
+        ) : null}
         <label htmlFor="admin-token">Admin token</label>
         <input
           id="admin-token"

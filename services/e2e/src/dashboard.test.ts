@@ -153,8 +153,18 @@ describe('dashboard (browser end-to-end)', () => {
     expect(await created.locator('.secret').innerText()).toBe(apiKey.secret)
     await screenshot(page, 'keys-1280')
 
-    await created.getByRole('button', { name: 'Revoke…' }).click()
+    // Keyboard: the dialog opens from a focused button, Escape cancels it and nothing is revoked.
+    const revoke = created.getByRole('button', { name: 'Revoke…' })
+    await revoke.focus()
+    await page.keyboard.press('Enter')
     const dialog = page.getByRole('dialog', { name: 'Revoke this key?' })
+    await dialog.waitFor()
+    expect(await page.evaluate(() => document.activeElement?.closest('dialog') !== null)).toBe(true)
+    await page.keyboard.press('Escape')
+    await dialog.waitFor({ state: 'hidden' })
+    expect((await appKeys()).find((k) => k.keyId === keyId)?.revokedAt).toBeUndefined()
+
+    await revoke.click()
     await dialog.waitFor()
     expect(await dialog.innerText()).toContain(keyId)
     await dialog.getByRole('button', { name: 'Revoke key' }).click()
@@ -306,6 +316,33 @@ describe('dashboard (browser end-to-end)', () => {
     await confirm.click()
     await page.getByRole('heading', { name: 'Apps', level: 1 }).waitFor()
     expect((await admin('GET', `/admin/v1/apps/${appId}`)).status).toBe(404)
+  })
+
+  it('shows a visible focus ring when moving with the keyboard', async () => {
+    await page.getByRole('heading', { name: 'Apps', level: 1 }).click()
+    await page.getByLabel('New app name').focus()
+    await page.keyboard.press('Tab')
+    const focused = await page.evaluate(() => {
+      const el = document.activeElement as HTMLElement
+      const style = getComputedStyle(el)
+      return { text: el.textContent, outline: style.outlineStyle, width: parseFloat(style.outlineWidth) }
+    })
+    expect(focused.text).toBe('Create app')
+    expect(focused.outline).not.toBe('none')
+    expect(focused.width).toBeGreaterThanOrEqual(2)
+  })
+
+  it('sends the user back to sign-in, saying why, when the server stops accepting the token', async () => {
+    await page.evaluate(() => {
+      for (const k of Object.keys(sessionStorage)) sessionStorage.setItem(k, 'a-token-the-server-no-longer-accepts')
+    })
+    await page.reload()
+    await page.getByLabel('Admin token').waitFor()
+    expect(await page.getByRole('status').innerText()).toMatch(/Your session ended: Not authorised/)
+    expect(await page.evaluate(() => sessionStorage.length)).toBe(0)
+    await page.getByLabel('Admin token').fill(herald.adminToken)
+    await page.getByRole('button', { name: 'Sign in' }).click()
+    await page.getByRole('heading', { name: 'Apps', level: 1 }).waitFor()
   })
 
   it('signs out and forgets the token', async () => {
