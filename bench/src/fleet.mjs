@@ -85,14 +85,15 @@ export async function startFleet({ transport, count, channels, server, perProces
 }
 
 /**
- * Runs one publisher process: `rate` mode ({rate, duration}) or `flood` mode
- * ({concurrency, duration}); resolves with { published: {channel: n}, statuses, ok, sent, start, end }.
+ * Forks one publisher process; `run(mode, cfg)` can be called several times (warm-up, then
+ * the measured window). Modes: `rate` ({rate, duration}), `flood` ({concurrency, duration}),
+ * `cannon` (autocannon, {concurrency, duration}). Each run resolves with
+ * { published: {channel: n}, statuses, ok, sent, start, end }.
  */
-export async function runPublisher(mode, cfg) {
+export function startPublisher() {
   const child = fork(here('./publisher.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
-  try {
-    return await ask(child, { cmd: mode, cfg }, 'published')
-  } finally {
-    child.kill('SIGTERM')
+  return {
+    run: (mode, cfg) => ask(child, { cmd: mode, cfg }, 'published'),
+    close: () => child.kill('SIGTERM'),
   }
 }

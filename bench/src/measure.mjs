@@ -1,7 +1,7 @@
 // One measured fan-out run: connect subscribers, warm up, publish over the steady window,
 // wait for the deliveries to drain, and read the server's CPU and RSS from /proc.
 import { performance } from 'node:perf_hooks'
-import { runPublisher, startFleet } from './fleet.mjs'
+import { startFleet, startPublisher } from './fleet.mjs'
 import { cpuSeconds, rssBytes } from './proc-stat.mjs'
 
 const now = () => performance.timeOrigin + performance.now()
@@ -43,8 +43,10 @@ async function drain(fleet, expected, quietMs = 3000, maxMs = 60_000) {
 export async function fanoutRun(server, o) {
   const rssBefore = rssBytes(server.pid)
   const fleet = await startFleet({ transport: o.transport, count: o.subscribers, channels: o.channels, server })
+  const publisher = startPublisher()
   try {
-    await sleep(1000)
+    if (fleet.connected === 0) throw new Error(`no ${o.transport} subscriber could connect and subscribe`)
+    await sleep(500)
     const rssAfter = rssBytes(server.pid)
     const pub = {
       url: server.url + server.publishPath,
@@ -55,16 +57,17 @@ export async function fanoutRun(server, o) {
       concurrency: o.concurrency ?? 64,
     }
     if (o.warmup > 0) {
-      const w = await runPublisher(o.mode, { ...pub, duration: o.warmup })
-      await drain(fleet, expectedDeliveries(w.published, o.channels, fleet.connected), 2000)
+      const w = await publisher.run(o.mode, { ...pub, duration: o.warmup })
+      await drain(fleet, expectedDeliveries(w.published, o.channels, o.subscribers), 2000)
       await fleet.reset()
     }
     const cpu0 = cpuSeconds(server.pid)
-    const p = await runPublisher(o.mode, { ...pub, duration: o.duration })
-    const expected = expectedDeliveries(p.published, o.channels, fleet.connected)
+    const p = await publisher.run(o.mode, { ...pub, duration: o.duration })
+    const expected = expectedDeliveries(p.published, o.channels, o.subscribers) // failed subscribes count as losses
     await drain(fleet, expected)
     const cpu1 = cpuSeconds(server.pid)
     const r = await fleet.report()
+    server.assertAlive()
     const windowS = ((r.lastRecv || now()) - p.start) / 1000
     return {
       subscribers: fleet.connected,
@@ -83,11 +86,12 @@ export async function fanoutRun(server, o) {
       max: r.hist.max,
       firstP50: r.first.percentile(0.5),
       firstP99: r.first.percentile(0.99),
-      rssPerConn: (rssAfter - rssBefore) / Math.max(1, fleet.connected),
+      rssPerConn: (rssAfter - rssBefore) / fleet.connected,
       closes: r.closes,
       errors: r.errors,
     }
   } finally {
+    publisher.close()
     await fleet.close()
   }
 }
@@ -101,17 +105,19 @@ export async function idleRun(server, o) {
   const rssBefore = rssBytes(server.pid)
   const fleet = await startFleet({ transport: 'ws', count: o.connections, channels: o.channels ?? ['idle'], server })
   try {
+    if (fleet.connected === 0) throw new Error('no WebSocket could connect and subscribe')
     const cpu0 = cpuSeconds(server.pid)
     await sleep(o.settle * 1000)
     const cpu1 = cpuSeconds(server.pid)
     const rssAfter = rssBytes(server.pid)
     const r = await fleet.report()
+    server.assertAlive()
     return {
       connections: fleet.connected,
       connectFailed: fleet.failed,
       rssBeforeMiB: rssBefore / 2 ** 20,
       rssAfterMiB: rssAfter / 2 ** 20,
-      rssPerConn: (rssAfter - rssBefore) / Math.max(1, fleet.connected),
+      rssPerConn: (rssAfter - rssBefore) / fleet.connected,
       idleCpuPct: ((cpu1 - cpu0) / o.settle) * 100,
       closes: r.closes,
       errors: r.errors,
@@ -127,10 +133,17 @@ export async function idleRun(server, o) {
  */
 export async function restRun(server, o) {
   const pub = { url: server.url + server.publishPath, headers: o.headers, channels: ['bench-rest'], payloadBytes: 100, concurrency: o.concurrency }
-  if (o.warmup > 0) await runPublisher('cannon', { ...pub, duration: o.warmup })
-  const cpu0 = cpuSeconds(server.pid)
-  const p = await runPublisher('cannon', { ...pub, duration: o.duration })
-  const cpu1 = cpuSeconds(server.pid)
+  const publisher = startPublisher()
+  let p, cpu0, cpu1
+  try {
+    if (o.warmup > 0) await publisher.run('cannon', { ...pub, duration: o.warmup })
+    cpu0 = cpuSeconds(server.pid)
+    p = await publisher.run('cannon', { ...pub, duration: o.duration })
+    cpu1 = cpuSeconds(server.pid)
+  } finally {
+    publisher.close()
+  }
+  server.assertAlive()
   const secs = (p.end - p.start) / 1000
   return {
     requests: p.sent,

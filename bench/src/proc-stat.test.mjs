@@ -5,10 +5,11 @@ import { CLK_TCK, cpuSeconds, rssBytes } from './proc-stat.mjs'
 let child
 afterEach(() => child?.kill('SIGKILL'))
 
-/** A child that burns CPU for `ms`, then allocates and touches `mb` MiB, then waits. */
-function worker(ms, mb) {
-  child = spawn(process.execPath, ['-e', `const end=Date.now()+${ms};while(Date.now()<end);globalThis.b=Buffer.alloc(${mb}*2**20,1);console.log('done');setInterval(()=>{},1000)`], { stdio: ['ignore', 'pipe', 'inherit'] })
-  return new Promise((resolve) => child.stdout.once('data', resolve))
+/** A child that spins until its own CPU time reaches 0.5 s, allocates and touches 64 MiB, and prints its cpuUsage. */
+function worker() {
+  const code = `const used=()=>{const u=process.cpuUsage();return (u.user+u.system)/1e6};while(used()<0.5);globalThis.b=Buffer.alloc(64*2**20,1);console.log(used());setInterval(()=>{},1000)`
+  child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] })
+  return new Promise((resolve) => child.stdout.once('data', (d) => resolve(Number(String(d)))))
 }
 
 describe('proc-stat', () => {
@@ -17,11 +18,14 @@ describe('proc-stat', () => {
   })
 
   it("measures another process's CPU seconds and RSS from /proc", async () => {
-    const started = worker(600, 64)
+    const started = worker()
     const rss0 = rssBytes(child.pid)
-    await started
+    const ownCpu = await started
     const cpu = cpuSeconds(child.pid)
-    expect(cpu).toBeGreaterThanOrEqual(0.4) // busy-waited 0.6 s of its own CPU
+    expect(ownCpu).toBeGreaterThanOrEqual(0.5)
+    // /proc counts in whole ticks; the child has done a little more work since it printed
+    expect(cpu).toBeGreaterThanOrEqual(ownCpu - 2 / CLK_TCK)
+    expect(cpu).toBeLessThan(ownCpu + 0.5)
     expect(rssBytes(child.pid) - rss0).toBeGreaterThan(48 * 2 ** 20)
   })
 })

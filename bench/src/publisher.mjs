@@ -4,7 +4,6 @@
 // it can with N requests in flight) and `cannon` (REST throughput through autocannon).
 // Replies over IPC with counts per channel.
 import http from 'node:http'
-import autocannon from 'autocannon'
 import { performance } from 'node:perf_hooks'
 
 const now = () => performance.timeOrigin + performance.now()
@@ -78,6 +77,7 @@ async function flood(cfg) {
 /** REST throughput with autocannon (a much cheaper HTTP client than node:http, so the server is what's measured). */
 async function cannon(cfg) {
   const body = JSON.stringify({ channel: cfg.channels[0], data: { n: 0, t: 0, p: 'x'.repeat(Math.max(0, cfg.payloadBytes - 40)) } })
+  const { default: autocannon } = await import('autocannon') // heavy: only the REST scenario loads it
   const start = now()
   const r = await autocannon({ url: cfg.url, method: 'POST', headers: { ...cfg.headers, 'content-type': 'application/json' }, body, connections: cfg.concurrency, duration: cfg.duration })
   const end = now()

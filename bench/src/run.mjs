@@ -82,6 +82,7 @@ const t0 = Date.now()
 const sections = []
 for (const sc of scenarios) {
   const o = { ...(values.quick ? sc.quick : sc.defaults), ...overrides, cpuProfDir: values['cpu-prof'] }
+  const tScenario = Date.now()
   const variants = sc.variants(o)
   const results = Object.fromEntries(variants.map((v) => [v.name, []]))
   console.log(`\n== ${sc.title(o)} (${runs} runs)`)
@@ -109,6 +110,7 @@ for (const sc of scenarios) {
   const params = `Parameters: ${Object.entries(o).filter(([k, x]) => x !== undefined && k !== 'cpuProfDir').map(([k, x]) => `${k}=${x}`).join(', ')}, runs=${runs}`
   const tbl = table(sc.rows(medians), { heraldLabel: sc.heraldLabel, baseLabel: sc.baseLabel })
   console.log(tbl)
+  console.log(`(${sc.name}: ${Math.round((Date.now() - tScenario) / 1000)} s)`)
   sections.push({ title: sc.title(o), params, table: tbl, notes })
 }
 

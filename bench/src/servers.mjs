@@ -51,6 +51,10 @@ async function launch(args, env, readyPath) {
     url,
     wsBase: `ws://127.0.0.1:${port}`,
     output: () => out,
+    /** Throws (with the server's last output) if the server process has died. */
+    assertAlive() {
+      if (child.exitCode !== null || child.signalCode !== null) throw new Error(`server died (${child.exitCode ?? child.signalCode}):\n${out.slice(-2000)}`)
+    },
     async stop() {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGTERM')
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000)

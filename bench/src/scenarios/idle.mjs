@@ -7,7 +7,7 @@ export default {
   name: 'idle',
   title: (o) => `Idle: ${o.connections.toLocaleString('en-US')} WebSocket connections (each subscribed to one channel)`,
   defaults: { connections: 10000, settle: 5 },
-  quick: { connections: 1000, settle: 2 },
+  quick: { connections: 1000, settle: 1 },
   variants: (o) => {
     const measure = (s) => idleRun(s, { connections: o.connections, settle: o.settle })
     return [
