@@ -11,8 +11,8 @@ import { until, WsClient } from './support/ws-client.js'
 
 const SLOW = 1000
 const HEALTHY = 3
-const SEND_BUFFER = 256 * 1024
-/** A generous fixed bound on the server's RSS growth (no timing involved). */
+const SEND_BUFFER = 128 * 1024
+/** A generous fixed bound on the server's RSS growth (no timing involved): each stalled socket may hold up to SEND_BUFFER plus one turn of frames (40 KB) before it is dropped, about 170 MB for 1,000. */
 const RSS_GROWTH_BOUND = 300 * 1024 * 1024
 
 let h: HeraldProcess
