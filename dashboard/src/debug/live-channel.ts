@@ -7,7 +7,7 @@ export interface LiveChannelHandlers {
   onPresence(event: PresenceEvent): void
   onMembers(members: PresenceMember[]): void
   onError(error: unknown): void
-  onState(state: string, transport: string | null): void
+  onState(state: string, transport: string | null, reason: string): void
 }
 
 /** What the console needs from one subscription. */
@@ -28,8 +28,8 @@ export function openLiveChannel(
 ): LiveChannel {
   let closed = false
   const client = new Client({ url: options.url ?? location.origin, appId: options.appId, getToken: options.getToken })
-  client.on('state', ({ current }) => {
-    if (!closed) handlers.onState(current, client.transport ?? null)
+  client.on('state', ({ current, reason }) => {
+    if (!closed) handlers.onState(current, client.transport ?? null, reason)
   })
   const sub = client.subscribe(options.channel, (message) => {
     if (!closed) handlers.onMessage(message)

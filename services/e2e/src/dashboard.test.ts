@@ -190,7 +190,17 @@ describe('dashboard (browser end-to-end)', () => {
     expect(settings.allowedOrigins).toEqual(['https://shop.example', 'http://127.0.0.1:5173'])
     expect(settings.maxConnections).toBe(10000)
     await screenshot(page, 'settings-1280')
-    // The debug console below runs on this origin; put the wildcard back.
+
+    // The dashboard's own origin is now not allowed: the debug console says so in words.
+    await tab('Debug console')
+    await page.getByRole('button', { name: 'Subscribe' }).click()
+    const alert = page.getByRole('alert')
+    await alert.waitFor()
+    expect(await alert.innerText()).toMatch(/The connection failed \(forbidden\)\. If the app limits its allowed origins, add http:\/\/127\.0\.0\.1:\d+ to them\./)
+    await page.getByRole('button', { name: 'Unsubscribe' }).click()
+    await tab('Settings')
+
+    // Put the wildcard back for the debug console below.
     await page.getByLabel(/^Allowed origins/).fill('*')
     await page.getByRole('button', { name: 'Save settings' }).click()
     await page.getByText('Settings saved.').waitFor()

@@ -66,9 +66,13 @@ export function DebugConsole({ data }: { data: AppData }) {
           }),
         onMembers: setMembers,
         onError: setError,
-        onState: (state, transport) => {
+        onState: (state, transport, reason) => {
           if (state !== 'connected') setSubscribed(false)
-          setStatus((s) => (state === 'connected' ? (s.startsWith('Subscribed') ? s : `Connected${transport ? ` (${transport})` : ''}, subscribing to ${name}…`) : `Connection ${state}`))
+          if (state === 'failed') {
+            const hint = /forbidden|origin/i.test(reason) ? ` If the app limits its allowed origins, add ${location.origin} to them.` : ''
+            setError(new Error(`The connection failed (${reason}).${hint}`))
+          }
+          setStatus((s) => (state === 'connected' ? (s.startsWith('Subscribed') ? s : `Connected${transport ? ` (${transport})` : ''}, subscribing to ${name}…`) : `Connection ${state}${reason && state !== 'connecting' ? `: ${reason}` : ''}`))
         },
       },
     )
