@@ -303,6 +303,50 @@ describe('control plane across nodes', () => {
   })
 })
 
+describe('PostgreSQL outage', () => {
+  it('says 503 on /readyz, keeps cached apps and keys working (REST publish, existing and new WebSockets), fails admin changes, and recovers', async () => {
+    const cached = await createApp(A, {}, 'cached')
+    const unseen = await createApp(A, {}, 'unseen-on-c')
+    // Nodes A and C load `cached` (and its keys) now; C never sees `unseen` before the outage.
+    await publishOk(A, cached, { channel: 'pg', data: 0 })
+    const existing = await ws(C, cached, await signToken(cached, { sub: 'e', cap: { '*': ['subscribe'] } }))
+    await existing.request({ op: 'subscribe', channel: 'pg' })
+
+    await cluster.db.setReachable(false)
+    try {
+      for (const node of [A, C]) {
+        let body: any
+        await until(async () => {
+          const res = await fetch(`${node.url}/readyz`)
+          body = await res.json()
+          return res.status === 503
+        }, 10_000, `/readyz 503 on ${node.url}`)
+        expect(body).toMatchObject({ status: 'unavailable', broker: 'ok', database: expect.stringMatching(/^down/) })
+      }
+      // Cached app and keys: publishing, existing and new connections keep working.
+      const sent = await publishOk(A, cached, { channel: 'pg', data: 1 })
+      expect((await existing.next((f) => f.op === 'message' && f.data === 1)).seq).toBe(sent.seq)
+      const fresh = await ws(C, cached, await signToken(cached, { sub: 'n', cap: { '*': ['subscribe'] } }))
+      expect(await fresh.request({ op: 'subscribe', channel: 'pg' })).toMatchObject({ op: 'subscribed', seq: sent.seq })
+      fresh.close()
+      // Admin changes fail with `internal`; an app the node has not loaded cannot be served.
+      const create = await admin(A, 'POST', '/apps', { name: 'during-outage' })
+      expect(create.status).toBe(500)
+      expect(create.body).toMatchObject({ error: { code: 'internal' } })
+      const notLoaded = await publish(C, unseen, { channel: 'pg', data: 'x' })
+      expect(notLoaded.status).toBe(500)
+      expect(notLoaded.body).toMatchObject({ error: { code: 'internal' } })
+    } finally {
+      await cluster.db.setReachable(true)
+    }
+
+    for (const node of [A, C]) await until(async () => (await fetch(`${node.url}/readyz`)).status === 200, 15_000, `/readyz 200 on ${node.url}`)
+    expect((await admin(A, 'POST', '/apps', { name: 'after-outage' })).status).toBe(201)
+    await publishOk(C, unseen, { channel: 'pg', data: 'y' })
+    existing.close()
+  })
+})
+
 describe('presence across nodes', () => {
   it('lists members of A and B on C; kill -9 of B makes its member leave within the heartbeat timeout', async () => {
     const ttlMs = cluster.presenceTtlSeconds * 1000

@@ -96,6 +96,12 @@ export async function startRedis(port?: number): Promise<RedisServer> {
 export interface TestDatabase {
   name: string
   url: string
+  /**
+   * Makes the database unreachable for its clients (`ALLOW_CONNECTIONS false` and their
+   * sessions terminated) or reachable again: a database outage that leaves the shared
+   * PostgreSQL server alone.
+   */
+  setReachable(reachable: boolean): Promise<void>
   /** Drops it, disconnecting whoever is still connected. */
   drop(): Promise<void>
 }
@@ -117,6 +123,10 @@ export async function createDatabase(prefix = 'herald_cluster_'): Promise<TestDa
   return {
     name,
     url: url.toString(),
+    async setReachable(reachable: boolean) {
+      await adminQuery(`ALTER DATABASE ${name} ALLOW_CONNECTIONS ${reachable}`)
+      if (!reachable) await adminQuery(`SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '${name}' AND pid <> pg_backend_pid()`)
+    },
     async drop() {
       if (dropped) return
       dropped = true
