@@ -197,8 +197,8 @@ export interface RedisProcess {
 }
 
 /** A dedicated `redis-server` on 127.0.0.1 and a free port that keeps nothing on disk. */
-export async function startRedisServer(): Promise<RedisProcess> {
-  const port = await freePort()
+export async function startRedisServer(port?: number): Promise<RedisProcess> {
+  port ??= await freePort()
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] })
   children.add(child)
   const exited = new Promise<void>((resolve) => child.once('exit', () => (children.delete(child), resolve())))
