@@ -231,7 +231,7 @@ describe('cluster-wide state', () => {
         async () => {
           const r = await admin(node, 'GET', `/apps/${fresh.appId}/stats`)
           last = r.body
-          return r.status === 200 && r.body.stats.connections === 4 && r.body.stats.nodes === 3
+          return r.status === 200 && r.body.stats.connections === 4 && r.body.stats.nodes === 3 && r.body.stats.subscriptions === 1
         },
         15_000,
         `stats on ${node.url} (last: ${JSON.stringify(last)})`,
@@ -388,6 +388,38 @@ describe('presence across nodes', () => {
     await until(async () => (await admin(A, 'GET', `/apps/${app.appId}/stats`)).body.stats.nodes === 2, 20_000, 'nodes: 2')
     alice.close()
     carol.close()
+  })
+})
+
+describe('Redis unreachable (partition)', () => {
+  it('fails publishes with internal instead of hanging, says 503 on /readyz, and recovers', async () => {
+    await publishOk(A, app, { channel: 'partition', data: 'before' })
+    cluster.redis.pause()
+    try {
+      // The request must come back by itself (the broker's command timeout is 5 s); the abort is only a backstop.
+      const res = await fetch(`${A.url}/v1/apps/${app.appId}/messages`, {
+        method: 'POST',
+        headers: { ...basic(app), 'content-type': 'application/json' },
+        body: JSON.stringify({ channel: 'partition', data: 'during' }),
+        signal: AbortSignal.timeout(30_000),
+      })
+      expect(res.status).toBe(500)
+      expect(await res.json()).toMatchObject({ error: { code: 'internal' } })
+      const ready = await fetch(`${C.url}/readyz`, { signal: AbortSignal.timeout(30_000) })
+      expect(ready.status).toBe(503)
+      expect(await ready.json()).toMatchObject({ status: 'unavailable', database: 'ok', broker: expect.stringMatching(/^down/) })
+    } finally {
+      cluster.redis.resume()
+    }
+    await until(async () => (await fetch(`${A.url}/readyz`)).status === 200, 20_000, 'A ready again')
+    const after = await publishOk(A, app, { channel: 'partition', data: 'after' })
+    // Same Redis, same epoch: the message refused during the partition may or may not have been applied
+    // once Redis answered again (a publisher retries with its own `id` to be safe), but seq never skips.
+    const history = await fetch(`${C.url}/v1/apps/${app.appId}/channels/partition/messages?limit=10`, { headers: basic(app) })
+    const body = (await history.json()) as { epoch: string; messages: Array<{ seq: number; data: unknown }> }
+    expect(body.epoch).toBe(after.epoch)
+    expect(body.messages.map((m) => m.seq)).toEqual(body.messages.map((_, i) => i + 1))
+    expect(body.messages.at(-1)).toMatchObject({ seq: after.seq, data: 'after' })
   })
 })
 

@@ -26,6 +26,12 @@ export interface RedisServer {
   stop(signal?: NodeJS.Signals): Promise<void>
   /** Starts it again on the same port (empty: it persists nothing). */
   start(): Promise<void>
+  /**
+   * SIGSTOP: the server keeps its connections open but answers nothing, as behind a network
+   * partition that drops packets. `resume()` (SIGCONT) ends it; `stop()` resumes first.
+   */
+  pause(): void
+  resume(): void
 }
 
 /**
@@ -85,10 +91,17 @@ export async function startRedis(port?: number): Promise<RedisServer> {
     async stop(signal: NodeJS.Signals = 'SIGTERM') {
       const c = child
       if (!c || c.exitCode !== null || c.signalCode !== null) return
+      process.kill(c.pid!, 'SIGCONT')
       process.kill(c.pid!, signal)
       await exited
     },
     start,
+    pause() {
+      if (child?.pid) process.kill(child.pid, 'SIGSTOP')
+    },
+    resume() {
+      if (child?.pid) process.kill(child.pid, 'SIGCONT')
+    },
   }
 }
 
