@@ -172,8 +172,7 @@ describe('browser SDK (Chromium end-to-end)', () => {
   })
 
   it('refreshes an expiring token over WebSocket with auth frames and stays connected past its expiry', async () => {
-    let issued = 0
-    await page.exposeFunction('nextToken', () => (issued++, token({ ttlSeconds: 3 })))
+    await page.exposeFunction('nextToken', () => token({ ttlSeconds: 3 }))
     const sent: string[] = []
     const received: string[] = []
     page.on('websocket', (ws) => {
@@ -182,15 +181,27 @@ describe('browser SDK (Chromium end-to-end)', () => {
     })
     await startClient(page, { appId: app.appId, getToken: true, channels: ['refresh-ws'] })
     await until(page, `log.subscribed.length === 1`)
-    // 3-second tokens, a 30 s server leeway: past 40 s only refreshed tokens keep it open
-    await until(page, `log.tokens >= 12`, 60_000)
+    // A control client with the same kind of token and no getToken: the server closes it
+    // once the token is past exp + 30 s leeway, so staying connected needs the refreshes.
+    const shortToken = await token({ ttlSeconds: 3 })
+    await page.evaluate(
+      ({ appId, shortToken }) => {
+        const w = window as any
+        w.control = new w.Herald.Client({ url: location.origin, appId, token: shortToken, transports: ['websocket'] })
+      },
+      { appId: app.appId, shortToken },
+    )
+    await page.waitForFunction(() => (window as any).control.state === 'failed', undefined, { timeout: 60_000, polling: 100 })
+    // 3-second tokens refreshed every 2.4 s: 16 of them cover more than 3 + 30 s
+    await until(page, `log.tokens >= 16`, 60_000)
     await publish(herald, app, { channel: 'refresh-ws', data: 'still here' })
     await until(page, `log.messages.length === 1`)
     const log = await pageLog(page)
     expect(log.states.map((s) => s.current)).toEqual(['connecting', 'connected'])
-    expect(sent.filter((f) => JSON.parse(f).op === 'auth').length).toBeGreaterThanOrEqual(11)
-    expect(received.filter((f) => JSON.parse(f).op === 'authed').length).toBeGreaterThanOrEqual(10)
-    expect(received.filter((f) => JSON.parse(f).op === 'error')).toEqual([])
+    expect(sent.filter((f) => JSON.parse(f).op === 'auth').length).toBeGreaterThanOrEqual(15)
+    expect(received.filter((f) => JSON.parse(f).op === 'authed').length).toBeGreaterThanOrEqual(14)
+    // the only error is the control client's expiry
+    expect(received.filter((f) => JSON.parse(f).op === 'error').map((f) => JSON.parse(f).code)).toEqual(['token_expired'])
   }, 90_000)
 
   it('refreshes an expiring token over SSE by reopening the stream from its cursor', async () => {
