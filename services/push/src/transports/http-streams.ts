@@ -123,7 +123,10 @@ export class HttpStreams {
     const { app, identity, channels } = await resolveStreamRequest(this.ctx, { appId, channels: q.channels, token: q.token, origin, transport: 'sse' })
     const header = c.req.header('last-event-id')
     const since = header !== undefined && header !== '' ? parseCursor(header, 'Last-Event-ID') : parseCursor(q.lastEventId, 'lastEventId')
-    if (!hasRoom(this.ctx, app)) throw connectionLimit(app)
+    if (!hasRoom(this.ctx, app)) {
+      this.ctx.metrics.rejected.inc({ app: app.id, transport: 'sse', code: 'limit_exceeded' })
+      throw connectionLimit(app)
+    }
     if (res.destroyed) return alreadySent()
 
     const headers: Record<string, string> = {}

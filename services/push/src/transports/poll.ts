@@ -112,7 +112,10 @@ export async function answerPoll(ctx: NodeContext, request: PollRequest, hooks: 
     ctx.hub.countDelivered(app.id, batch.messages.length)
     return { reply: batch.reply() }
   }
-  if (!hasRoom(ctx, app)) throw connectionLimit(app)
+  if (!hasRoom(ctx, app)) {
+    ctx.metrics.rejected.inc({ app: app.id, transport: 'longpoll', code: 'limit_exceeded' })
+    throw connectionLimit(app)
+  }
   const held = new HeldPoll(ctx, request, batch, hooks)
   return held.run()
 }
