@@ -130,6 +130,7 @@ describe('Client state machine', () => {
     const target = new EventTarget()
     const g = globalThis as unknown as Record<string, unknown>
     g.addEventListener = target.addEventListener.bind(target)
+    g.removeEventListener = target.removeEventListener.bind(target)
     try {
       const { client, states, sockets, lastSocket } = setup()
       await flush()
@@ -141,8 +142,15 @@ describe('Client state machine', () => {
       target.dispatchEvent(new Event('online'))
       expect(client.state).toBe('connecting')
       expect(sockets).toHaveLength(2)
+      // a closed client stops listening
+      client.close()
+      target.dispatchEvent(new Event('offline'))
+      target.dispatchEvent(new Event('online'))
+      expect(client.state).toBe('disconnected')
+      expect(sockets).toHaveLength(2)
     } finally {
       delete g.addEventListener
+      delete g.removeEventListener
     }
   })
 
@@ -171,6 +179,10 @@ describe('Client state machine', () => {
 })
 
 describe('Client transport fallback', () => {
+  it('refuses a transport list with no known transport', () => {
+    expect(() => new Client({ appId: 'a', transports: ['carrier-pigeon' as never] })).toThrow(/no known transport/)
+  })
+
   it('tries websocket, then sse, then longpoll, without the app seeing more than client.transport', async () => {
     const { client, states, sources, requests, lastSocket, lastSource } = setup()
     client.subscribe('chat')

@@ -85,7 +85,8 @@ export class Client extends Emitter<ClientEvents> {
     super()
     if (!options || !options.appId) throw new HeraldError('bad_request', 'appId is required')
     this.url = (options.url ?? globalThis.location?.origin ?? '').replace(/\/+$/, '')
-    this.order = options.transports?.length ? options.transports : ['websocket', 'sse', 'longpoll']
+    this.order = (options.transports ?? ['websocket', 'sse', 'longpoll']).filter((n) => options.factories?.[n] ?? FACTORIES[n])
+    if (!this.order.length) throw new HeraldError('bad_request', 'no known transport in options.transports')
     const g = globalThis
     this.env = {
       WebSocket: options.env?.WebSocket ?? g.WebSocket,
@@ -104,8 +105,7 @@ export class Client extends Emitter<ClientEvents> {
         this.current?.unsubscribe(sub.channel)
       },
     }
-    g.addEventListener?.('offline', () => this.offline())
-    g.addEventListener?.('online', () => this.online())
+    this.listen(true)
     if (options.autoConnect !== false) queueMicrotask(() => this.stopped || this.state !== 'disconnected' || this.connect())
   }
 
@@ -153,6 +153,7 @@ export class Client extends Emitter<ClientEvents> {
   connect(): void {
     if (this.state === 'connecting' || this.state === 'connected') return
     this.stopped = false
+    this.listen(true)
     this.authRetried = false
     this.backoff.reset()
     this.cycle('connect')
@@ -161,6 +162,7 @@ export class Client extends Emitter<ClientEvents> {
   /** Disconnects and stops reconnecting; subscriptions are kept for a later `connect()`. */
   close(): void {
     this.stopped = true
+    this.listen(false)
     this.drop()
     clearTimeout(this.refreshTimer)
     this.setState('disconnected', 'closed')
@@ -272,6 +274,17 @@ export class Client extends Emitter<ClientEvents> {
     this.drop()
     clearTimeout(this.refreshTimer)
     this.setState('failed', reason)
+  }
+
+  private readonly onOffline = () => this.offline()
+  private readonly onOnline = () => this.online()
+
+  /** Follows the browser's `online`/`offline` events while not closed. */
+  private listen(on: boolean): void {
+    const g = globalThis as { addEventListener?: typeof addEventListener; removeEventListener?: typeof removeEventListener }
+    const method = on ? g.addEventListener : g.removeEventListener
+    method?.call(g, 'offline', this.onOffline)
+    method?.call(g, 'online', this.onOnline)
   }
 
   private offline(): void {

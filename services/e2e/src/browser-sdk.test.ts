@@ -171,6 +171,56 @@ describe('browser SDK (Chromium end-to-end)', () => {
     await until(page, `log.messages.length === 1`)
   })
 
+  for (const transport of TRANSPORTS) {
+    it(`goes offline and back online, then resumes with every missed message once (${transport})`, async () => {
+      const channel = `offline-${transport}`
+      await startClient(page, { appId: app.appId, transports: [transport], channels: [channel] })
+      await until(page, `log.subscribed.length === 1`)
+      await publish(herald, app, { channel, data: 1 })
+      await until(page, `log.messages.length === 1`)
+      await page.context().setOffline(true)
+      await until(page, `client.state === 'disconnected'`)
+      expect((await pageLog(page)).states.at(-1)).toEqual({ previous: 'connected', current: 'disconnected', reason: 'offline' })
+      // published while the browser is offline: kept in the channel's history
+      for (const data of [2, 3, 4]) await publish(herald, app, { channel, data })
+      await page.context().setOffline(false)
+      await until(page, `client.state === 'connected' && log.subscribed.length === 2`)
+      await publish(herald, app, { channel, data: 5 })
+      await until(page, `log.messages.length >= 5`)
+      const log = await pageLog(page)
+      expect(log.messages.map((m) => m.data)).toEqual([1, 2, 3, 4, 5])
+      expect(log.subscribed[1]).toMatchObject({ resumed: true, recovered: true })
+      expect(log.unrecovered).toEqual([])
+      expect(log.states.map((s) => `${s.current}:${s.reason}`)).toEqual(['connecting:connect', `connected:${transport}`, 'disconnected:offline', 'connecting:online', `connected:${transport}`])
+    })
+  }
+
+  it('shows presence: join and leave events, and members()', async () => {
+    await page.exposeFunction('nextToken', () => token())
+    await startClient(page, { appId: app.appId, getToken: true, channels: ['presence-room'] })
+    await until(page, `log.subscribed.length === 1`)
+    await page.evaluate(() => {
+      const w = window as any
+      w.presence = []
+      w.t.client.getSubscription('presence-room').on('presence', (e: unknown) => w.presence.push(e))
+    })
+    const bobToken = await token({ sub: 'bob', info: { name: 'Bob' } })
+    await page.evaluate(
+      ({ appId, bobToken }) => {
+        const w = window as any
+        w.bob = new w.Herald.Client({ url: location.origin, appId, token: bobToken })
+        w.bob.subscribe('presence-room')
+      },
+      { appId: app.appId, bobToken },
+    )
+    await page.waitForFunction(() => (window as any).presence.some((e: any) => e.action === 'join' && e.member.clientId === 'bob'), undefined, { timeout: 30_000 })
+    const members = await page.evaluate(() => (window as any).t.client.getSubscription('presence-room').members())
+    expect(members.map((m: { clientId: string }) => m.clientId).sort()).toEqual(['alice', 'bob'])
+    expect(members.find((m: { clientId: string }) => m.clientId === 'bob').info).toEqual({ name: 'Bob' })
+    await page.evaluate(() => (window as any).bob.close())
+    await page.waitForFunction(() => (window as any).presence.some((e: any) => e.action === 'leave' && e.member.clientId === 'bob'), undefined, { timeout: 30_000 })
+  })
+
   it('refreshes an expiring token over WebSocket with auth frames and stays connected past its expiry', async () => {
     await page.exposeFunction('nextToken', () => token({ ttlSeconds: 3 }))
     const sent: string[] = []
