@@ -348,7 +348,7 @@ describe('PostgreSQL outage', () => {
 })
 
 describe('presence across nodes', () => {
-  it('lists members of A and B on C; kill -9 of B makes its member leave within the heartbeat timeout', async () => {
+  it('lists members of A and B on C; kill -9 of B makes its member leave within the heartbeat timeout, SIGTERM at once', async () => {
     const ttlMs = cluster.presenceTtlSeconds * 1000
     const token = (sub: string) => signToken(app, { sub, info: { node: sub }, cap: { 'presence-*': ['subscribe', 'presence'] } })
     const alice = await ws(A, app, await token('alice'))
@@ -386,6 +386,18 @@ describe('presence across nodes', () => {
 
     // The dead node drops out of the stats once its state snapshot expires.
     await until(async () => (await admin(A, 'GET', `/apps/${app.appId}/stats`)).body.stats.nodes === 2, 20_000, 'nodes: 2')
+
+    // A node stopped gracefully (SIGTERM) removes its members before it exits: no TTL to wait for.
+    const again = await cluster.startNode('node-b')
+    const dave = await ws(again, app, await token('dave'))
+    await dave.request({ op: 'subscribe', channel: 'presence-room' })
+    await alice.next((f) => f.op === 'presence' && f.action === 'join' && f.member.clientId === 'dave')
+    expect(ids((await restMembers(C)).members)).toEqual(['alice', 'carol', 'dave'])
+    const stopped = await again.stop('SIGTERM')
+    expect(stopped.code).toBe(0)
+    expect(ids((await restMembers(C)).members)).toEqual(['alice', 'carol'])
+    expect((await closedWithin(dave, 1000)).code).toBe(1001)
+    await alice.next((f) => f.op === 'presence' && f.action === 'leave' && f.member.clientId === 'dave', 5000)
     alice.close()
     carol.close()
   })

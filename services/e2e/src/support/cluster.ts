@@ -97,10 +97,10 @@ export async function startRedis(port?: number): Promise<RedisServer> {
     },
     start,
     pause() {
-      if (child?.pid) process.kill(child.pid, 'SIGSTOP')
+      if (child && child.exitCode === null && child.signalCode === null) process.kill(child.pid!, 'SIGSTOP')
     },
     resume() {
-      if (child?.pid) process.kill(child.pid, 'SIGCONT')
+      if (child && child.exitCode === null && child.signalCode === null) process.kill(child.pid!, 'SIGCONT')
     },
   }
 }
@@ -201,6 +201,7 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
   let db: TestDatabase | null = null
 
   const stop = async (): Promise<void> => {
+    redis?.resume() // a test may have left it paused; nodes shut down faster when it answers
     await Promise.all(nodes.map((n) => stopNode(n)))
     await redis?.stop().catch(() => {})
     await db?.drop().catch((err: unknown) => console.warn(`could not drop ${db?.name}: ${String(err)}`))
