@@ -3,7 +3,7 @@ import { Backoff, type BackoffOptions } from './backoff.js'
 import { Emitter } from './emitter.js'
 import { HeraldError } from './errors.js'
 import { requestJson } from './http.js'
-import { closeAction, type ConnectionState, type StateChange } from './state.js'
+import { closeAction, closeReason, type ConnectionState, type StateChange } from './state.js'
 import { Subscription, type PublishOptions, type PublishResult, type SubscribeOptions, type SubscriptionHost } from './subscription.js'
 import { refreshDelay } from './token.js'
 import { longpollTransport } from './transports/longpoll.js'
@@ -248,9 +248,9 @@ export class Client extends Emitter<ClientEvents> {
   private ended(info: TransportClose): void {
     this.drop()
     const action = closeAction(info)
-    const reason = info.code ?? info.message
+    const reason = closeReason(info)
     if (action === 'auth') {
-      if (!this.options.getToken || this.authRetried) return this.fail(info.code ?? 'unauthorized')
+      if (!this.options.getToken || this.authRetried) return this.fail(reason)
       this.authRetried = true
       this.token = undefined
       return this.attempt('token refresh')

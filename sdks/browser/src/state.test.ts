@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest'
-import { closeAction } from './state.js'
+import { closeAction, closeReason } from './state.js'
 
 describe('closeAction', () => {
   it('maps close codes and HTTP answers to what the client does next', () => {
@@ -15,5 +15,14 @@ describe('closeAction', () => {
     // never opened and Herald never answered: blocked or proxied, try the next transport
     expect(closeAction({ opened: false, status: 1006, message: '' })).toBe('fallback')
     expect(closeAction({ opened: false, message: 'timeout' })).toBe('fallback')
+  })
+})
+
+describe('closeReason', () => {
+  it('names the error code when Herald gave one, else the message', () => {
+    expect(closeReason({ opened: true, status: 4004, message: 'app deleted' })).toBe('not_found')
+    expect(closeReason({ opened: true, status: 4001, message: 'token expired' })).toBe('unauthorized')
+    expect(closeReason({ opened: true, code: 'token_expired', status: 4001, message: 'x' })).toBe('token_expired')
+    expect(closeReason({ opened: true, status: 1006, message: 'WebSocket closed (1006)' })).toBe('WebSocket closed (1006)')
   })
 })

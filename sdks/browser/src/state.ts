@@ -38,3 +38,16 @@ export function closeAction({ opened, code, status }: TransportClose): CloseActi
   if (opened || (code && ANSWERED[code]) || status === 4008 || status === 1001 || status === 1011) return 'retry'
   return 'fallback'
 }
+
+const CLOSE_CODES: Record<number, string> = { 4001: 'unauthorized', 4003: 'forbidden', 4004: 'not_found', 4008: 'rate_limited', 4009: 'too_large' }
+
+/**
+ * The `reason` a transport's end is reported with: Herald's error code when there is one
+ * (from the answer, or named by the close code), else the message.
+ *
+ * @example
+ * closeReason({ opened: true, status: 4004, message: 'app deleted' }) // 'not_found'
+ */
+export function closeReason({ code, status, message }: TransportClose): string {
+  return code ?? (status !== undefined ? CLOSE_CODES[status] : undefined) ?? message
+}

@@ -124,6 +124,24 @@ describe('browser SDK (Chromium end-to-end)', () => {
     expect(texts).toEqual(['hello from the backend', 'hi from the browser'])
   })
 
+  it('loads as an ES module from /sdk/herald.mjs too', async () => {
+    const tok = await token()
+    await page.addScriptTag({ type: 'module', content: "import { Client } from '/sdk/herald.mjs'; window.EsmClient = Client" })
+    await page.waitForFunction(() => typeof (window as any).EsmClient === 'function', undefined, { timeout: 30_000 })
+    const got = await page.evaluate(
+      async ({ appId, tok }) => {
+        const client = new (window as any).EsmClient({ appId, token: tok })
+        const sub = client.subscribe('esm')
+        await new Promise((resolve) => sub.on('subscribed', resolve))
+        const reply = await client.publish('esm', 'via esm')
+        client.close()
+        return { transport: client.transport, seq: reply.seq }
+      },
+      { appId: app.appId, tok },
+    )
+    expect(got).toEqual({ transport: null, seq: 1 })
+  })
+
   for (const transport of TRANSPORTS) {
     it(`works with ${transport} alone: receive, publish, history`, async () => {
       const channel = `alone-${transport}`
@@ -275,6 +293,18 @@ describe('browser SDK (Chromium end-to-end)', () => {
     // reopened streams carry the position of the channel
     expect(new URL(streams.at(-1)!).searchParams.get('lastEventId')).toBeTruthy()
   })
+
+  for (const transport of TRANSPORTS) {
+    it(`goes to failed when its app is deleted (${transport})`, async () => {
+      const doomed = await createApp(herald, {}, 'doomed')
+      await startClient(page, { appId: doomed.appId, transports: [transport], channels: ['last-words'] })
+      await until(page, `log.subscribed.length === 1`)
+      const res = await fetch(`${herald.url}/admin/v1/apps/${doomed.appId}`, { method: 'DELETE', headers: { authorization: `Bearer ${herald.adminToken}` } })
+      expect(res.status).toBe(204)
+      await until(page, `client.state === 'failed'`)
+      expect((await pageLog(page)).states.at(-1)!.reason).toBe('not_found')
+    })
+  }
 
   it('asks getToken once more after an expired token, then connects', async () => {
     let issued = 0
