@@ -6,6 +6,7 @@ import { keyIdOf, type Identity } from '../auth/identity.js'
 import type { NodeContext } from '../context.js'
 import type { EncodedMessage, EncodedPresence } from '../engine/encoded.js'
 import { ChannelSubscription } from '../engine/subscription.js'
+import { HeraldError } from '../errors.js'
 import type { Connection } from './transport.js'
 
 export interface SseStreamOptions {
@@ -225,12 +226,26 @@ export class SseStream implements Connection {
   fail(code: ErrorCode, message: string): void {
     if (this.closed) return
     if (this.live) this.res.write(`event: error\ndata: ${JSON.stringify({ code, message })}\n\n`)
+    else return this.refuse(new HeraldError(code, message))
     this.end()
+  }
+
+  /** Closed by the hub while still subscribing: nothing was streamed yet, so answer a plain HTTP error. */
+  private refuse(err: HeraldError): void {
+    this.closed = true
+    if (!this.res.headersSent) {
+      this.res.writeHead(err.status, { 'Content-Type': 'application/json', ...this.options.headers })
+      this.res.end(JSON.stringify(err.toBody()))
+    } else {
+      this.res.end()
+    }
+    this.cleanup()
   }
 
   /** Ends the stream without an error: the client reconnects and resumes from its last id. */
   end(): void {
     if (this.closed) return
+    if (!this.live) return this.refuse(new HeraldError('internal', 'server going away'))
     this.closed = true
     this.res.end()
     // A peer that does not read never lets the end through: do not keep its buffers.
