@@ -160,6 +160,13 @@ describe('@herald/node against a running service: history, members, channels', (
     await eventually(async () => (await herald.members('presence-room')).count === 1)
     expect(await herald.members('presence-room')).toEqual({ members: [{ clientId: 'ann', info: { name: 'Ann' } }], count: 1 })
 
+    // the same clientId on a second connection is still one member
+    const again = await connect(h, app.appId, token)
+    sockets.push(again.ws)
+    again.send({ op: 'subscribe', channel: 'presence-room' })
+    await again.next((f) => f.op === 'subscribed' && f.channel === 'presence-room')
+    expect((await herald.members('presence-room')).count).toBe(1)
+    again.ws.close()
     client.ws.close()
     await eventually(async () => (await herald.members('presence-room')).count === 0)
     expect((await herald.members('presence-room')).members).toEqual([])
