@@ -128,6 +128,29 @@ describe('RedisControlBus', () => {
     await waitFor(() => expect(a.events).toEqual([{ type: 'app.updated', appId: 'after-reconnect' }]))
   })
 
+  it('fails emit at once when Redis cannot be reached, instead of queueing it for minutes', async () => {
+    // A port nobody listens on: take a free one and close it again.
+    const { createServer } = await import('node:net')
+    const port = await new Promise<number>((resolve) => {
+      const srv = createServer().listen(0, '127.0.0.1', () => {
+        const p = (srv.address() as { port: number }).port
+        srv.close(() => resolve(p))
+      })
+    })
+    const errors: Error[] = []
+    const bus = new RedisControlBus({ url: `redis://127.0.0.1:${port}`, channel: testChannel(), onError: (e) => errors.push(e) })
+    open.push(bus)
+    await expect(bus.start(() => {})).rejects.toThrow()
+    const outcome = await Promise.race([
+      bus.emit({ type: 'key.revoked', appId: 'app_1', keyId: 'key_1' }).then(
+        () => 'published',
+        () => 'rejected',
+      ),
+      new Promise((resolve) => setTimeout(() => resolve('still pending'), 3000)),
+    ])
+    expect(outcome).toBe('rejected')
+  })
+
   it('stops delivering once closed, and closes twice without harm', async () => {
     const channel = testChannel()
     const a = await startBus(channel)

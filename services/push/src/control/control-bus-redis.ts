@@ -59,7 +59,16 @@ export class RedisControlBus implements ControlBus {
     this.nodeId = options.nodeId ?? 'node_' + randomBytes(8).toString('hex')
     this.channel = options.channel ?? CONTROL_CHANNEL
     const url = options.url ?? 'redis://127.0.0.1:6379'
-    const redisOptions: RedisOptions = { lazyConnect: true, ...options.redis }
+    // Fail fast like the broker: an emit while Redis is unreachable rejects at once (the caller
+    // answers with an error) instead of waiting in ioredis's offline queue for a minute or more.
+    const redisOptions: RedisOptions = {
+      lazyConnect: true,
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      commandTimeout: 5000,
+      connectTimeout: 5000,
+      ...options.redis,
+    }
     this.publisher = new Redis(url, redisOptions)
     this.subscriber = new Redis(url, redisOptions)
     const onError = (err: Error) => options.onError?.(err)
@@ -81,6 +90,7 @@ export class RedisControlBus implements ControlBus {
 
   async start(onEvent: (event: ControlEvent) => void): Promise<void> {
     this.handler = onEvent
+    await Promise.all([this.publisher, this.subscriber].map((r) => (r.status === 'wait' ? r.connect() : undefined)))
     await this.subscriber.subscribe(this.channel)
     this.subscribedOnce = true
   }
