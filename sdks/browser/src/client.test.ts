@@ -233,6 +233,42 @@ describe('Client transport fallback', () => {
     expect(client.state).toBe('failed')
   })
 
+  it('skips a transport the runtime lacks (no EventSource) and uses the next one', async () => {
+    const fake = fakeEnv()
+    const env = { ...fake.env, EventSource: undefined as unknown as typeof EventSource }
+    const client = new Client({ url: 'http://herald.test', appId: 'app_1', env, transports: ['sse', 'longpoll'] })
+    client.subscribe('chat')
+    await flush()
+    expect(fake.requests[0]!.url).toContain('/poll?channels=chat')
+    fake.requests[0]!.respond(200, { cursor: '', messages: [] })
+    await flush()
+    expect(client.transport).toBe('longpoll')
+  })
+
+  it('includes a channel subscribed while an SSE stream is still opening', async () => {
+    const { client, sources, lastSource } = setup({ transports: ['sse'] })
+    client.subscribe('chat')
+    await flush()
+    expect(lastSource().query('channels')).toBe('chat')
+    client.subscribe('news')
+    await flush()
+    expect(sources[0]!.closed).toBe(true)
+    expect(lastSource().query('channels')).toBe('chat,news')
+    lastSource().emit('open')
+    expect(client.state).toBe('connected')
+  })
+
+  it('sends one subscribe per channel, even for one made in a state handler', async () => {
+    const { client, lastSocket } = setup()
+    client.subscribe('a')
+    client.on('state', ({ current }) => {
+      if (current === 'connected') client.subscribe('b')
+    })
+    await flush()
+    lastSocket().frame({ op: 'connected', connectionId: 'c', heartbeat: 25 })
+    expect(lastSocket().ops('subscribe').map((f) => f.channel)).toEqual(['a', 'b'])
+  })
+
   it('follows the order given in transports', async () => {
     const { client, sockets, sources, requests } = setup({ transports: ['longpoll', 'sse'] })
     client.subscribe('chat')

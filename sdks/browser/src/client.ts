@@ -124,7 +124,7 @@ export class Client extends Emitter<ClientEvents> {
     if (!sub) {
       sub = new Subscription(channel, this.host, options)
       this.subs.set(channel, sub)
-      if (this.live) this.current?.subscribe(sub._start())
+      this.current?.subscribe(sub._start())
     }
     if (onMessage) sub.on('message', onMessage)
     return sub
@@ -242,7 +242,12 @@ export class Client extends Emitter<ClientEvents> {
         close: live((info) => this.ended(info)),
       },
     })
-    this.current.open()
+    try {
+      this.current.open()
+    } catch (err) {
+      // e.g. no EventSource in this runtime: that transport cannot work here, try the next
+      queueMicrotask(() => gen === this.generation && this.ended({ opened: false, message: String(err) }))
+    }
   }
 
   private ended(info: TransportClose): void {

@@ -1,6 +1,6 @@
 import type { ClientFrame, ErrorCode, ServerFrame } from '@herald/protocol'
 import { HeraldError } from '../errors.js'
-import { endpoint, type ChannelStart, type RequestFrame, type Transport, type TransportContext } from './transport.js'
+import { endpoint, type ChannelStart, type Transport, type TransportContext } from './transport.js'
 
 const REQUEST_TIMEOUT = 10_000
 const PONG_TIMEOUT = 5_000
@@ -31,6 +31,7 @@ export function websocketTransport(ctx: TransportContext): Transport {
   let lastError: { code: ErrorCode; message: string } | undefined
   const pending = new Map<number, Pending>()
   const subscribeRefs = new Map<number, string>()
+  const subscribed = new Set<string>()
 
   const send = (frame: ClientFrame) => ws?.send(JSON.stringify(frame))
 
@@ -69,6 +70,8 @@ export function websocketTransport(ctx: TransportContext): Transport {
   }
 
   const subscribe = (s: ChannelStart) => {
+    if (subscribed.has(s.channel)) return
+    subscribed.add(s.channel)
     const r = ++ref
     subscribeRefs.set(r, s.channel)
     const frame: ClientFrame = { op: 'subscribe', channel: s.channel, ref: r }
@@ -93,8 +96,8 @@ export function websocketTransport(ctx: TransportContext): Transport {
         opened = true
         heartbeat = frame.heartbeat > 0 ? frame.heartbeat : heartbeat
         watch()
-        h.open({ clientId: frame.clientId })
         for (const s of ctx.channels()) subscribe(s)
+        h.open({ clientId: frame.clientId })
         return
       case 'subscribed':
         return h.subscribed(frame)
@@ -149,7 +152,7 @@ export function websocketTransport(ctx: TransportContext): Transport {
       if (opened && !closed) subscribe(s)
     },
     unsubscribe(channel) {
-      if (opened && !closed) send({ op: 'unsubscribe', channel, ref: ++ref })
+      if (opened && !closed && subscribed.delete(channel)) send({ op: 'unsubscribe', channel, ref: ++ref })
     },
     setToken(token) {
       if (!opened || closed) return
