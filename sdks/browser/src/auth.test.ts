@@ -107,6 +107,18 @@ describe('tokens', () => {
 })
 
 describe('publish, history, members', () => {
+  it('asks getToken for an HTTP call made before any connection', async () => {
+    const getToken = vi.fn(async () => tokenFor(3600, 1))
+    const t = setup({ getToken, transports: ['sse'], autoConnect: false })
+    const p = t.client.publish('chat', 'early')
+    await flush()
+    expect(getToken).toHaveBeenCalledTimes(1)
+    expect((t.requests[0]!.init?.headers as Record<string, string>).authorization).toBe(`Bearer ${tokenFor(3600, 1)}`)
+    t.requests[0]!.respond(200, { messages: [{ channel: 'chat', id: 'm', seq: 1, epoch: 'e' }] })
+    await expect(p).resolves.toMatchObject({ seq: 1 })
+    expect(t.sources).toHaveLength(0)
+  })
+
   it('goes over the WebSocket when connected on it', async () => {
     const t = setup({})
     await flush()

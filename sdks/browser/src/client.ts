@@ -97,7 +97,7 @@ export class Client extends Emitter<ClientEvents> {
     if (options.token) this.useToken(options.token)
     this.host = {
       request: (frame) => (this.live && this.current?.request?.(frame)) || null,
-      get: (path) => requestJson(this.env.fetch, this.api(path), this.token),
+      get: async (path) => requestJson(this.env.fetch, this.api(path), await this.httpToken()),
       publish: (channel, data, opts) => this.publish(channel, data, opts),
       remove: (sub) => {
         if (this.subs.get(sub.channel) !== sub) return
@@ -145,7 +145,7 @@ export class Client extends Emitter<ClientEvents> {
       const { channel: c, id, seq, epoch } = (await p) as Extract<ServerFrame, { op: 'published' }>
       return { channel: c, id, seq, epoch }
     }
-    const reply = await requestJson<PublishReply>(this.env.fetch, this.api('messages'), this.token, { channel, data, ...options })
+    const reply = await requestJson<PublishReply>(this.env.fetch, this.api('messages'), await this.httpToken(), { channel, data, ...options })
     return reply.messages[0]!
   }
 
@@ -166,6 +166,12 @@ export class Client extends Emitter<ClientEvents> {
     this.drop()
     clearTimeout(this.refreshTimer)
     this.setState('disconnected', 'closed')
+  }
+
+  /** The token for an HTTP call; asks `getToken` when there is none yet. */
+  private async httpToken(): Promise<string | undefined> {
+    if (this.token === undefined && this.options.getToken) this.useToken(await this.options.getToken())
+    return this.token
   }
 
   private api(path: string): string {

@@ -30,8 +30,9 @@ export function longpollTransport(ctx: TransportContext): Transport {
     const lost = reply.recovered ?? {}
     for (const s of starts) {
       const p = next[s.channel]
-      if (!p || (confirmed.has(s.channel) && lost[s.channel] !== false)) continue
-      confirmed.add(s.channel)
+      if (confirmed.has(s.channel) && lost[s.channel] !== false) continue
+      confirmed.add(s.channel) // even without a position: never spin on wait=0
+      if (!p) continue
       let seq = p.seq
       if (lost[s.channel] === false) {
         const first = reply.messages.find((m) => m.channel === s.channel && m.epoch === p.epoch)
