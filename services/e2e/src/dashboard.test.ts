@@ -151,6 +151,10 @@ describe('dashboard (browser end-to-end)', () => {
     expect(await created.locator('.secret').innerText()).not.toContain(apiKey.secret)
     await created.getByRole('button', { name: 'Reveal secret' }).click()
     expect(await created.locator('.secret').innerText()).toBe(apiKey.secret)
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: herald.url })
+    await created.getByRole('button', { name: 'Copy secret' }).click()
+    await created.getByRole('button', { name: 'Copied' }).waitFor()
+    expect(await page.evaluate(() => navigator.clipboard.readText())).toBe(apiKey.secret)
     await screenshot(page, 'keys-1280')
 
     // Keyboard: the dialog opens from a focused button, Escape cancels it and nothing is revoked.
