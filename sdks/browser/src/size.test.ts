@@ -1,3 +1,5 @@
+import { build } from 'esbuild'
+import { fileURLToPath } from 'node:url'
 import { gzipSync } from 'node:zlib'
 import { describe, expect, it } from 'vitest'
 
@@ -11,5 +13,21 @@ describe('bundle size', () => {
     expect(typeof Herald.Client).toBe('function')
     expect(BUDGET).toBe(8192)
     expect(gzipSync(iife, { level: 9 }).length).toBeLessThanOrEqual(BUDGET)
+  })
+
+  it('is tree-shakable: an app importing one helper does not get the client', async () => {
+    const result = await build({
+      stdin: { contents: "import { decodeToken } from './index.ts'; console.log(decodeToken('a.b.c'))", resolveDir: fileURLToPath(new URL('.', import.meta.url)), loader: 'ts' },
+      bundle: true,
+      minify: true,
+      format: 'esm',
+      write: false,
+      alias: { '@herald/protocol': fileURLToPath(new URL('../../protocol/src/index.ts', import.meta.url)) },
+    })
+    const code = result.outputFiles[0]!.text
+    expect(code).toContain('atob')
+    expect(code).not.toContain('EventSource')
+    expect(code).not.toContain('WebSocket')
+    expect(code.length).toBeLessThan(1000)
   })
 })
