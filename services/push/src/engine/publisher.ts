@@ -52,6 +52,10 @@ export class Publisher {
 
   /** Publishes validated inputs, all or none. Throws `rate_limited` (with retryAfter) over the app's rate. */
   async publish(app: App, inputs: PublishInput[]): Promise<PublishOutcome[]> {
+    if (inputs.length > app.settings.publishRatePerSecond) {
+      // Waiting would never help: say so without Retry-After, so clients do not retry forever.
+      throw new HeraldError('limit_exceeded', `a batch of ${inputs.length} is more than this app's ${app.settings.publishRatePerSecond} messages per second`)
+    }
     const allowed = this.limiter.take(app.id, inputs.length, app.settings.publishRatePerSecond)
     if (!allowed.ok) {
       throw new HeraldError('rate_limited', `over ${app.settings.publishRatePerSecond} messages per second`, allowed.retryAfter)

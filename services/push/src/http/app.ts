@@ -61,6 +61,8 @@ export function createHttpApp(ctx: NodeContext, options: HttpOptions) {
     info: { title: 'Herald', version: packageVersion(), description: 'Multi-tenant real-time pub/sub: public API, transports and admin API.' },
   })
 
+  // A plain GET of the WebSocket path (no upgrade) says what is wrong instead of "no route".
+  app.get('/v1/apps/:appId/ws', (c) => errorResponse(c, new HeraldError('bad_request', 'this endpoint needs a WebSocket upgrade')))
   app.route('/', staticRoutes())
   return app
 }

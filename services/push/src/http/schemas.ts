@@ -26,7 +26,7 @@ export const MessageSchema = z
   })
   .openapi('Message')
 
-const Data = z.unknown().openapi({ description: 'Any JSON value' })
+const Data = z.unknown().openapi({ description: 'Any JSON value (required: a message without data is refused)' })
 const Name = z.string().optional().openapi({ description: 'Event name, 1..200 characters' })
 const Id = z.string().optional().openapi({ description: 'Publisher id: a repeat on the channel within 2 minutes is not delivered again' })
 
