@@ -80,7 +80,7 @@ describe('dashboard (browser end-to-end)', () => {
 
   it('is served at /dashboard/ under the strict CSP, with SPA fallback', async () => {
     const res = await page.goto(`${herald.url}/dashboard/`)
-    expect(res?.status()).toBe(200)
+    expect(res?.status(), 'is dashboard/dist built? npm run build -w @herald/dashboard').toBe(200)
     expect(res?.headers()['content-security-policy']).toContain("script-src 'self'")
     await page.getByLabel('Admin token').waitFor()
     const deep = await fetch(`${herald.url}/dashboard/apps/app_nothing/keys`)
