@@ -1,5 +1,6 @@
 import { resolve } from 'node:path'
 import { z } from 'zod'
+import { streamOptionsFromEnv, type StreamOptions } from './transports/stream-options.js'
 
 const Env = z.object({
   HERALD_HOST: z.string().default('127.0.0.1'),
@@ -39,6 +40,8 @@ export interface Config {
   /** Bytes queued for one client past which it is closed as a slow consumer (4008). */
   sendBufferBytes: number
   shutdownGraceMs: number
+  /** SSE and long-poll tunables (`HERALD_SSE_PING_SECONDS`, `HERALD_SSE_MAX_STREAM_SECONDS`, `HERALD_SSE_RETRY_MS`). */
+  streams: StreamOptions
 }
 
 /** Reads the configuration; throws a readable error naming the bad variable. */
@@ -65,5 +68,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxSubscriptionsPerConnection: e.HERALD_MAX_SUBSCRIPTIONS_PER_CONNECTION,
     sendBufferBytes: e.HERALD_SEND_BUFFER_BYTES,
     shutdownGraceMs: e.HERALD_SHUTDOWN_GRACE_MS,
+    streams: streamOptionsFromEnv(env),
   }
 }

@@ -65,7 +65,8 @@ export function staticRoutes() {
   r.get('/dashboard', (c) => c.redirect('/dashboard/', 301))
   r.get('/dashboard/*', async (c) => {
     const rel = decodeURIComponent(c.req.path.slice('/dashboard/'.length))
-    const f = await serveFile(dashboardDir, rel, 'index.html')
+    // Client-side routes fall back to index.html; a missing file (a stale asset) is a 404.
+    const f = await serveFile(dashboardDir, rel, extname(rel) === '' ? 'index.html' : undefined)
     if (!f) return c.json({ error: { code: 'not_found', message: 'the dashboard is not built: run npm run build' } }, 404)
     const immutable = f.file.includes(`${sep}assets${sep}`)
     return c.body(new Uint8Array(f.body), 200, {

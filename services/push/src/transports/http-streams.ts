@@ -9,7 +9,7 @@ import { AppIdParam, errorResponses, json, MessageSchema } from '../http/schemas
 import { validationHook } from '../http/validation.js'
 import { answerPoll, type HeldPoll, type PollOutcome } from './poll.js'
 import { SseStream } from './sse.js'
-import { streamOptionsFromEnv, type StreamOptions } from './stream-options.js'
+import type { StreamOptions } from './stream-options.js'
 import { connectionLimit, hasRoom, parseCursor, resolveStreamRequest } from './stream-request.js'
 
 type Env = { Bindings: HttpBindings }
@@ -94,7 +94,7 @@ export class HttpStreams {
     private readonly ctx: NodeContext,
     options: Partial<StreamOptions> = {},
   ) {
-    this.options = { ...streamOptionsFromEnv(), ...options }
+    this.options = { ...ctx.config.streams, ...options }
   }
 
   /** Routes mounted under `/v1`. */
