@@ -153,7 +153,7 @@ async function revokeAfterRestart(node: HeraldProcess, a: CreatedApp): Promise<v
 }
 
 const basic = (a: CreatedApp) => ({ authorization: a.basic })
-const dataOf = (frames: Array<{ data: any }>) => frames.map((f) => f.data)
+const dataOf = (frames: Array<{ [k: string]: any }>) => frames.map((f) => f.data)
 
 // ---------------------------------------------------------------------------------------------
 
