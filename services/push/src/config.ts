@@ -1,5 +1,6 @@
 import { resolve } from 'node:path'
 import { z } from 'zod'
+import { parseEnv } from './env.js'
 import { streamOptionsFromEnv, type StreamOptions } from './transports/stream-options.js'
 
 const Env = z.object({
@@ -46,12 +47,7 @@ export interface Config {
 
 /** Reads the configuration; throws a readable error naming the bad variable. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const parsed = Env.safeParse(env)
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')
-    throw new Error(`invalid configuration: ${issues}`)
-  }
-  const e = parsed.data
+  const e = parseEnv(Env, env)
   return {
     host: e.HERALD_HOST,
     port: e.HERALD_PORT,

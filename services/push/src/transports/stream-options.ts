@@ -1,4 +1,5 @@
 import { z } from 'zod'
+import { parseEnv } from '../env.js'
 
 /** Tunables of the HTTP streaming transports (SSE and long-poll). */
 export interface StreamOptions {
@@ -31,12 +32,7 @@ const Env = z.object({
  * const options = streamOptionsFromEnv({ HERALD_SSE_MAX_STREAM_SECONDS: '2' })
  */
 export function streamOptionsFromEnv(env: NodeJS.ProcessEnv = process.env): StreamOptions {
-  const parsed = Env.safeParse(env)
-  if (!parsed.success) {
-    const issues = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')
-    throw new Error(`invalid configuration: ${issues}`)
-  }
-  const e = parsed.data
+  const e = parseEnv(Env, env)
   return {
     pingMs: Math.round(e.HERALD_SSE_PING_SECONDS * 1000),
     maxStreamMs: Math.round(e.HERALD_SSE_MAX_STREAM_SECONDS * 1000),
