@@ -20,6 +20,8 @@ export function onError(logger: Logger) {
       const message = status === 400 && /JSON/i.test(err.message) ? 'body is not valid JSON' : err.message || 'bad request'
       return errorResponse(c, new HeraldError(code, message))
     }
+    // JSON nested so deep that validating or serialising it overflows the stack: the input's fault.
+    if (err instanceof RangeError && /call stack/i.test(err.message)) return errorResponse(c, new HeraldError('bad_request', 'JSON nested too deeply'))
     logger.error({ err, path: c.req.path }, 'request failed')
     return errorResponse(c, toHeraldError(err))
   }
