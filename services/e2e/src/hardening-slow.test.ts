@@ -92,3 +92,23 @@ describe('slow consumers', () => {
     await expectAlive(h)
   })
 })
+
+describe('a burst is not a slow consumer', () => {
+  let own: HeraldProcess | undefined
+  afterAll(async () => {
+    await own?.stop()
+  })
+
+  it('a reading subscriber survives the largest legal batch (100 × 60 KB, more than the default 4 MiB send buffer)', async () => {
+    own = await startHerald()
+    const big = await createApp(own)
+    const c = await WsClient.connect(`${own.wsUrl}/v1/apps/${big.appId}/ws`)
+    clients.push(c)
+    await c.request({ op: 'subscribe', channel: 'burst' })
+    const res = await publish(own, big, { messages: Array.from({ length: 100 }, (_, i) => ({ channel: 'burst', data: { i, pad: 'x'.repeat(60_000) } })) })
+    expect(res.status).toBe(200)
+    await until(() => c.messages('burst').length === 100, 30_000, `100 messages (got ${c.messages('burst').length}, frames ${JSON.stringify(c.frames.filter((f) => f.op !== 'message')).slice(0, 200)})`)
+    expect(c.messages('burst').map((m) => m.data.i)).toEqual(Array.from({ length: 100 }, (_, i) => i))
+    expect(await c.request({ op: 'ping' })).toMatchObject({ op: 'pong' })
+  })
+})
