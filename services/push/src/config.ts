@@ -19,7 +19,6 @@ const Env = z.object({
   HERALD_MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).max(100_000).default(200),
   HERALD_SEND_BUFFER_BYTES: z.coerce.number().int().min(16_384).default(4_194_304),
   HERALD_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
-  HERALD_STATIC_DIR: z.string().optional(),
 })
 
 /** Everything a node needs, from the environment, typed and validated once. */

@@ -36,14 +36,19 @@ const stores: Record<string, (config: Config, box: SecretBox) => Promise<AppStor
 }
 
 /** Broker and control-bus drivers: in process by default, Redis when HERALD_REDIS_URL is set. */
-const engines: Record<string, (config: Config, nodeId: string, logger: Logger) => Promise<{ broker: Broker; control: ControlBus }>> = {
+const engines: Record<string, (config: Config, nodeId: string, logger: Logger, onResubscribed: () => void) => Promise<{ broker: Broker; control: ControlBus }>> = {
   memory: async () => ({ broker: new MemoryBroker(), control: new MemoryControlBus() }),
-  redis: async (config, nodeId, logger) => {
+  redis: async (config, nodeId, logger, onResubscribed) => {
     const { RedisBroker } = await import('./engine/broker-redis.js')
     const { RedisControlBus } = await import('./control/control-bus-redis.js')
     return {
       broker: new RedisBroker({ url: config.redisUrl!, nodeId, presenceTtlMs: config.presenceTtlSeconds * 1000, onError: (err) => logger.warn({ err }, 'redis broker error') }),
-      control: new RedisControlBus({ url: config.redisUrl!, nodeId, onError: (err) => logger.warn({ err }, 'control bus error') }),
+      control: new RedisControlBus({
+        url: config.redisUrl!,
+        nodeId,
+        onError: (err) => logger.warn({ err }, 'control bus error'),
+        onResubscribed: () => onResubscribed(),
+      }),
     }
   },
 }
@@ -84,7 +89,10 @@ export async function createNode(config: Config, logger: Logger = createLogger(c
   }
   const adminHash = await store.getAdminTokenHash()
 
-  const { broker, control } = await engines[config.redisUrl ? 'redis' : 'memory']!(config, nodeId, logger)
+  // Control events sent while this node was cut off from Redis were missed: drop every cached
+  // app and key, and close connections whose key is gone.
+  let revalidate = () => {}
+  const { broker, control } = await engines[config.redisUrl ? 'redis' : 'memory']!(config, nodeId, logger, () => revalidate())
   const hub = new Hub(broker)
   const limiter = new AppRateLimiter()
   const metrics = new Metrics()
@@ -115,6 +123,17 @@ export async function createNode(config: Config, logger: Logger = createLogger(c
       limiter.forget(event.appId)
       broker.removeApp(event.appId).catch((err: unknown) => logger.warn({ err, app: event.appId }, 'could not drop app state'))
     }
+  }
+
+  revalidate = () => {
+    registry.clear()
+    for (const conn of [...hub.allConnections()]) {
+      void (async () => {
+        if (!(await registry.app(conn.appId))) return conn.close(CloseCodes.appGone, 'app deleted')
+        if (conn.keyId && !(await registry.activeKey(conn.appId, conn.keyId))) conn.close(CloseCodes.unauthorized, 'key revoked')
+      })().catch((err: unknown) => logger.warn({ err }, 'could not re-check a connection'))
+    }
+    logger.info('control bus reconnected: caches dropped and keys re-checked')
   }
 
   const ws = new WebSocketTransport(ctx)

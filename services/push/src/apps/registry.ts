@@ -63,6 +63,11 @@ export class AppRegistry {
     return k && !k.key.revokedAt ? k : null
   }
 
+  /** Forgets everything (control events may have been missed): every app is reloaded on next use. */
+  clear(): void {
+    this.entries.clear()
+  }
+
   /** Applies a control event: the app's cached view is reloaded on next use. */
   invalidate(event: ControlEvent): void {
     this.entries.delete(event.appId)

@@ -67,6 +67,11 @@ export class Hub implements BrokerHandler {
     return n
   }
 
+  /** Every open connection of every app. */
+  *allConnections(): IterableIterator<Connection> {
+    for (const set of this.connections.values()) yield* set
+  }
+
   /** Closes every connection of every app (shutdown). */
   closeAll(code: number, reason: string): void {
     for (const appId of [...this.connections.keys()]) this.closeConnections(appId, code, reason)
