@@ -1,9 +1,14 @@
 import type { MiddlewareHandler } from 'hono'
 import type { AppRegistry } from '../apps/registry.js'
 
-/** Whether a browser origin may use an app, per its `allowedOrigins` (`*` allows all). No Origin header: not a browser, allowed. */
-export function originAllowed(allowed: string[], origin: string | undefined): boolean {
+/**
+ * Whether a browser origin may use an app, per its `allowedOrigins` (`*` allows all).
+ * No Origin header: not a browser, allowed. The service's own origin (the dashboard, the
+ * examples) is always allowed: `host` is the request's Host header.
+ */
+export function originAllowed(allowed: string[], origin: string | undefined, host?: string): boolean {
   if (!origin) return true
+  if (host && (origin === `http://${host}` || origin === `https://${host}`)) return true
   return allowed.includes('*') || allowed.includes(origin)
 }
 
@@ -16,7 +21,7 @@ export function appCors(registry: AppRegistry): MiddlewareHandler {
     const origin = c.req.header('origin')
     const appId = c.req.param('appId')
     const app = origin && appId ? await registry.app(appId) : null
-    const allow = app && originAllowed(app.settings.allowedOrigins, origin) ? origin : null
+    const allow = app && originAllowed(app.settings.allowedOrigins, origin, c.req.header('host')) ? origin : null
     if (c.req.method === 'OPTIONS' && origin) {
       const headers: Record<string, string> = { Vary: 'Origin' }
       if (allow) {

@@ -120,7 +120,7 @@ export class HttpStreams {
     const res = c.env?.outgoing as ServerResponse | undefined
     if (!res) throw new HeraldError('internal', 'SSE needs the Node HTTP server')
     const origin = c.req.header('origin')
-    const { app, identity, channels } = await resolveStreamRequest(this.ctx, { appId, channels: q.channels, token: q.token, origin, transport: 'sse' })
+    const { app, identity, channels } = await resolveStreamRequest(this.ctx, { appId, channels: q.channels, token: q.token, origin, host: c.req.header('host'), transport: 'sse' })
     const header = c.req.header('last-event-id')
     const since = header !== undefined && header !== '' ? parseCursor(header, 'Last-Event-ID') : parseCursor(q.lastEventId, 'lastEventId')
     if (!hasRoom(this.ctx, app)) {
@@ -156,7 +156,7 @@ export class HttpStreams {
   }
 
   private async poll(c: Context, appId: string, q: PollQuery): Promise<PollOutcome> {
-    const request = await resolveStreamRequest(this.ctx, { appId, channels: q.channels, token: q.token, origin: c.req.header('origin'), transport: 'longpoll' })
+    const request = await resolveStreamRequest(this.ctx, { appId, channels: q.channels, token: q.token, origin: c.req.header('origin'), host: c.req.header('host'), transport: 'longpoll' })
     const cursor = parseCursor(q.cursor, 'cursor')
     const wait = q.wait ?? DEFAULT_WAIT_SECONDS
     return answerPoll(

@@ -17,6 +17,8 @@ export interface StreamRequestInput {
   channels: string
   token: string | undefined
   origin: string | undefined
+  /** The Host header: the service's own origin is always allowed. */
+  host?: string | undefined
   transport: TransportName
 }
 
@@ -44,7 +46,7 @@ export async function resolveStreamRequest(ctx: NodeContext, input: StreamReques
   }
   const app = await ctx.registry.app(appId)
   if (!app) return reject(notFound(`unknown app ${appId}`))
-  if (!originAllowed(app.settings.allowedOrigins, input.origin)) return reject(forbidden('origin not allowed for this app'))
+  if (!originAllowed(app.settings.allowedOrigins, input.origin, input.host)) return reject(forbidden('origin not allowed for this app'))
   let identity: Identity
   try {
     identity = await identifyClient(ctx.registry, app, input.token)

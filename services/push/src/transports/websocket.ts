@@ -62,7 +62,7 @@ export class WebSocketTransport {
     try {
       const app = await this.ctx.registry.app(appId)
       if (!app) return refuse(notFound('unknown app'), CloseCodes.appGone)
-      if (!originAllowed(app.settings.allowedOrigins, req.headers.origin)) {
+      if (!originAllowed(app.settings.allowedOrigins, req.headers.origin, req.headers.host)) {
         return refuse(new HeraldError('forbidden', 'origin not allowed for this app'), CloseCodes.forbidden)
       }
       let identity
