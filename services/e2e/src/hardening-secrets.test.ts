@@ -1,5 +1,8 @@
+import { spawnSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
 import { existsSync, readFileSync, statSync } from 'node:fs'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { hsJwt, http, now, sseAttempt, wsAttempt } from './support/attack.js'
 import { createApp, publish, signToken, startHerald, type CreatedApp, type HeraldProcess } from './support/herald.js'
@@ -114,5 +117,69 @@ describe('secrets in logs', () => {
     for (const [what, value] of leaks) {
       expect(out.includes(value), `${what} appears in the log output`).toBe(false)
     }
+  })
+})
+
+describe('master key rotation (services/push/dist/cli/rotate-master-key.js)', () => {
+  const CLI = fileURLToPath(new URL('../../push/dist/cli/rotate-master-key.js', import.meta.url))
+  const run = (env: Record<string, string>) => spawnSync(process.execPath, [CLI], { env: { ...process.env, ...env }, encoding: 'utf8' })
+  let node: HeraldProcess | undefined
+  afterAll(async () => {
+    await node?.stop()
+  })
+
+  it('re-seals every secret under a new key file; old secrets keep working, the old key no longer opens the store', async () => {
+    node = await startHerald()
+    const a = await createApp(node, {}, 'rotate')
+    const extra = await http(node.url, 'POST', `/admin/v1/apps/${a.appId}/keys`, { headers: { authorization: `Bearer ${node.adminToken}`, 'content-type': 'application/json' }, body: '{}' })
+    const revoked = await http(node.url, 'POST', `/admin/v1/apps/${a.appId}/keys`, { headers: { authorization: `Bearer ${node.adminToken}`, 'content-type': 'application/json' }, body: '{}' })
+    await http(node.url, 'DELETE', `/admin/v1/apps/${a.appId}/keys/${revoked.json.key.keyId}`, { headers: { authorization: `Bearer ${node.adminToken}` } })
+    const dataDir = node.dataDir
+    const oldKey = readFileSync(join(dataDir, 'master.key'), 'utf8').trim()
+    expect(await node.stop()).toEqual({ code: 0, signal: null })
+
+    const out = run({ HERALD_DATA_DIR: dataDir })
+    expect(out.status, out.stderr).toBe(0)
+    expect(out.stderr).toMatch(/re-sealed 3 key secret/)
+    const newKey = readFileSync(join(dataDir, 'master.key'), 'utf8').trim()
+    expect(newKey).toMatch(/^[0-9a-f]{64}$/)
+    expect(newKey).not.toBe(oldKey)
+    expect((statSync(join(dataDir, 'master.key')).mode & 0o777).toString(8)).toBe('600')
+    expect(existsSync(join(dataDir, 'master.key.new'))).toBe(false)
+    expect(out.stdout + out.stderr).not.toContain(newKey)
+
+    // the old key is refused at start
+    await expect(startHerald({ dataDir, adminToken: 'rotation-admin-token-1234', env: { HERALD_MASTER_KEY: oldKey } })).rejects.toThrow(/HERALD_MASTER_KEY|master key|exited/)
+    // the new one (from the file) opens everything: old secrets still authenticate
+    node = await startHerald({ dataDir })
+    expect((await publish(node, a, { channel: 'c', data: 1 })).status).toBe(200)
+    const viaExtra = { ...a, basic: 'Basic ' + Buffer.from(`${extra.json.key.keyId}:${extra.json.key.secret}`).toString('base64') }
+    expect((await publish(node, viaExtra, { channel: 'c', data: 2 })).status).toBe(200)
+    const read = await http(node.url, 'GET', `/admin/v1/apps/${a.appId}`, { headers: { authorization: `Bearer ${node.adminToken}` } })
+    expect(read.json.keys.find((k: any) => k.keyId === a.keyId).secret).toBe(a.secret)
+    expect(read.json.keys.find((k: any) => k.keyId === revoked.json.key.keyId).revokedAt).toEqual(expect.any(String))
+    await node.stop()
+  })
+
+  it('with HERALD_MASTER_KEY: prints the new key once and changes nothing when the current key is wrong', async () => {
+    const current = randomBytes(32).toString('hex')
+    node = await startHerald({ env: { HERALD_MASTER_KEY: current } })
+    const a = await createApp(node, {}, 'env key')
+    const dataDir = node.dataDir
+    await node.stop()
+    const before = readFileSync(join(dataDir, 'herald.db'))
+
+    const wrong = run({ HERALD_DATA_DIR: dataDir, HERALD_MASTER_KEY: randomBytes(32).toString('hex') })
+    expect(wrong.status).toBe(1)
+    expect(wrong.stderr).toMatch(/does not open the secret of key_.*nothing was changed/)
+    expect(readFileSync(join(dataDir, 'herald.db')).equals(before)).toBe(true)
+
+    const next = randomBytes(32).toString('hex')
+    const ok = run({ HERALD_DATA_DIR: dataDir, HERALD_MASTER_KEY: current, HERALD_NEW_MASTER_KEY: next })
+    expect(ok.status, ok.stderr).toBe(0)
+    expect(ok.stdout).toContain(next)
+    expect(existsSync(join(dataDir, 'master.key'))).toBe(false)
+    node = await startHerald({ dataDir, env: { HERALD_MASTER_KEY: next } })
+    expect((await publish(node, a, { channel: 'c', data: 1 })).status).toBe(200)
   })
 })
