@@ -3,7 +3,8 @@ import { SignJWT, importPKCS8 } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { b64url, expectError, hsJwt, http, now, scrape, metric, sseAttempt, wsAttempt } from './support/attack.js'
 import { createApp, signToken, startHerald, type CreatedApp, type HeraldProcess } from './support/herald.js'
-import { WsClient } from './support/ws-client.js'
+import WebSocket from 'ws'
+import { until, WsClient } from './support/ws-client.js'
 
 /**
  * Every forged, tampered, expired or malformed client token is refused the same way on every
@@ -158,5 +159,56 @@ describe('forged and broken tokens are refused on every surface', () => {
     expect(metric(s, 'herald_auth_failures_total', { app: app.appId, transport: 'sse' })).toBeGreaterThanOrEqual(n)
     expect(metric(s, 'herald_auth_failures_total', { app: app.appId, transport: 'longpoll' })).toBeGreaterThanOrEqual(n)
     expect(metric(s, 'herald_auth_failures_total', { app: app.appId, transport: 'rest', code: 'token_expired' })).toBeGreaterThanOrEqual(1)
+  })
+})
+
+describe('revocation and origins reach every transport', () => {
+  it('revoking a key ends the SSE streams and held polls that used it, and closes its WebSockets', async () => {
+    const a = await createApp(h, {}, 'revoke-all')
+    const k = await http(h.url, 'POST', `/admin/v1/apps/${a.appId}/keys`, { headers: { authorization: `Bearer ${h.adminToken}`, 'content-type': 'application/json' }, body: '{}' })
+    const key = k.json.key as { keyId: string; secret: string }
+    const token = await signToken(key, { sub: 'doomed', cap: { '*': ['subscribe'] } })
+    const other = await signToken(a, { sub: 'safe', cap: { '*': ['subscribe'] } })
+
+    const ws = await WsClient.connect(`${h.wsUrl}/v1/apps/${a.appId}/ws?token=${token}`)
+    const wsSafe = await WsClient.connect(`${h.wsUrl}/v1/apps/${a.appId}/ws?token=${other}`)
+    const sse = sseAttempt(`${h.url}/v1/apps/${a.appId}/sse?channels=c&token=${token}`, { until: (t) => t.includes('event: error'), timeoutMs: 20_000 })
+    const first = await http(h.url, 'GET', `/v1/apps/${a.appId}/poll?channels=c&wait=0&token=${token}`)
+    const held = http(h.url, 'GET', `/v1/apps/${a.appId}/poll?channels=c&wait=25&cursor=${encodeURIComponent(first.json.cursor)}&token=${token}`, { timeoutMs: 30_000 })
+    // the stream and the held poll are registered connections
+    await until(async () => {
+      const s = await scrape(h)
+      return metric(s, 'herald_connections', { app: a.appId, transport: 'sse' }) === 1 && metric(s, 'herald_connections', { app: a.appId, transport: 'longpoll' }) === 1
+    }, 10_000, 'sse stream and held poll')
+
+    const del = await http(h.url, 'DELETE', `/admin/v1/apps/${a.appId}/keys/${key.keyId}`, { headers: { authorization: `Bearer ${h.adminToken}` } })
+    expect(del.status).toBe(204)
+    expect((await ws.closed).code).toBe(4001)
+    const stream = await sse
+    expect(stream.status).toBe(200)
+    expect(stream.text).toMatch(/event: error\ndata: \{"code":"unauthorized"/)
+    const poll = await held
+    expectError(poll, 'unauthorized', 'held poll of a revoked key')
+    expect(await wsSafe.request({ op: 'ping' })).toMatchObject({ op: 'pong' })
+    wsSafe.close()
+  })
+
+  it('refuses browsers from origins outside allowedOrigins on every transport', async () => {
+    const a = await createApp(h, { allowedOrigins: ['https://good.example'] }, 'origins')
+    const evil = { origin: 'https://evil.example' }
+    const ws = await new Promise<number>((resolve) => {
+      const s = new WebSocket(`${h.wsUrl}/v1/apps/${a.appId}/ws`, { headers: evil })
+      s.on('error', () => {})
+      s.on('close', (code: number) => resolve(code))
+    })
+    expect(ws).toBe(4003)
+    expectError((await sseAttempt(`${h.url}/v1/apps/${a.appId}/sse?channels=c`, { headers: evil })) as any, 'forbidden', 'sse')
+    expectError(await http(h.url, 'GET', `/v1/apps/${a.appId}/poll?channels=c&wait=0`, { headers: evil }), 'forbidden', 'poll')
+    const pre = await http(h.url, 'OPTIONS', `/v1/apps/${a.appId}/messages`, { headers: { ...evil, 'access-control-request-method': 'POST' } })
+    expect(pre.headers.get('access-control-allow-origin')).toBeNull()
+    const good = await http(h.url, 'OPTIONS', `/v1/apps/${a.appId}/messages`, { headers: { origin: 'https://good.example', 'access-control-request-method': 'POST' } })
+    expect(good.headers.get('access-control-allow-origin')).toBe('https://good.example')
+    const ok = await http(h.url, 'GET', `/v1/apps/${a.appId}/poll?channels=c&wait=0`, { headers: { origin: 'https://good.example' } })
+    expect(ok.status).toBe(200)
   })
 })
