@@ -99,6 +99,19 @@ describe('/metrics', () => {
     await until(async () => metric(await scrape(h), 'herald_connections', { app: app.appId, transport: 'websocket' }) === 0, 10_000, 'the dropped connection to be gone')
   })
 
+  it('does not grow a series per made-up app id (unknown apps are counted as app="unknown")', async () => {
+    const ids = Array.from({ length: 20 }, (_, i) => `app_madeUp${i}x${Date.now()}`)
+    await Promise.all(ids.map(async (id, i) => {
+      if (i % 3 === 0) await wsAttempt(`${h.wsUrl}/v1/apps/${id}/ws`)
+      else if (i % 3 === 1) await sseAttempt(`${h.url}/v1/apps/${id}/sse?channels=a`)
+      else await fetch(`${h.url}/v1/apps/${id}/poll?channels=a&wait=0`)
+    }))
+    const s = await scrape(h)
+    const seen = new Set(s.map((x) => x.labels.app).filter(Boolean))
+    for (const id of ids) expect(seen.has(id), id).toBe(false)
+    expect(metric(s, 'herald_requests_rejected_total', { app: 'unknown', code: 'not_found' })).toBeGreaterThanOrEqual(ids.length)
+  })
+
   it('exposes process metrics with the herald_ prefix and labels only apps and transports', async () => {
     const s = await scrape(h)
     expect(s.some((x) => x.name === 'herald_process_process_resident_memory_bytes')).toBe(true)

@@ -13,7 +13,8 @@ export class Metrics {
   readonly messagesIn = new Counter({ name: 'herald_messages_published_total', help: 'Messages published', labelNames: ['app', 'via'], registers: [this.registry] })
   readonly drops = new Counter({ name: 'herald_slow_consumer_drops_total', help: 'Connections closed for being too slow (4008)', labelNames: ['app', 'transport'], registers: [this.registry] })
   readonly authFailures = new Counter({ name: 'herald_auth_failures_total', help: 'Rejected credentials', labelNames: ['app', 'transport', 'code'], registers: [this.registry] })
-  readonly rejected = new Counter({ name: 'herald_requests_rejected_total', help: 'Requests or frames rejected with a contract error', labelNames: ['app', 'transport', 'code'], registers: [this.registry] })
+  /** `not_found` rejections name app ids that do not exist: they are counted as `app="unknown"`, so random ids cannot add series without bound. */
+  readonly rejected = foldUnknownApps(new Counter({ name: 'herald_requests_rejected_total', help: 'Requests or frames rejected with a contract error', labelNames: ['app', 'transport', 'code'], registers: [this.registry] }))
 
   constructor() {
     collectDefaultMetrics({ register: this.registry, prefix: 'herald_process_' })
@@ -40,4 +41,12 @@ export class Metrics {
   connectionClosed(app: string, transport: TransportName): void {
     this.connections.dec({ app, transport })
   }
+}
+
+/** Replaces the `app` label of `not_found` increments with `unknown` (the id came from the caller and names no app). */
+function foldUnknownApps<T extends Counter<'app' | 'transport' | 'code'>>(counter: T): T {
+  const inc = counter.inc.bind(counter) as (labels: Partial<Record<'app' | 'transport' | 'code', string>>, value?: number) => void
+  counter.inc = ((labels: Partial<Record<'app' | 'transport' | 'code', string>>, value?: number) =>
+    inc(labels.code === 'not_found' ? { ...labels, app: 'unknown' } : labels, value)) as T['inc']
+  return counter
 }
