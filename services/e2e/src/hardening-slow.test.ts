@@ -111,4 +111,29 @@ describe('a burst is not a slow consumer', () => {
     expect(c.messages('burst').map((m) => m.data.i)).toEqual(Array.from({ length: 100 }, (_, i) => i))
     expect(await c.request({ op: 'ping' })).toMatchObject({ op: 'pong' })
   })
+  it('a reading SSE subscriber survives the largest legal batch too', async () => {
+    own ??= await startHerald()
+    const big = await createApp(own)
+    const ac = new AbortController()
+    const res = await fetch(`${own.url}/v1/apps/${big.appId}/sse?channels=burst`, { signal: ac.signal })
+    expect(res.status).toBe(200)
+    const reader = res.body!.getReader()
+    let text = ''
+    const read = (async () => {
+      for (;;) {
+        const { value, done } = await reader.read()
+        if (done) return
+        text += Buffer.from(value).toString('utf8')
+      }
+    })().catch(() => {})
+    await until(() => text.includes('event: subscribed'), 10_000, 'subscribed')
+    const pub = await publish(own, big, { messages: Array.from({ length: 100 }, (_, i) => ({ channel: 'burst', data: { i, pad: 'x'.repeat(60_000) } })) })
+    expect(pub.status).toBe(200)
+    const count = () => text.split('event: message').length - 1
+    await until(() => count() === 100 || text.includes('event: error'), 30_000, `100 SSE messages (got ${count()})`)
+    expect(text).not.toContain('event: error')
+    expect(count()).toBe(100)
+    ac.abort()
+    await read
+  })
 })

@@ -7,6 +7,7 @@ import type { NodeContext } from '../context.js'
 import type { EncodedMessage, EncodedPresence } from '../engine/encoded.js'
 import { ChannelSubscription } from '../engine/subscription.js'
 import { HeraldError } from '../errors.js'
+import { currentTurn, TURN_ALLOWANCE_BYTES } from './send-bound.js'
 import type { Connection } from './transport.js'
 
 export interface SseStreamOptions {
@@ -73,6 +74,9 @@ export class SseStream implements Connection {
   private live = false
   private closed = false
   private cleaned = false
+  /** Bytes written in the current turn of the event loop ({@link currentTurn}). */
+  private turn = -1
+  private turnBytes = 0
   private timers: NodeJS.Timeout[] = []
 
   constructor(
@@ -207,14 +211,26 @@ export class SseStream implements Connection {
     else this.write(`event: ${m.sseEvent(this.options.named)}\nid: ${encodeCursor(this.positions)}\n${m.sseData}`)
   }
 
-  /** Writes bytes; a client whose unsent bytes pass the bound is ended as a slow consumer. */
+  /**
+   * Writes bytes. A client is ended as a slow consumer when what earlier turns wrote is still
+   * unsent past the bound, or one turn alone wrote more than any legal burst; a burst the
+   * client reads fine (one batch can be larger than the bound) is not slow.
+   */
   private write(chunk: string | Buffer): void {
     if (this.closed || !this.live) return
-    this.res.write(chunk)
-    if (this.res.writableLength > this.ctx.config.sendBufferBytes) {
+    const turn = currentTurn()
+    if (turn !== this.turn) {
+      this.turn = turn
+      this.turnBytes = 0
+    }
+    const bound = this.ctx.config.sendBufferBytes
+    if (this.res.writableLength - this.turnBytes > bound || this.turnBytes > bound + TURN_ALLOWANCE_BYTES) {
       this.ctx.metrics.drops.inc({ app: this.appId, transport: 'sse' })
       this.fail('rate_limited', 'too slow to keep up')
+      return
     }
+    this.turnBytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length
+    this.res.write(chunk)
   }
 
   /** The shared heartbeat: a comment line, which EventSource ignores and proxies see as traffic. */

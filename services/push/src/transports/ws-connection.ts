@@ -11,14 +11,13 @@ import { ChannelSubscription } from '../engine/subscription.js'
 import { badRequest, forbidden, HeraldError, notFound, toHeraldError } from '../errors.js'
 import { parseClientFrame, refOf } from './client-frames.js'
 import type { Connection } from './transport.js'
+import { TURN_ALLOWANCE_BYTES } from './send-bound.js'
 import { frameText, rawSocket, scheduleFlush, type Flushable } from './ws-wire.js'
 import type { Socket } from 'node:net'
 
 /** Frames a connection may have waiting to be processed before it counts as a flood. */
 const MAX_PENDING_FRAMES = 256
 const MAX_HISTORY_LIMIT = 1000
-/** Bytes one turn of the event loop may queue for a socket on top of the send buffer bound: twice the largest request body (8 MiB). */
-const TURN_ALLOWANCE_BYTES = 16 * 1024 * 1024
 
 type Ref = string | number | undefined
 
