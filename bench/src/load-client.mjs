@@ -2,14 +2,14 @@
 // subscriber connections over one transport (ws | sse | poll), in batches, and measures
 // each delivery's end-to-end latency: receive time − the publisher's stamp `data.t`
 // (both `performance.timeOrigin + performance.now()`, processes on the same machine).
-// Commands arrive over IPC: connect, report, close.
+// Commands arrive over IPC: connect, count, reset, report, close.
 import http from 'node:http'
 import { performance } from 'node:perf_hooks'
 import WebSocket from 'ws'
 import { Histogram } from './histogram.mjs'
 
 const now = () => performance.timeOrigin + performance.now()
-const sockets = [] // things with .close()
+const sockets = [] // WebSocket and SSE connections, each with .close(); pollers stop on `closing`
 let hist = new Histogram()
 const first = new Map() // message n -> smallest latency seen in this process
 const closes = {} // close code -> count (unexpected closes only)
@@ -18,7 +18,7 @@ let lastRecv = 0
 let errors = 0
 let closing = false
 
-function onMessage(_conn, msg) {
+function onMessage(msg) {
   const d = msg.data
   if (!d || typeof d.n !== 'number') return
   const t = now()
@@ -43,7 +43,7 @@ function connectWs(cfg, channel) {
     }
     ws.on('message', (raw) => {
       const frame = JSON.parse(raw.toString())
-      if (frame.op === 'message') onMessage(conn, frame)
+      if (frame.op === 'message') onMessage(frame)
       else if (frame.op === 'connected') ws.send(JSON.stringify({ op: 'subscribe', channel }))
       else if (frame.op === 'subscribed') finish(true)
       else if (frame.op === 'error') {
@@ -94,7 +94,7 @@ function connectSse(cfg, channel) {
             else if (line.startsWith('data:')) data += line.slice(5).replace(/^ /, '')
           }
           if (event === 'subscribed') finish(true)
-          else if (event === 'message' && data) onMessage(conn, JSON.parse(data))
+          else if (event === 'message' && data) onMessage(JSON.parse(data))
           else if (event === 'error') errors++
         }
       })
@@ -128,19 +128,18 @@ function getJson(url) {
     req.on('close', () => pollRequests.delete(req))
   })
 }
+
 function connectPoll(cfg, channel) {
   const base = `${cfg.httpBase}/v1/apps/${cfg.appId}/poll?channels=${encodeURIComponent(channel)}`
-  const conn = { close: () => {} }
-  sockets.push(conn)
   return getJson(base).then(
-    (first) => {
-      let cursor = first.cursor
+    (head) => {
+      let cursor = head.cursor
       ;(async () => {
         while (!closing) {
           try {
             const r = await getJson(`${base}&cursor=${encodeURIComponent(cursor)}&wait=25`)
             cursor = r.cursor
-            for (const m of r.messages) onMessage(conn, m)
+            for (const m of r.messages) onMessage(m)
           } catch {
             if (closing) return
             errors++

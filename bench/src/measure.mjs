@@ -46,7 +46,7 @@ export async function fanoutRun(server, o) {
   const publisher = startPublisher()
   try {
     if (fleet.connected === 0) throw new Error(`no ${o.transport} subscriber could connect and subscribe`)
-    await sleep(500)
+    await sleep(300)
     const rssAfter = rssBytes(server.pid)
     const pub = {
       url: server.url + server.publishPath,

@@ -7,7 +7,7 @@ export default {
   name: 'burst',
   title: (o) => `Burst: ${o.subscribers.toLocaleString('en-US')} subscribers on one channel, publishing as fast as possible (HTTP concurrency ${o.concurrency})`,
   defaults: { subscribers: 2000, concurrency: 16, duration: 10, payload: 100, warmup: 1 },
-  quick: { subscribers: 300, concurrency: 16, duration: 1.5, payload: 100, warmup: 0.5 },
+  quick: { subscribers: 300, concurrency: 16, duration: 1, payload: 100, warmup: 0.3 },
   variants: (o) => {
     const measure = (s) => fanoutRun(s, { transport: 'ws', subscribers: o.subscribers, channels: ['bench'], mode: 'flood', concurrency: o.concurrency, duration: o.duration, payloadBytes: o.payload, warmup: o.warmup })
     return [

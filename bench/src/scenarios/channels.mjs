@@ -7,7 +7,7 @@ export default {
   name: 'channels',
   title: (o) => `Many channels: ${o.subscribers.toLocaleString('en-US')} subscribers over ${o.channels} channels, ${o.rate} msg/s spread across them`,
   defaults: { subscribers: 5000, channels: 500, rate: 500, duration: 10, payload: 100, warmup: 2 },
-  quick: { subscribers: 500, channels: 50, rate: 100, duration: 1.5, payload: 100, warmup: 0.5 },
+  quick: { subscribers: 500, channels: 50, rate: 100, duration: 1, payload: 100, warmup: 0.3 },
   variants: (o) => {
     const channels = Array.from({ length: o.channels }, (_, i) => `ch-${i}`)
     const measure = (s) => fanoutRun(s, { transport: 'ws', subscribers: o.subscribers, channels, mode: 'rate', rate: o.rate, duration: o.duration, payloadBytes: o.payload, warmup: o.warmup })

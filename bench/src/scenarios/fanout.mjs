@@ -7,7 +7,7 @@ export default {
   name: 'fanout',
   title: (o) => `Fan-out: ${o.subscribers.toLocaleString('en-US')} WebSocket subscribers on one channel, ${o.rate} msg/s, ${o.payload}-byte payloads`,
   defaults: { subscribers: 5000, rate: 20, duration: 10, payload: 100, warmup: 2 },
-  quick: { subscribers: 500, rate: 20, duration: 1.5, payload: 100, warmup: 0.5 },
+  quick: { subscribers: 500, rate: 20, duration: 1, payload: 100, warmup: 0.3 },
   variants: (o) => {
     const measure = (s) => fanoutRun(s, { transport: 'ws', subscribers: o.subscribers, channels: ['bench'], mode: 'rate', rate: o.rate, duration: o.duration, payloadBytes: o.payload, warmup: o.warmup })
     return [

@@ -17,7 +17,7 @@ export default {
   name: 'rest',
   title: (o) => `REST publish: ${o.concurrency} requests in flight, 100-byte payloads, channel without subscribers`,
   defaults: { concurrency: 16, duration: 10, warmup: 2 },
-  quick: { concurrency: 16, duration: 1.5, warmup: 0.5 },
+  quick: { concurrency: 16, duration: 1, warmup: 0.5 },
   variants: (o) => {
     const run = (s, headers) => restRun(s, { headers, concurrency: o.concurrency, duration: o.duration, warmup: o.warmup })
     return [

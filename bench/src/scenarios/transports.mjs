@@ -7,7 +7,7 @@ export default {
   name: 'transports',
   title: (o) => `SSE and long-poll fan-out vs WebSocket (Herald only): ${o.subscribers.toLocaleString('en-US')} subscribers on one channel, ${o.rate} msg/s`,
   defaults: { subscribers: 2000, rate: 20, duration: 10, payload: 100, warmup: 2 },
-  quick: { subscribers: 300, rate: 10, duration: 1.5, payload: 100, warmup: 0.5 },
+  quick: { subscribers: 300, rate: 10, duration: 1, payload: 100, warmup: 0.3 },
   variants: (o) => {
     const via = (transport) => (s) => fanoutRun(s, { transport, subscribers: o.subscribers, channels: ['bench'], mode: 'rate', rate: o.rate, duration: o.duration, payloadBytes: o.payload, warmup: o.warmup })
     return ['ws', 'sse', 'poll'].map((t) => ({ name: t, start: () => startHerald(o), measure: via(t) }))
