@@ -199,3 +199,49 @@ describe('admin sign-in brute force', () => {
     await sleep(10)
   })
 })
+
+describe('slow requests', () => {
+  it('does not hold a connection forever for a request body that never arrives (requestTimeout)', async () => {
+    const app = await createApp(h)
+    // a stream and a WebSocket opened before: they must outlive the request timeout
+    const ac = new AbortController()
+    const stream = await fetch(`${h.url}/v1/apps/${app.appId}/sse?channels=long`, { signal: ac.signal })
+    expect(stream.status).toBe(200)
+    let sseText = ''
+    const reading = (async () => {
+      const reader = stream.body!.getReader()
+      for (;;) {
+        const { value, done } = await reader.read()
+        if (done) return
+        sseText += Buffer.from(value).toString('utf8')
+      }
+    })().catch(() => {})
+    const ws = await connect(`${h.wsUrl}/v1/apps/${app.appId}/ws`)
+    await ws.request({ op: 'subscribe', channel: 'long' })
+    const { connect: tcp } = await import('node:net')
+    const socket = tcp(h.port, '127.0.0.1')
+    let reply = ''
+    socket.on('data', (d) => (reply += d))
+    const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()))
+    socket.on('error', () => {})
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()))
+    socket.write(`POST /v1/apps/${app.appId}/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\nAuthorization: ${app.basic}\r\n\r\n{"channel":`)
+    // Node checks request timeouts every 30 s; the node allows 60 s for a whole request
+    let gaveUp = false
+    const timer = setTimeout(() => {
+      gaveUp = true
+      socket.destroy()
+    }, 150_000)
+    await closed
+    clearTimeout(timer)
+    expect(gaveUp, 'the server still held the half-sent request after 150 s').toBe(false)
+    expect(reply === '' || /^HTTP\/1\.1 408/.test(reply), reply.slice(0, 200)).toBe(true)
+    // the SSE stream and the WebSocket, older than the timeout, still deliver
+    expect((await publish(h, app, { channel: 'long', data: 'still here' })).status).toBe(200)
+    await ws.next((f) => f.op === 'message' && f.data === 'still here')
+    await until(() => sseText.includes('"data":"still here"'), 10_000, 'the SSE stream to deliver')
+    ac.abort()
+    await reading
+    await expectAlive(h)
+  }, 170_000)
+})

@@ -143,7 +143,10 @@ export async function createNode(config: Config, logger: Logger = createLogger(c
   const server = createServer(getRequestListener(http.fetch))
   server.keepAliveTimeout = 65_000
   server.headersTimeout = 66_000
-  server.requestTimeout = 0
+  // A whole request (headers and body) must arrive within this: a client that withholds or
+  // trickles its body cannot hold a socket forever. SSE and long-polls are not cut: the timer
+  // stops once the request is received, however long the response then streams.
+  server.requestTimeout = 66_000
   ws.attach(server)
 
   return {
