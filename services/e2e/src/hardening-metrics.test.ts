@@ -78,10 +78,18 @@ describe('/metrics', () => {
     clients.push(c)
     await c.request({ op: 'publish', channel: 'x', data: 1 })
     await c.request({ op: 'nope' })
+    // a client allowed to publish is counted as a WebSocket publish
+    const { signToken } = await import('./support/herald.js')
+    const p = await WsClient.connect(`${h.wsUrl}/v1/apps/${app.appId}/ws?token=${await signToken(app, { sub: 'p', cap: { '*': ['publish'] } })}`)
+    clients.push(p)
+    expect(await p.request({ op: 'publish', channel: 'x', data: 1 })).toMatchObject({ op: 'published' })
     const t = await scrape(h)
+    expect(metric(t, 'herald_messages_published_total', { app: app.appId, via: 'websocket' })).toBe(1)
     expect(metric(t, 'herald_requests_rejected_total', { app: app.appId, transport: 'websocket', code: 'forbidden' })).toBe(1)
     expect(metric(t, 'herald_requests_rejected_total', { app: app.appId, transport: 'websocket', code: 'bad_request' })).toBe(1)
     c.close()
+    p.close()
+    await Promise.all([c.closed, p.closed])
   })
 
   it('counts a slow consumer drop', async () => {

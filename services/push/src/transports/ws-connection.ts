@@ -184,6 +184,7 @@ export class WsConnection implements Connection, Flushable {
       case 'publish': {
         const input = this.ctx.publisher.validate(app, this.identity, frame)
         const [outcome] = await this.ctx.publisher.publish(app, [input])
+        this.ctx.metrics.messagesIn.inc({ app: this.appId, via: 'websocket' })
         const m = outcome!.message
         this.send(withRef({ op: 'published' as const, channel: m.channel, id: m.id, seq: m.seq, epoch: m.epoch }))
         return
