@@ -48,6 +48,7 @@ export async function startFleet({ transport, count, channels, server, perProces
   return {
     connected,
     failed,
+    pids: children.map((c) => c.pid),
     async count() {
       const rs = await Promise.all(children.map((c) => ask(c, { cmd: 'count' }, 'count')))
       return { received: rs.reduce((a, r) => a + r.received, 0), lastRecv: Math.max(...rs.map((r) => r.lastRecv)) }
@@ -93,6 +94,7 @@ export async function startFleet({ transport, count, channels, server, perProces
 export function startPublisher() {
   const child = fork(here('./publisher.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
   return {
+    pid: child.pid,
     run: (mode, cfg) => ask(child, { cmd: mode, cfg }, 'published'),
     close: () => child.kill('SIGTERM'),
   }

@@ -61,11 +61,17 @@ export async function fanoutRun(server, o) {
       await drain(fleet, expectedDeliveries(w.published, o.channels, o.subscribers), 2000)
       await fleet.reset()
     }
+    const loadPids = [...fleet.pids, publisher.pid]
+    const loadCpu = () => loadPids.reduce((a, pid) => a + cpuSeconds(pid), 0)
+    const load0 = loadCpu()
     const cpu0 = cpuSeconds(server.pid)
+    const t0 = now()
     const p = await publisher.run(o.mode, { ...pub, duration: o.duration })
     const expected = expectedDeliveries(p.published, o.channels, o.subscribers) // failed subscribes count as losses
     await drain(fleet, expected)
     const cpu1 = cpuSeconds(server.pid)
+    const load1 = loadCpu()
+    const t1 = now()
     const r = await fleet.report()
     server.assertAlive()
     const windowS = ((r.lastRecv || now()) - p.start) / 1000
@@ -80,6 +86,8 @@ export async function fanoutRun(server, o) {
       losses: expected - r.received,
       cpuSeconds: cpu1 - cpu0,
       cpuPer1M: r.received ? ((cpu1 - cpu0) / r.received) * 1e6 : NaN,
+      serverCpuPct: ((cpu1 - cpu0) / ((t1 - t0) / 1000)) * 100,
+      loadCpuPct: ((load1 - load0) / ((t1 - t0) / 1000)) * 100,
       deliveriesPerSec: r.received / windowS,
       p50: r.hist.percentile(0.5),
       p99: r.hist.percentile(0.99),

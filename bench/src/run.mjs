@@ -106,7 +106,7 @@ for (const sc of scenarios) {
   }
   const summaries = Object.fromEntries(Object.entries(results).map(([k, rs]) => [k, summarise(rs)]))
   const medians = Object.fromEntries(Object.entries(summaries).map(([k, s]) => [k, s.med]))
-  const notes = Object.entries(summaries).flatMap(([k, s]) => notesFor(k, s, results[k]))
+  const notes = [...(sc.note ? [sc.note] : []), ...Object.entries(summaries).flatMap(([k, s]) => notesFor(k, s, results[k]))]
   const params = `Parameters: ${Object.entries(o).filter(([k, x]) => x !== undefined && k !== 'cpuProfDir').map(([k, x]) => `${k}=${x}`).join(', ')}, runs=${runs}`
   const tbl = table(sc.rows(medians), { heraldLabel: sc.heraldLabel, baseLabel: sc.baseLabel })
   console.log(tbl)

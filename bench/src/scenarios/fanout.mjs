@@ -30,5 +30,7 @@ export function deliveryRows(h, b, t = {}) {
     row('First-subscriber latency p99 (ms)', h.firstP99, b.firstP99),
     row('Losses (expected − received)', h.losses, b.losses, { digits: 0, target: t.loss && { text: 'no loss', ok: (_r, hv) => hv <= 0 } }),
     row('Server RSS / connection (KiB)', h.rssPerConn / 1024, b.rssPerConn / 1024),
+    row('Server CPU over the window (% of a core)', h.serverCpuPct, b.serverCpuPct),
+    row('Load clients + publisher CPU (% of a core)', h.loadCpuPct, b.loadCpuPct),
   ]
 }

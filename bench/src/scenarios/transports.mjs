@@ -12,6 +12,7 @@ export default {
     const via = (transport) => (s) => fanoutRun(s, { transport, subscribers: o.subscribers, channels: ['bench'], mode: 'rate', rate: o.rate, duration: o.duration, payloadBytes: o.payload, warmup: o.warmup })
     return ['ws', 'sse', 'poll'].map((t) => ({ name: t, start: () => startHerald(o), measure: via(t) }))
   },
+  note: 'Each long-poll delivery batch costs a full HTTP request and response per subscriber, so at this rate the poll run is bound by request handling and messages wait for the next poll (they arrive batched, none is lost).',
   rows: ({ ws, sse, poll }) => [
     row('SSE: server CPU s / 1M deliveries', sse.cpuPer1M, ws.cpuPer1M, { digits: 2, target: { text: '≤ 1.5 × WebSocket', ok: (r) => r <= 1.5 } }),
     row('Long-poll: server CPU s / 1M deliveries', poll.cpuPer1M, ws.cpuPer1M, { digits: 2 }),
@@ -22,6 +23,9 @@ export default {
     row('SSE: losses', sse.losses, ws.losses, { digits: 0, target: { text: 'no loss', ok: (_r, v) => v <= 0 } }),
     row('Long-poll: losses', poll.losses, ws.losses, { digits: 0, target: { text: 'no loss', ok: (_r, v) => v <= 0 } }),
     row('SSE: server RSS / connection (KiB)', sse.rssPerConn / 1024, ws.rssPerConn / 1024),
+    row('SSE: load clients + publisher CPU (% of a core)', sse.loadCpuPct, ws.loadCpuPct),
+    row('Long-poll: server CPU over the window (% of a core)', poll.serverCpuPct, ws.serverCpuPct),
+    row('Long-poll: load clients + publisher CPU (% of a core)', poll.loadCpuPct, ws.loadCpuPct),
   ],
   heraldLabel: 'Herald SSE / long-poll',
   baseLabel: 'Herald WebSocket',
