@@ -2,7 +2,7 @@ import { encodeCursor, ErrorCodes } from '@herald/protocol'
 import fc from 'fast-check'
 import WebSocket from 'ws'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { expectAlive, expectContractAnswer, http, sseAttempt, wsAttempt, type RawResponse } from './support/attack.js'
+import { expectAlive, expectContractAnswer, http, retryOnReset, sseAttempt, wsAttempt, type RawResponse } from './support/attack.js'
 import { createApp, publish, signToken, startHerald, type CreatedApp, type HeraldProcess } from './support/herald.js'
 import { WsClient, type Frame } from './support/ws-client.js'
 
@@ -152,18 +152,9 @@ describe('fuzzing WebSocket frames', () => {
   })
 })
 
-/**
- * One request; when the server answered an earlier request on the same keep-alive socket
- * before reading its body (415-like refusals), Node closes that socket and the next request
- * on it fails with "other side closed": retry that one once on a new socket.
- */
+/** One request, retried once when it reused a keep-alive socket the server had closed ({@link retryOnReset}). */
 async function httpFresh(method: string, path: string, options: Parameters<typeof http>[3]): Promise<RawResponse> {
-  try {
-    return await http(h.url, method, path, options)
-  } catch (err) {
-    if (!/other side closed|ECONNRESET/.test(String((err as Error).cause ?? err))) throw err
-    return http(h.url, method, path, options)
-  }
+  return retryOnReset(() => http(h.url, method, path, options))
 }
 
 // ---- REST bodies ---------------------------------------------------------------------------
@@ -200,7 +191,7 @@ describe('fuzzing REST bodies', () => {
   })
 
   it('admin endpoints answer every body and id within the contract', async () => {
-    const target = await createApp(h, {}, 'patched by the fuzzer')
+    const target = await retryOnReset(() => createApp(h, {}, 'patched by the fuzzer'))
     const settings = fc.dictionary(
       fc.constantFrom('anonymousSubscribe', 'maxMessageBytes', 'historySize', 'historyTtlSeconds', 'maxConnections', 'publishRatePerSecond', 'maxTokenTtlSeconds', 'allowedOrigins', 'nope'),
       fc.oneof(weird, fc.integer({ min: -10, max: 2_000_000 }), fc.array(fc.oneof(fc.constantFrom('*', 'https://a.example', 'http://x'), fc.string()), { maxLength: 3 })),
@@ -216,13 +207,13 @@ describe('fuzzing REST bodies', () => {
     )
     await fc.assert(
       fc.asyncProperty(adminCall, async ({ method, path, body }) => {
-        const res = await http(h.url, method, path, { headers: adminHeaders(), ...(method === 'GET' || method === 'DELETE' ? {} : { body }) })
+        const res = await httpFresh(method, path, { headers: adminHeaders(), ...(method === 'GET' || method === 'DELETE' ? {} : { body }) })
         expectContractAnswer(res, `${method} ${path} ${body.slice(0, 200)}`)
       }),
       { numRuns: 250 },
     )
     // the app that was patched at random still has valid settings and a working key
-    const read = await http(h.url, 'GET', `/admin/v1/apps/${target.appId}`, { headers: adminHeaders() })
+    const read = await httpFresh('GET', `/admin/v1/apps/${target.appId}`, { headers: adminHeaders() })
     expect(read.status).toBe(200)
     expect(read.json.keys.length).toBeGreaterThan(0)
     await expectAlive(h)
@@ -257,7 +248,7 @@ const queryString = fc.dictionary(fc.constantFrom(...params), queryValue, { maxK
 
 async function pollAnswer(path: string): Promise<RawResponse | 'held'> {
   try {
-    return await http(h.url, 'GET', path, { timeoutMs: 2000 })
+    return await httpFresh('GET', path, { timeoutMs: 2000 })
   } catch (err) {
     if ((err as Error).name === 'TimeoutError') return 'held' // a long-poll holding is a correct answer
     throw err
@@ -269,7 +260,7 @@ describe('fuzzing query strings and cursors', () => {
     await fc.assert(
       fc.asyncProperty(queryString, fc.oneof(fc.constant('seeded'), fc.string({ unit: 'binary', maxLength: 50 }).map(encodeURIComponent)), fc.constantFrom('messages', 'presence', 'list'), async (q, channel, what) => {
         const path = what === 'list' ? `/v1/apps/${app.appId}/channels?${q}` : `/v1/apps/${app.appId}/channels/${channel}/${what}?${q}`
-        const res = await http(h.url, 'GET', path, { headers: { authorization: app.basic } })
+        const res = await httpFresh('GET', path, { headers: { authorization: app.basic } })
         expectContractAnswer(res, `GET ${path}`)
       }),
       { numRuns: 250 },
@@ -290,7 +281,7 @@ describe('fuzzing query strings and cursors', () => {
   })
 
   it('poll and SSE refuse random, truncated and mutated cursors with bad_request or resume correctly', async () => {
-    const first = await http(h.url, 'GET', `/v1/apps/${app.appId}/poll?channels=seeded,other&rewind=2&wait=0`)
+    const first = await httpFresh('GET', `/v1/apps/${app.appId}/poll?channels=seeded,other&rewind=2&wait=0`, {})
     expect(first.status).toBe(200)
     const real = first.json.cursor as string
     const mutated = fc.oneof(
