@@ -1,4 +1,5 @@
 import { OpenAPIHono } from '@hono/zod-openapi'
+import type { MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import type { NodeContext } from '../context.js'
 import { HeraldError } from '../errors.js'
@@ -27,10 +28,22 @@ export function createHttpApp(ctx: NodeContext, options: HttpOptions) {
   app.onError(onError(ctx.logger))
   app.notFound((c) => errorResponse(c, new HeraldError('not_found', `no route ${c.req.method} ${c.req.path}`)))
 
-  const limit = bodyLimit({
+  const streamingLimit = bodyLimit({
     maxSize: MAX_BODY_BYTES,
     onError: (c) => errorResponse(c, new HeraldError('too_large', `request body larger than ${MAX_BODY_BYTES} bytes`)),
   })
+  // Requests with a Content-Length are checked from the header alone: hono's bodyLimit reads
+  // `req.raw.body`, which makes the Node adapter build a whole WHATWG Request and stream for
+  // every publish (a fifth of the REST publish CPU in a profile). Chunked bodies still go through it.
+  const limit: MiddlewareHandler = async (c, next) => {
+    if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'OPTIONS') return next()
+    const length = c.req.header('content-length')
+    if (length !== undefined && c.req.header('transfer-encoding') === undefined) {
+      if (Number(length) > MAX_BODY_BYTES) throw new HeraldError('too_large', `request body larger than ${MAX_BODY_BYTES} bytes`)
+      return next()
+    }
+    return streamingLimit(c, next)
+  }
   app.use('/v1/*', limit)
   app.use('/admin/*', limit)
   app.use('/v1/apps/:appId/*', appCors(ctx.registry))
