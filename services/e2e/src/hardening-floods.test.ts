@@ -100,9 +100,9 @@ describe('publish rate', () => {
   it('refuses a batch past the rate as a whole', async () => {
     const app = await createApp(h, { publishRatePerSecond: 5 })
     const res = await publish(h, app, { messages: Array.from({ length: 6 }, (_, i) => ({ channel: 'batch', data: i })) })
-    expect(res.status).toBe(429)
-    // rate_limited (retry later) or limit_exceeded (a batch larger than one second's allowance never fits)
-    expect(['rate_limited', 'limit_exceeded']).toContain(res.body.error.code)
+    // A batch larger than one second's allowance can never fit: bad_request (split it), not a 429 to retry.
+    expect(res.status).toBe(400)
+    expect(res.body.error.code).toBe('bad_request')
     expect((await history(h, app, 'batch')).messages).toEqual([])
   })
 

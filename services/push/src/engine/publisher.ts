@@ -53,8 +53,8 @@ export class Publisher {
   /** Publishes validated inputs, all or none. Throws `rate_limited` (with retryAfter) over the app's rate. */
   async publish(app: App, inputs: PublishInput[]): Promise<PublishOutcome[]> {
     if (inputs.length > app.settings.publishRatePerSecond) {
-      // Waiting would never help: say so without Retry-After, so clients do not retry forever.
-      throw new HeraldError('limit_exceeded', `a batch of ${inputs.length} is more than this app's ${app.settings.publishRatePerSecond} messages per second`)
+      // Waiting would never help: a 400 (not a 429) so clients split the batch instead of retrying.
+      throw badRequest(`a batch of ${inputs.length} is more than this app's ${app.settings.publishRatePerSecond} messages per second: split it`)
     }
     const allowed = this.limiter.take(app.id, inputs.length, app.settings.publishRatePerSecond)
     if (!allowed.ok) {
