@@ -18,7 +18,7 @@ export function expectedDeliveries(published, channels, subscribers) {
 }
 
 /** Waits until `expected` deliveries arrived, or nothing new arrived for `quietMs`. */
-async function drain(fleet, expected, quietMs = 3000, maxMs = 60_000) {
+async function drain(fleet, expected, quietMs = 5000, maxMs = 60_000) {
   const start = Date.now()
   let last = -1
   let lastChange = Date.now()
@@ -36,7 +36,8 @@ async function drain(fleet, expected, quietMs = 3000, maxMs = 60_000) {
 
 /**
  * @param server a handle from servers.mjs
- * @param o { transport, subscribers, channels: string[], mode: 'rate'|'flood', rate, concurrency, duration, payloadBytes, warmup }
+ * @param o { transport, subscribers, channels: string[], mode: 'rate'|'flood', rate, concurrency, duration, payloadBytes, warmup,
+ *   quietMs (give up waiting for deliveries after this long without progress) }
  * @returns figures for one run
  * @example const f = await fanoutRun(server, { transport: 'ws', subscribers: 5000, channels: ['bench'], mode: 'rate', rate: 20, duration: 10, payloadBytes: 100 })
  */
@@ -58,7 +59,7 @@ export async function fanoutRun(server, o) {
     }
     if (o.warmup > 0) {
       const w = await publisher.run(o.mode, { ...pub, duration: o.warmup })
-      await drain(fleet, expectedDeliveries(w.published, o.channels, o.subscribers), 2000)
+      await drain(fleet, expectedDeliveries(w.published, o.channels, o.subscribers), o.quietMs ?? 2000)
       await fleet.reset()
     }
     const loadPids = [...fleet.pids, publisher.pid]
@@ -68,7 +69,7 @@ export async function fanoutRun(server, o) {
     const t0 = now()
     const p = await publisher.run(o.mode, { ...pub, duration: o.duration })
     const expected = expectedDeliveries(p.published, o.channels, o.subscribers) // failed subscribes count as losses
-    await drain(fleet, expected)
+    await drain(fleet, expected, o.quietMs)
     const cpu1 = cpuSeconds(server.pid)
     const load1 = loadCpu()
     const t1 = now()
