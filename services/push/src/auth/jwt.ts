@@ -16,8 +16,34 @@ const MAX_CLIENT_ID = 128
  * (30 s leeway) and within the app's `maxTokenTtlSeconds`.
  * Throws `unauthorized` or `token_expired`.
  */
-export async function verifyClientToken(registry: AppRegistry, app: App, token: string): Promise<Extract<Identity, { kind: 'token' }>> {
+export async function verifyClientToken(registry: AppRegistry, app: App, token: string): Promise<TokenIdentity> {
   if (token.length > MAX_TOKEN_BYTES) throw unauthorized(`token larger than ${MAX_TOKEN_BYTES} bytes`)
+  const cacheKey = app.id + '\u0000' + token
+  const hit = verified.get(cacheKey)
+  if (hit) {
+    // Signature and claims were checked before; the key must still be the same live key.
+    const key = await registry.activeKey(app.id, hit.identity.keyId)
+    if (key && key.secretBytes === hit.secretBytes && hit.identity.exp + CLOCK_TOLERANCE_SECONDS > Date.now() / 1000) return hit.identity
+    verified.delete(cacheKey)
+  }
+  const result = await verifyUncached(registry, app, token)
+  if (verified.size >= MAX_CACHED_TOKENS) verified.delete(verified.keys().next().value!)
+  verified.set(cacheKey, result)
+  return result.identity
+}
+
+type TokenIdentity = Extract<Identity, { kind: 'token' }>
+
+/**
+ * Tokens already verified, so a publisher or reconnecting client sending the same JWT again
+ * does not pay for HMAC and claim checks each time. Bounded; oldest entries go first. An entry
+ * is only used while its key is the same live key (revocation and rotation end it at once) and
+ * its `exp` has not passed.
+ */
+const verified = new Map<string, { identity: TokenIdentity; secretBytes: Uint8Array }>()
+const MAX_CACHED_TOKENS = 10_000
+
+async function verifyUncached(registry: AppRegistry, app: App, token: string): Promise<{ identity: TokenIdentity; secretBytes: Uint8Array }> {
   let header: ReturnType<typeof decodeProtectedHeader>
   try {
     header = decodeProtectedHeader(token)
@@ -66,5 +92,6 @@ export async function verifyClientToken(registry: AppRegistry, app: App, token: 
     if (Buffer.byteLength(JSON.stringify(payload.info)) > MAX_INFO_BYTES) throw unauthorized('info larger than 1 KiB')
     info = payload.info as Record<string, unknown>
   }
-  return { kind: 'token', appId: app.id, keyId: key.key.keyId, clientId: sub, capability, exp, info }
+  const identity: TokenIdentity = { kind: 'token', appId: app.id, keyId: key.key.keyId, clientId: sub, capability, exp, info }
+  return { identity, secretBytes: key.secretBytes }
 }
