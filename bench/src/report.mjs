@@ -44,7 +44,7 @@ export function machine() {
  * The whole BENCHMARKS.md text.
  * @param sections [{ title, params, table, notes: string[], runs: object[] }]
  */
-export function document({ date, command, m, sections, clkTck, durationS }) {
+export function document({ date, command, build, m, sections, clkTck, durationS }) {
   const out = [
     '# Herald benchmarks',
     '',
@@ -57,6 +57,7 @@ export function document({ date, command, m, sections, clkTck, durationS }) {
     `- Date: ${date}`,
     `- Machine: ${m.nproc} CPUs (${m.model}), ${m.memGiB} GiB RAM, Linux ${m.kernel}, Node ${m.node}`,
     `- Command: \`${command}\``,
+    `- Build: ${build}`,
     `- Total bench time: ${Math.round(durationS)} s`,
     '',
     'How figures are measured: server CPU = utime + stime from `/proc/<pid>/stat` (fields 14, 15; ' +

@@ -3,7 +3,8 @@
 //   node bench/src/run.mjs [--quick] [--scenario=fanout,burst] [--runs=3] [--subscribers=5000]
 //     [--rate=20] [--duration=10] [--connections=10000] [--channels=500] [--concurrency=16]
 //     [--warmup=2] [--settle=5] [--payload=100] [--cpu-prof=DIR] [--out=BENCHMARKS.md]
-import { existsSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { existsSync, statSync, writeFileSync } from 'node:fs'
 import { fileURLToPath } from 'node:url'
 import { parseArgs } from 'node:util'
 import { median } from './histogram.mjs'
@@ -43,6 +44,12 @@ function fail(msg) {
 }
 
 if (!existsSync(HERALD_MAIN)) console.warn(`warning: ${HERALD_MAIN} does not exist (run npm run build); Herald variants will fail`)
+const builtAt = () => (existsSync(HERALD_MAIN) ? statSync(HERALD_MAIN).mtime.toISOString() : 'missing')
+const buildAtStart = builtAt()
+let commit = 'unknown'
+try {
+  commit = execFileSync('git', ['log', '-1', '--format=%h %s'], { cwd: fileURLToPath(new URL('../..', import.meta.url)) }).toString().trim().slice(0, 100)
+} catch {}
 
 /** Median of every numeric field; sums of count maps (closes, statuses) across runs. */
 function summarise(results) {
@@ -115,6 +122,8 @@ for (const sc of scenarios) {
 }
 
 const command = 'npm run bench' + (process.argv.length > 2 ? ' -- ' + process.argv.slice(2).join(' ') : '')
-const md = document({ date: new Date().toISOString(), command, m: machine(), sections, clkTck: CLK_TCK, durationS: (Date.now() - t0) / 1000 })
+let build = `git HEAD ${commit}; services/push/dist/main.js built ${buildAtStart}`
+if (builtAt() !== buildAtStart) build += ` — **rebuilt during the run (${builtAt()}): the figures mix two builds**`
+const md = document({ date: new Date().toISOString(), command, build, m: machine(), sections, clkTck: CLK_TCK, durationS: (Date.now() - t0) / 1000 })
 writeFileSync(out, md)
 console.log(`\nwrote ${out} in ${Math.round((Date.now() - t0) / 1000)} s`)
