@@ -38,7 +38,9 @@ export async function startFleet({ transport, count, channels, server, perProces
     const n = Math.floor(count / procs) + (i < count % procs ? 1 : 0)
     const child = fork(here('./load-client.mjs'), [], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] })
     children.push(child)
-    const cfg = { transport, count: n, offset, channels, batch, appId: server.appId, httpBase: server.url, wsUrl: server.wsBase + server.wsPath }
+    // A cluster lists its nodes in `targets`: client processes spread over them round-robin.
+    const target = server.targets ? server.targets[i % server.targets.length] : server
+    const cfg = { transport, count: n, offset, channels, batch, appId: server.appId, httpBase: target.url, wsUrl: target.wsBase + server.wsPath }
     asks.push(ask(child, { cmd: 'connect', cfg }, 'connected'))
     offset += n
   }

@@ -42,13 +42,18 @@ async function drain(fleet, expected, quietMs = 5000, maxMs = 60_000) {
  * @example const f = await fanoutRun(server, { transport: 'ws', subscribers: 5000, channels: ['bench'], mode: 'rate', rate: 20, duration: 10, payloadBytes: 100 })
  */
 export async function fanoutRun(server, o) {
-  const rssBefore = rssBytes(server.pid)
-  const fleet = await startFleet({ transport: o.transport, count: o.subscribers, channels: o.channels, server })
+  // A cluster (server.pids) is measured as the sum over its node processes.
+  const serverPids = server.pids ?? [server.pid]
+  const serverCpu = () => serverPids.reduce((a, pid) => a + cpuSeconds(pid), 0)
+  const serverRss = () => serverPids.reduce((a, pid) => a + rssBytes(pid), 0)
+  const rssBefore = serverRss()
+  const perProcess = server.targets ? Math.ceil(o.subscribers / server.targets.length) : undefined
+  const fleet = await startFleet({ transport: o.transport, count: o.subscribers, channels: o.channels, server, ...(perProcess ? { perProcess } : {}) })
   const publisher = startPublisher()
   try {
     if (fleet.connected === 0) throw new Error(`no ${o.transport} subscriber could connect and subscribe`)
     await sleep(300)
-    const rssAfter = rssBytes(server.pid)
+    const rssAfter = serverRss()
     const pub = {
       url: server.url + server.publishPath,
       headers: server.basic ? { authorization: server.basic } : {},
@@ -65,12 +70,12 @@ export async function fanoutRun(server, o) {
     const loadPids = [...fleet.pids, publisher.pid]
     const loadCpu = () => loadPids.reduce((a, pid) => a + cpuSeconds(pid), 0)
     const load0 = loadCpu()
-    const cpu0 = cpuSeconds(server.pid)
+    const cpu0 = serverCpu()
     const t0 = now()
     const p = await publisher.run(o.mode, { ...pub, duration: o.duration })
     const expected = expectedDeliveries(p.published, o.channels, o.subscribers) // failed subscribes count as losses
     await drain(fleet, expected, o.quietMs)
-    const cpu1 = cpuSeconds(server.pid)
+    const cpu1 = serverCpu()
     const load1 = loadCpu()
     const t1 = now()
     const r = await fleet.report()

@@ -17,9 +17,10 @@ import fanout from './scenarios/fanout.mjs'
 import idle from './scenarios/idle.mjs'
 import rest from './scenarios/rest.mjs'
 import transports from './scenarios/transports.mjs'
+import cluster from './scenarios/cluster.mjs'
 
-const ALL = [idle, fanout, channels, burst, rest, transports]
-const NUMERIC = ['runs', 'subscribers', 'rate', 'duration', 'connections', 'channels', 'concurrency', 'warmup', 'settle', 'payload']
+const ALL = [idle, fanout, channels, burst, rest, transports, cluster]
+const NUMERIC = ['runs', 'nodes', 'subscribers', 'rate', 'duration', 'connections', 'channels', 'concurrency', 'warmup', 'settle', 'payload']
 
 const { values } = parseArgs({
   options: {

@@ -70,9 +70,8 @@ async function launch(args, env, readyPath) {
  * with high limits. Returns the process handle plus `appId`, `keyId`, `secret`, `basic`.
  * @example const h = await startHerald(); ...; await h.stop()
  */
-export async function startHerald({ cpuProfDir } = {}) {
+export async function startHerald({ cpuProfDir, env: extraEnv = {}, adminToken = 'bench-admin-' + Math.random().toString(36).slice(2), createApp = true } = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'herald-bench-'))
-  const adminToken = 'bench-admin-' + Math.random().toString(36).slice(2)
   const args = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, HERALD_MAIN] : [HERALD_MAIN]
   const env = (port) => ({
     HERALD_HOST: '127.0.0.1',
@@ -80,8 +79,13 @@ export async function startHerald({ cpuProfDir } = {}) {
     HERALD_DATA_DIR: dataDir,
     HERALD_ADMIN_TOKEN: adminToken,
     HERALD_LOG_LEVEL: 'warn',
+    ...extraEnv,
   })
   const proc = await launch(args, env, '/readyz')
+  if (!createApp) {
+    const stop = proc.stop
+    return { ...proc, kind: 'herald', async stop() { const r = await stop(); rmSync(dataDir, { recursive: true, force: true }); return r } }
+  }
   const res = await fetch(`${proc.url}/admin/v1/apps`, {
     method: 'POST',
     headers: { authorization: `Bearer ${adminToken}`, 'content-type': 'application/json' },
