@@ -2,6 +2,7 @@ import { EventSource } from 'eventsource'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp, publish, startHerald, type CreatedApp, type HeraldProcess } from './support/herald.js'
 import { WsClient } from './support/ws-client.js'
+import { until } from './support/ws-client.js'
 
 /** One cursor format and one message shape across WebSocket, SSE and long-poll. */
 
@@ -19,13 +20,6 @@ afterAll(async () => {
   await h?.stop()
 })
 
-async function until(check: () => boolean, timeoutMs = 15_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 25))
-  }
-}
 
 interface Msg {
   channel: string

@@ -2,6 +2,7 @@ import { EventSource } from 'eventsource'
 import { decodeCursor } from '@herald/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp, publish, signToken, startHerald, type CreatedApp, type HeraldProcess } from './support/herald.js'
+import { until } from './support/ws-client.js'
 
 /**
  * Server-Sent Events against a real Herald process, read by the `eventsource` package (a
@@ -21,13 +22,6 @@ afterAll(async () => {
   await h?.stop()
 })
 
-async function until(check: () => boolean, timeoutMs = 15_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 25))
-  }
-}
 
 interface Seen {
   subscribed: Array<{ channel: string; epoch: string; seq: number; recovered?: boolean }>
