@@ -68,6 +68,24 @@ export function closeCodeFor(code: ErrorCode): number {
   }
 }
 
+/** The error code that matches a contract close code (the reverse of {@link closeCodeFor}), for transports that report closes as errors (SSE, poll). */
+export function errorCodeForClose(closeCode: number): ErrorCode {
+  switch (closeCode) {
+    case CloseCodes.unauthorized:
+      return 'unauthorized'
+    case CloseCodes.forbidden:
+      return 'forbidden'
+    case CloseCodes.appGone:
+      return 'not_found'
+    case CloseCodes.rateLimited:
+      return 'rate_limited'
+    case CloseCodes.frameTooLarge:
+      return 'too_large'
+    default:
+      return 'internal'
+  }
+}
+
 export interface ErrorBody {
   error: { code: ErrorCode; message: string }
 }

@@ -1,3 +1,4 @@
+import type { PresenceMember } from '@herald/protocol'
 import type { CompiledCapability } from './capability.js'
 
 /**
@@ -17,6 +18,12 @@ export type Identity =
       info?: Record<string, unknown>
     }
   | { kind: 'basic'; appId: string; keyId: string; capability: CompiledCapability }
+
+/** The presence member an identity enters as: its `sub` and token `info`; none without `sub`. */
+export function presenceMember(identity: Identity): PresenceMember | undefined {
+  if (identity.kind !== 'token' || !identity.clientId) return undefined
+  return identity.info ? { clientId: identity.clientId, info: identity.info } : { clientId: identity.clientId }
+}
 
 export function keyIdOf(identity: Identity): string | undefined {
   return identity.kind === 'anonymous' ? undefined : identity.keyId

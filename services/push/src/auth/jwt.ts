@@ -6,6 +6,11 @@ import { capabilityError, compileCapability, intersect } from './capability.js'
 import type { Identity } from './identity.js'
 
 export const MAX_TOKEN_BYTES = 8192
+
+/** Milliseconds until a connection authenticated by a token that expires at `exp` must end (`exp` + leeway), for setTimeout. */
+export function msUntilExpiry(exp: number): number {
+  return Math.min(Math.max((exp + CLOCK_TOLERANCE_SECONDS) * 1000 - Date.now(), 0), 2_147_000_000)
+}
 export const CLOCK_TOLERANCE_SECONDS = 30
 const MAX_INFO_BYTES = 1024
 const MAX_CLIENT_ID = 128

@@ -27,7 +27,7 @@ export class EncodedMessage {
     return new EncodedMessage(message, json ?? JSON.stringify(message))
   }
 
-  /** The WebSocket `message` frame: `{"op":"message",…message}`. */
+  /** The complete WebSocket frame (header and `{"op":"message",…message}`), built once. */
   get wsFrame(): Buffer {
     return (this.ws ??= frameText(Buffer.from('{"op":"message",' + this.json.slice(1))))
   }

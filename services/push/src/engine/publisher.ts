@@ -5,6 +5,7 @@ import { badRequest, HeraldError } from '../errors.js'
 import type { Broker, PublishInput, PublishOutcome } from './broker.js'
 import type { Hub } from './hub.js'
 import type { AppRateLimiter } from './limits.js'
+import { MAX_DATA_DEPTH, nestedDeeperThan } from './json-depth.js'
 
 /** A publish request before validation, as it arrives from REST or a WebSocket frame. */
 export interface RawMessage {
@@ -33,6 +34,8 @@ export class Publisher {
   validate(app: App, identity: Identity, raw: RawMessage): PublishInput {
     authorize(app, identity, raw.channel, 'publish')
     if (!('data' in raw) || raw.data === undefined) throw badRequest('data is required')
+    // Before JSON.stringify below, which overflows the stack on deep nesting that JSON.parse accepts.
+    if (nestedDeeperThan(raw.data, MAX_DATA_DEPTH)) throw badRequest(`data is nested deeper than ${MAX_DATA_DEPTH} levels`)
     if (raw.name !== undefined && (typeof raw.name !== 'string' || !NAME.test(raw.name))) {
       throw badRequest('name must be a string of 1..200 characters without control characters')
     }

@@ -1,7 +1,6 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi'
 import type { NodeContext } from '../context.js'
 import type { RawMessage } from '../engine/publisher.js'
-import { MAX_DATA_DEPTH, nestedDeeperThan } from '../engine/json-depth.js'
 import { badRequest } from '../errors.js'
 import { AppIdParam, errorResponses, json, PublishBodySchema, PublishReplySchema } from './schemas.js'
 import { appAndIdentity } from './public-auth.js'
@@ -32,7 +31,6 @@ export function messageRoutes(ctx: NodeContext) {
     if (body.channels && new Set(body.channels).size !== body.channels.length) throw badRequest('channels must not repeat')
     const inputs = raws.map((raw, i) => {
       try {
-        if (nestedDeeperThan(raw.data, MAX_DATA_DEPTH)) throw badRequest(`data is nested deeper than ${MAX_DATA_DEPTH} levels`)
         return ctx.publisher.validate(app, identity, raw)
       } catch (err) {
         if (raws.length > 1 && err instanceof Error) err.message = `messages[${i}]: ${err.message}`

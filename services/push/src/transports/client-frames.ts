@@ -1,6 +1,5 @@
 import type { ClientFrame } from '@herald/protocol'
 import { z } from 'zod'
-import { MAX_DATA_DEPTH, nestedDeeperThan } from '../engine/json-depth.js'
 import { badRequest } from '../errors.js'
 
 const Ref = z.union([z.string().max(64), z.number().int().safe()]).optional()
@@ -40,7 +39,6 @@ export function parseClientFrame(text: string): ClientFrame {
     throw badRequest(`${op}: ${issue.path.join('.') || 'frame'}: ${issue.message}`)
   }
   if (parsed.data.op === 'publish' && !('data' in (raw as object))) throw badRequest('publish: data is required')
-  if (parsed.data.op === 'publish' && nestedDeeperThan(parsed.data.data, MAX_DATA_DEPTH)) throw badRequest(`publish: data is nested deeper than ${MAX_DATA_DEPTH} levels`)
   return parsed.data as ClientFrame
 }
 

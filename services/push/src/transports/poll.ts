@@ -1,5 +1,4 @@
-import { randomBytes } from 'node:crypto'
-import { CloseCodes, encodeCursor, type CursorPositions, type Message, type Position } from '@herald/protocol'
+import { CloseCodes, encodeCursor, errorCodeForClose, type CursorPositions, type Message, type Position } from '@herald/protocol'
 import type { App } from '../apps/types.js'
 import { keyIdOf, type Identity } from '../auth/identity.js'
 import type { NodeContext } from '../context.js'
@@ -7,7 +6,7 @@ import type { EncodedMessage } from '../engine/encoded.js'
 import type { Sink } from '../engine/hub.js'
 import { HeraldError } from '../errors.js'
 import { connectionLimit, hasRoom } from './stream-request.js'
-import type { Connection } from './transport.js'
+import { newConnectionId, type Connection } from './transport.js'
 
 /** A poll's answer: `{"cursor","messages","recovered"?}`. */
 export interface PollReply {
@@ -79,6 +78,12 @@ class PollBatch {
     return this.messages.length > 0 || Object.keys(this.recovered).length > 0
   }
 
+  /** The channel's history was lost or passed the window: report it, from its current position. */
+  lost(channel: string, position: Position): void {
+    this.positions[channel] = { ...position }
+    this.recovered[channel] = false
+  }
+
   /** Whether the channel already has as many messages as one reply carries. */
   full(channel: string): boolean {
     return (this.counts.get(channel) ?? 0) >= this.cap
@@ -124,11 +129,7 @@ export async function answerPoll(ctx: NodeContext, request: PollRequest, hooks: 
 async function start(ctx: NodeContext, app: App, batch: PollBatch, channel: string, since: Position | undefined, rewind: number): Promise<void> {
   if (since) {
     const r = await ctx.broker.recover(app.id, channel, since, app.settings.historySize)
-    if (!r.recovered) {
-      batch.positions[channel] = { ...r.position }
-      batch.recovered[channel] = false
-      return
-    }
+    if (!r.recovered) return batch.lost(channel, r.position)
     batch.positions[channel] = { epoch: since.epoch, seq: since.seq }
     for (const m of r.messages) batch.offer(m)
     return
@@ -155,7 +156,7 @@ async function start(ctx: NodeContext, app: App, batch: PollBatch, channel: stri
  * on revocation, app deletion and shutdown) with one sink per channel.
  */
 export class HeldPoll implements Connection {
-  readonly id = 'c_' + randomBytes(12).toString('base64url')
+  readonly id = newConnectionId()
   readonly transport = 'longpoll' as const
   private readonly sinks = new Map<string, Sink>()
   private readonly catchingUp = new Set<string>()
@@ -203,16 +204,8 @@ export class HeldPoll implements Connection {
           const position = this.batch.positions[channel]!
           const head = await ctx.broker.position(appId, channel)
           if (head.epoch === position.epoch && head.seq <= position.seq) continue
-          const r = await ctx.broker.recover(appId, channel, { ...position }, request.app.settings.historySize)
+          await this.readPast(channel)
           if (this.done) break
-          if (!r.recovered) {
-            // More than a window was published meanwhile: say so, with the current position.
-            this.batch.positions[channel] = { ...r.position }
-            this.batch.recovered[channel] = false
-            this.settle({ reply: this.batch.reply() })
-            break
-          }
-          for (const m of r.messages) this.onMessage(m)
         }
       }
     } catch (err) {
@@ -237,20 +230,27 @@ export class HeldPoll implements Connection {
     this.batchTimer ??= setTimeout(() => this.settle({ reply: this.batch.reply() }), this.hooks.batchMs)
   }
 
-  /** Reads what is past the channel's position from history (the hub skipped some). */
-  private async catchUp(channel: string): Promise<void> {
+  /**
+   * Reads what is past the channel's position from history. When more than a window was
+   * published meanwhile, answers at once with `recovered: false` and the current position.
+   */
+  private async readPast(channel: string): Promise<void> {
     const position = this.batch.positions[channel]!
+    const r = await this.ctx.broker.recover(this.appId, channel, { ...position }, this.request.app.settings.historySize)
+    if (this.done) return
+    if (!r.recovered) {
+      this.batch.lost(channel, r.position)
+      this.settle({ reply: this.batch.reply() })
+      return
+    }
+    for (const m of r.messages) this.onMessage(m)
+  }
+
+  /** Fills a gap the hub left (messages skipped between nodes) from history. */
+  private async catchUp(channel: string): Promise<void> {
     this.catchingUp.add(channel)
     try {
-      const r = await this.ctx.broker.recover(this.appId, channel, { ...position }, this.request.app.settings.historySize)
-      if (this.done) return
-      if (!r.recovered) {
-        this.batch.positions[channel] = { ...r.position }
-        this.batch.recovered[channel] = false
-        this.settle({ reply: this.batch.reply() })
-        return
-      }
-      for (const m of r.messages) this.onMessage(m)
+      await this.readPast(channel)
     } catch (err) {
       this.ctx.logger.warn({ err, app: this.appId, channel }, 'poll catch-up failed')
     } finally {
@@ -261,9 +261,7 @@ export class HeldPoll implements Connection {
   /** The hub's close: shutdown answers with what there is; revocation and deletion with an error. */
   close(code: number, reason: string): void {
     if (code === CloseCodes.goingAway) this.settle({ reply: this.batch.reply(), close: true })
-    else if (code === CloseCodes.appGone) this.settle({ error: new HeraldError('not_found', reason) })
-    else if (code === CloseCodes.unauthorized) this.settle({ error: new HeraldError('unauthorized', reason) })
-    else this.settle({ error: new HeraldError('internal', reason) })
+    else this.settle({ error: new HeraldError(errorCodeForClose(code), reason) })
   }
 
   private settle(outcome: PollOutcome): void {

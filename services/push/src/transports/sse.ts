@@ -1,14 +1,14 @@
-import { randomBytes } from 'node:crypto'
 import type { ServerResponse } from 'node:http'
-import { CloseCodes, encodeCursor, isPresenceChannel, type CursorPositions, type ErrorCode, type Position } from '@herald/protocol'
+import { CloseCodes, encodeCursor, errorCodeForClose, isPresenceChannel, type CursorPositions, type ErrorCode, type Position } from '@herald/protocol'
 import type { App } from '../apps/types.js'
-import { keyIdOf, type Identity } from '../auth/identity.js'
+import { msUntilExpiry } from '../auth/jwt.js'
+import { keyIdOf, presenceMember, type Identity } from '../auth/identity.js'
 import type { NodeContext } from '../context.js'
 import type { EncodedMessage, EncodedPresence } from '../engine/encoded.js'
 import { ChannelSubscription } from '../engine/subscription.js'
 import { HeraldError } from '../errors.js'
 import { currentTurn, TURN_ALLOWANCE_BYTES } from './send-bound.js'
-import type { Connection } from './transport.js'
+import { newConnectionId, type Connection } from './transport.js'
 
 export interface SseStreamOptions {
   /** `events=named`: a message with a `name` uses it as the event type. */
@@ -30,24 +30,6 @@ interface SubscribedInfo {
   recovered?: boolean
 }
 
-/** The SSE error code for a connection close code (what the hub closes connections with). */
-function errorCodeFor(closeCode: number): ErrorCode {
-  switch (closeCode) {
-    case CloseCodes.unauthorized:
-      return 'unauthorized'
-    case CloseCodes.forbidden:
-      return 'forbidden'
-    case CloseCodes.appGone:
-      return 'not_found'
-    case CloseCodes.rateLimited:
-      return 'rate_limited'
-    case CloseCodes.frameTooLarge:
-      return 'too_large'
-    default:
-      return 'internal'
-  }
-}
-
 /**
  * One Server-Sent Events stream: a connection in the hub with a fixed set of channels,
  * written straight to the Node response.
@@ -63,7 +45,7 @@ function errorCodeFor(closeCode: number): ErrorCode {
  * await stream.open(app, positionsFromLastEventId, 0)
  */
 export class SseStream implements Connection {
-  readonly id = 'c_' + randomBytes(12).toString('base64url')
+  readonly id = newConnectionId()
   readonly transport = 'sse' as const
   private readonly subs = new Map<string, ChannelSubscription>()
   private readonly positions: CursorPositions = {}
@@ -175,16 +157,14 @@ export class SseStream implements Connection {
       this.timers.push(setTimeout(() => this.end(), ms))
     }
     if (this.identity.kind === 'token') {
-      const ms = (this.identity.exp + 30) * 1000 - Date.now()
-      this.timers.push(setTimeout(() => this.fail('token_expired', 'token expired; reconnect with a fresh token'), Math.min(Math.max(ms, 0), 2_147_000_000)))
+      this.timers.push(setTimeout(() => this.fail('token_expired', 'token expired; reconnect with a fresh token'), msUntilExpiry(this.identity.exp)))
     }
     for (const t of this.timers) t.unref()
   }
 
   private async joinPresence(): Promise<void> {
-    const identity = this.identity
-    if (identity.kind !== 'token' || !identity.clientId) return
-    const member = identity.info ? { clientId: identity.clientId, info: identity.info } : { clientId: identity.clientId }
+    const member = presenceMember(this.identity)
+    if (!member) return
     for (const channel of this.channels) {
       if (!isPresenceChannel(channel) || this.closed) continue
       this.joined.push(channel)
@@ -277,7 +257,7 @@ export class SseStream implements Connection {
       this.end()
       return
     }
-    this.fail(errorCodeFor(code), reason)
+    this.fail(errorCodeForClose(code), reason)
   }
 
   /** Frees everything at once, whoever ended the stream. */

@@ -1,3 +1,8 @@
+import { randomBytes } from 'node:crypto'
+
+/** A new connection id: `c_` + 12 random bytes, base64url. */
+export const newConnectionId = (): string => 'c_' + randomBytes(12).toString('base64url')
+
 export type TransportName = 'websocket' | 'sse' | 'longpoll'
 
 /**

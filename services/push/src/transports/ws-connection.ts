@@ -1,16 +1,15 @@
-import { randomBytes } from 'node:crypto'
 import { CloseCodes, closeCodeFor, isPresenceChannel, type ClientFrame, type ServerFrame } from '@herald/protocol'
 import type { WebSocket } from 'ws'
 import type { App } from '../apps/types.js'
 import { authorize } from '../auth/authorize.js'
-import { verifyClientToken } from '../auth/jwt.js'
-import { keyIdOf, type Identity } from '../auth/identity.js'
+import { msUntilExpiry, verifyClientToken } from '../auth/jwt.js'
+import { keyIdOf, presenceMember, type Identity } from '../auth/identity.js'
 import type { NodeContext } from '../context.js'
 import type { EncodedMessage, EncodedPresence } from '../engine/encoded.js'
 import { ChannelSubscription } from '../engine/subscription.js'
 import { badRequest, forbidden, HeraldError, notFound, toHeraldError } from '../errors.js'
 import { parseClientFrame, refOf } from './client-frames.js'
-import type { Connection } from './transport.js'
+import { newConnectionId, type Connection } from './transport.js'
 import { TURN_ALLOWANCE_BYTES } from './send-bound.js'
 import { frameText, rawSocket, scheduleFlush, type Flushable } from './ws-wire.js'
 import type { Socket } from 'node:net'
@@ -26,7 +25,7 @@ type Ref = string | number | undefined
  * one after another, so replies keep the order of requests.
  */
 export class WsConnection implements Connection, Flushable {
-  readonly id = 'c_' + randomBytes(12).toString('base64url')
+  readonly id = newConnectionId()
   readonly transport = 'websocket' as const
   alive = true
   private readonly subs = new Map<string, ChannelSubscription>()
@@ -242,8 +241,8 @@ export class WsConnection implements Connection, Flushable {
       const options = { maxReplay: app.settings.historySize, ...(frame.since ? { since: frame.since } : {}), ...(frame.rewind ? { rewind: frame.rewind } : {}) }
       const replayed = await sub.start(options)
       this.ctx.hub.countDelivered(this.appId, replayed)
-      if (isPresenceChannel(channel) && this.identity.kind === 'token' && this.identity.clientId) {
-        const member = this.identity.info ? { clientId: this.identity.clientId, info: this.identity.info } : { clientId: this.identity.clientId }
+      const member = presenceMember(this.identity)
+      if (isPresenceChannel(channel) && member) {
         await this.ctx.broker.addPresence(this.appId, channel, this.id, member)
         // The socket may have gone while we joined: do not leave a ghost member behind.
         if (this.subs.get(channel) !== sub) await this.ctx.broker.removePresence(this.appId, channel, this.id)
@@ -268,11 +267,10 @@ export class WsConnection implements Connection, Flushable {
   private armExpiry(): void {
     clearTimeout(this.expiryTimer)
     if (this.identity.kind !== 'token') return
-    const ms = (this.identity.exp + 30) * 1000 - Date.now()
     this.expiryTimer = setTimeout(() => {
       this.sendError(new HeraldError('token_expired', 'token expired; reconnect or send an auth frame with a fresh token'), undefined)
       this.close(closeCodeFor('token_expired'), 'token expired')
-    }, Math.min(Math.max(ms, 0), 2_147_000_000))
+    }, msUntilExpiry(this.identity.exp))
     this.expiryTimer.unref()
   }
 
