@@ -1,5 +1,22 @@
 import { z } from 'zod'
 
+/** Webhook event names (docs/webhooks.md); a webhook without `events` gets all of them. */
+export const WEBHOOK_EVENTS = ['channel_occupied', 'channel_vacated', 'member_added', 'member_removed', 'client_event', 'cache_miss', 'subscription_count'] as const
+export type WebhookEventName = (typeof WEBHOOK_EVENTS)[number]
+
+/** One webhook: where to POST, and which events (all when absent). */
+export const WebhookSchema = z
+  .object({
+    url: z
+      .string()
+      .max(2048)
+      .url()
+      .regex(/^https?:\/\//i, 'an http:// or https:// URL'),
+    events: z.array(z.enum(WEBHOOK_EVENTS)).min(1).max(WEBHOOK_EVENTS.length).optional(),
+  })
+  .strict()
+export type Webhook = z.infer<typeof WebhookSchema>
+
 /** Each setting's type and bounds, without defaults (so a partial update never resets anything). */
 const fields = {
   anonymousSubscribe: z.boolean(),
@@ -12,6 +29,8 @@ const fields = {
   allowedOrigins: z
     .array(z.string().min(1).max(256).regex(/^(\*|https?:\/\/[^\s/]+)$/, 'an origin such as https://example.com, or *'))
     .max(100),
+  clientEvents: z.boolean(),
+  webhooks: z.array(WebhookSchema).max(10),
 }
 
 /** The contract's defaults. */
@@ -24,6 +43,8 @@ export const DEFAULT_SETTINGS = {
   publishRatePerSecond: 1_000,
   maxTokenTtlSeconds: 86_400,
   allowedOrigins: ['*'],
+  clientEvents: false,
+  webhooks: [] as Webhook[],
 }
 
 /** App settings with the contract's names and defaults. */
@@ -37,6 +58,8 @@ export const AppSettingsSchema = z
     publishRatePerSecond: fields.publishRatePerSecond.default(DEFAULT_SETTINGS.publishRatePerSecond),
     maxTokenTtlSeconds: fields.maxTokenTtlSeconds.default(DEFAULT_SETTINGS.maxTokenTtlSeconds),
     allowedOrigins: fields.allowedOrigins.default(() => [...DEFAULT_SETTINGS.allowedOrigins]),
+    clientEvents: fields.clientEvents.default(DEFAULT_SETTINGS.clientEvents),
+    webhooks: fields.webhooks.default(() => []),
   })
   .strict()
 
