@@ -14,9 +14,10 @@ import type { ControlBus, ControlEvent } from './control/control-bus.js'
 import { MemoryControlBus } from './control/control-bus-memory.js'
 import type { Broker } from './engine/broker.js'
 import { MemoryBroker } from './engine/broker-memory.js'
-import { Hub } from './engine/hub.js'
-import { AppRateLimiter } from './engine/limits.js'
-import { Publisher } from './engine/publisher.js'
+import { clusterStateOfBroker, presenceOfBroker } from './engine/broker-split.js'
+import type { ClusterState } from './engine/cluster-state.js'
+import { Engine } from './engine/engine.js'
+import type { PresenceManager } from './engine/presence.js'
 import { createHttpApp } from './http/app.js'
 import { createLogger, type Logger } from './logger.js'
 import { Metrics } from './metrics.js'
@@ -53,6 +54,24 @@ const engines: Record<string, (config: Config, nodeId: string, logger: Logger, o
   },
 }
 
+/**
+ * Drivers a test or an embedder injects instead of the ones the Config picks. Each one given
+ * is used as is (and closed on shutdown); the rest come from the Config.
+ */
+export interface NodeDeps {
+  logger?: Logger
+  /** The app store (control plane); default: SQLite in the data dir, or HERALD_DATABASE_URL. */
+  store?: AppStore
+  /** Pub/sub and history; default: in process, or Redis with HERALD_REDIS_URL. */
+  broker?: Broker
+  /** Presence; default: the broker driver's. */
+  presence?: PresenceManager
+  /** Cluster-wide counters; default: the broker driver's. */
+  clusterState?: ClusterState
+  /** Control events (app/key changes) between nodes; default: in process, or Redis. */
+  control?: ControlBus
+}
+
 export interface HeraldNode {
   readonly ctx: NodeContext
   readonly server: Server
@@ -70,7 +89,8 @@ export interface HeraldNode {
  * await node.start()
  * process.on('SIGTERM', () => node.shutdown().then(() => process.exit(0)))
  */
-export async function createNode(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<HeraldNode> {
+export async function createNode(config: Config, deps: NodeDeps = {}): Promise<HeraldNode> {
+  const logger = deps.logger ?? createLogger(config.logLevel)
   const nodeId = config.nodeId ?? 'n_' + randomBytes(6).toString('hex')
   const master = loadMasterKey({ env: config.masterKey, dataDir: config.dataDir })
   if (master.source === 'generated') logger.warn({ file: master.file }, 'generated a master key for secrets at rest: back it up, or set HERALD_MASTER_KEY')
@@ -78,7 +98,7 @@ export async function createNode(config: Config, logger: Logger = createLogger(c
 
   const storeDriver = config.databaseUrl ? (/^postgres(ql)?:\/\//.test(config.databaseUrl) ? 'postgres' : null) : 'sqlite'
   if (!storeDriver) throw new Error('HERALD_DATABASE_URL must be a postgres:// URL (leave it unset for the embedded SQLite file)')
-  const store = await stores[storeDriver]!(config, secretBox)
+  const store = deps.store ?? (await stores[storeDriver]!(config, secretBox))
   await store.migrate()
   await verifyMasterKey(store)
 
@@ -92,12 +112,22 @@ export async function createNode(config: Config, logger: Logger = createLogger(c
   // Control events sent while this node was cut off from Redis were missed: drop every cached
   // app and key, and close connections whose key is gone.
   let revalidate = () => {}
-  const { broker, control } = await engines[config.redisUrl ? 'redis' : 'memory']!(config, nodeId, logger, () => revalidate())
-  const hub = new Hub(broker)
-  const limiter = new AppRateLimiter()
+  const picked = deps.broker && deps.control ? null : await engines[config.redisUrl ? 'redis' : 'memory']!(config, nodeId, logger, () => revalidate())
+  const broker = deps.broker ?? picked!.broker
+  const control = deps.control ?? picked!.control
   const metrics = new Metrics()
   let draining = false
   const registry = new AppRegistry(store)
+  const engine = new Engine({
+    config,
+    logger,
+    metrics,
+    registry,
+    broker,
+    presence: deps.presence ?? presenceOfBroker(broker),
+    clusterState: deps.clusterState ?? clusterStateOfBroker(broker),
+  })
+  const hub = engine.hub
 
   const ctx: NodeContext = {
     config,
@@ -105,9 +135,10 @@ export async function createNode(config: Config, logger: Logger = createLogger(c
     store,
     registry,
     control,
+    engine,
     broker,
     hub,
-    publisher: new Publisher(broker, hub, limiter),
+    publisher: engine.publisher,
     metrics,
     draining: () => draining,
   }
@@ -115,22 +146,20 @@ export async function createNode(config: Config, logger: Logger = createLogger(c
   const onControl = (event: ControlEvent) => {
     registry.invalidate(event)
     if (event.type === 'key.revoked') {
-      const n = hub.closeConnections(event.appId, CloseCodes.unauthorized, 'key revoked', (c) => c.keyId === event.keyId)
+      const n = engine.closeSessions(event.appId, CloseCodes.unauthorized, 'key revoked', (s) => s.keyId === event.keyId)
       if (n > 0) logger.info({ app: event.appId, keyId: event.keyId, closed: n }, 'closed connections of a revoked key')
     } else if (event.type === 'app.deleted') {
-      hub.closeConnections(event.appId, CloseCodes.appGone, 'app deleted')
-      hub.forgetApp(event.appId)
-      limiter.forget(event.appId)
-      broker.removeApp(event.appId).catch((err: unknown) => logger.warn({ err, app: event.appId }, 'could not drop app state'))
+      engine.closeSessions(event.appId, CloseCodes.appGone, 'app deleted')
+      engine.removeApp(event.appId).catch((err: unknown) => logger.warn({ err, app: event.appId }, 'could not drop app state'))
     }
   }
 
   revalidate = () => {
     registry.clear()
-    for (const conn of [...hub.allConnections()]) {
+    for (const session of [...hub.sessions()]) {
       void (async () => {
-        if (!(await registry.app(conn.appId))) return conn.close(CloseCodes.appGone, 'app deleted')
-        if (conn.keyId && !(await registry.activeKey(conn.appId, conn.keyId))) conn.close(CloseCodes.unauthorized, 'key revoked')
+        if (!(await engine.app(session.appId))) return session.close(CloseCodes.appGone, 'app deleted')
+        if (session.keyId && !(await engine.keyActive(session.appId, session.keyId))) session.close(CloseCodes.unauthorized, 'key revoked')
       })().catch((err: unknown) => logger.warn({ err }, 'could not re-check a connection'))
     }
     logger.info('control bus reconnected: caches dropped and keys re-checked')
@@ -154,7 +183,7 @@ export async function createNode(config: Config, logger: Logger = createLogger(c
     server,
     async start() {
       await control.start(onControl)
-      await broker.start(hub, () => hub.localState())
+      await engine.start()
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject)
         server.listen(config.port, config.host, () => resolve())
@@ -177,8 +206,8 @@ export async function createNode(config: Config, logger: Logger = createLogger(c
       await closed
       clearTimeout(grace)
       ws.stop()
-      await broker.close().catch((err: unknown) => logger.warn({ err }, 'broker close failed'))
-      await control.close().catch(() => {})
+      await engine.close()
+      await control.close().catch((err: unknown) => logger.warn({ err }, 'control bus close failed'))
       await store.close()
       logger.info('stopped')
     },

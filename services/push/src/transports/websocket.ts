@@ -73,7 +73,7 @@ export class WebSocketTransport {
         this.ctx.metrics.authFailures.inc({ app: appId, transport: 'websocket', code: e.code })
         return refuse(e, closeCodeFor(e.code))
       }
-      if (this.ctx.hub.connectionCount(appId) >= app.settings.maxConnections) {
+      if (this.ctx.hub.sessionCount(appId) >= app.settings.maxConnections) {
         return refuse(new HeraldError('limit_exceeded', `the app allows ${app.settings.maxConnections} connections`), CloseCodes.rateLimited)
       }
       if (ws.readyState !== ws.OPEN) return
@@ -84,14 +84,14 @@ export class WebSocketTransport {
     }
 
     this.conns.add(conn)
-    this.ctx.hub.addConnection(conn)
+    this.ctx.hub.add(conn)
     this.ctx.metrics.connectionOpened(appId, 'websocket')
     ws.off('message', keep)
     ws.on('message', (data: Buffer, isBinary) => conn.receive(data, isBinary))
     ws.on('pong', () => (conn.alive = true))
     ws.on('close', () => {
       this.conns.delete(conn)
-      this.ctx.hub.removeConnection(conn)
+      this.ctx.hub.remove(conn)
       this.ctx.metrics.connectionClosed(appId, 'websocket')
       conn.cleanup()
     })
