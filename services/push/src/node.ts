@@ -21,8 +21,8 @@ import type { PresenceManager } from './engine/presence.js'
 import { createHttpApp } from './http/app.js'
 import { createLogger, type Logger } from './logger.js'
 import { Metrics } from './metrics.js'
-import { WebSocketTransport } from './transports/websocket.js'
-import { HttpStreams } from './transports/http-streams.js'
+import { attachUpgrades, type ProtocolFactory } from './http/protocols.js'
+import { heraldProtocol } from './protocols/herald/protocol.js'
 
 /** App store drivers, picked by the scheme of HERALD_DATABASE_URL (none: the embedded SQLite file). */
 const stores: Record<string, (config: Config, box: SecretBox) => Promise<AppStore>> = {
@@ -70,7 +70,12 @@ export interface NodeDeps {
   clusterState?: ClusterState
   /** Control events (app/key changes) between nodes; default: in process, or Redis. */
   control?: ControlBus
+  /** The client protocols the node serves; default {@link PROTOCOLS}. */
+  protocols?: ProtocolFactory[]
 }
+
+/** The client protocols a node serves by default; a new protocol adds its factory here. */
+export const PROTOCOLS: ProtocolFactory[] = [heraldProtocol]
 
 export interface HeraldNode {
   readonly ctx: NodeContext
@@ -165,9 +170,8 @@ export async function createNode(config: Config, deps: NodeDeps = {}): Promise<H
     logger.info('control bus reconnected: caches dropped and keys re-checked')
   }
 
-  const ws = new WebSocketTransport(ctx)
-  const streams = new HttpStreams(ctx)
-  const http = createHttpApp(ctx, { verifyAdmin: (token) => adminHash !== null && adminTokenMatches(adminHash, token), streams })
+  const protocols = (deps.protocols ?? PROTOCOLS).map((make) => make(ctx))
+  const http = createHttpApp(ctx, { verifyAdmin: (token) => adminHash !== null && adminTokenMatches(adminHash, token), protocols })
   metrics.bindHub(hub)
   const server = createServer(getRequestListener(http.fetch))
   server.keepAliveTimeout = 65_000
@@ -176,7 +180,7 @@ export async function createNode(config: Config, deps: NodeDeps = {}): Promise<H
   // trickles its body cannot hold a socket forever. SSE and long-polls are not cut: the timer
   // stops once the request is received, however long the response then streams.
   server.requestTimeout = 66_000
-  ws.attach(server)
+  attachUpgrades(server, protocols, () => draining)
 
   return {
     ctx,
@@ -188,6 +192,7 @@ export async function createNode(config: Config, deps: NodeDeps = {}): Promise<H
         server.once('error', reject)
         server.listen(config.port, config.host, () => resolve())
       })
+      for (const p of protocols) p.start?.()
       const port = (server.address() as { port: number }).port
       logger.info({ host: config.host, port, node: nodeId, store: store.driver, broker: broker.driver }, 'herald listening')
       return port
@@ -196,16 +201,14 @@ export async function createNode(config: Config, deps: NodeDeps = {}): Promise<H
       if (draining) return
       draining = true
       logger.info('draining')
-      ws.closeAll(CloseCodes.goingAway, 'server going away')
-      streams.closeAll(CloseCodes.goingAway, 'server going away')
-      hub.closeAll(CloseCodes.goingAway, 'server going away')
+      engine.closeAll(CloseCodes.goingAway, 'server going away')
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
       server.closeIdleConnections()
       const grace = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs)
       grace.unref()
       await closed
       clearTimeout(grace)
-      ws.stop()
+      for (const p of protocols) p.stop?.()
       await engine.close()
       await control.close().catch((err: unknown) => logger.warn({ err }, 'control bus close failed'))
       await store.close()

@@ -1,5 +1,5 @@
-import type { IncomingMessage, Server } from 'node:http'
-import type { Duplex } from 'node:stream'
+import type { IncomingMessage } from 'node:http'
+import type { UpgradeRoute } from '../http/protocols.js'
 import { CloseCodes, closeCodeFor } from '@herald/protocol'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { identifyClient } from '../auth/credentials.js'
@@ -30,21 +30,14 @@ export class WebSocketTransport {
     })
   }
 
-  attach(server: Server): void {
-    server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head))
+  upgrade(): UpgradeRoute {
+    return { path: PATH, handle: (req, socket, head, match) => this.wss.handleUpgrade(req, socket, head, (ws) => void this.open(ws, req, match[1]!, new URL(req.url ?? '/', 'http://localhost').searchParams.get('token'))) }
+  }
+
+  start(): void {
     const interval = this.ctx.config.heartbeatSeconds * 1000
     this.heartbeat = setInterval(() => this.beat(), interval)
     this.heartbeat.unref()
-  }
-
-  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const url = new URL(req.url ?? '/', 'http://localhost')
-    const match = PATH.exec(url.pathname)
-    if (!match || this.ctx.draining()) {
-      socket.end(match ? 'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n' : 'HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n')
-      return
-    }
-    this.wss.handleUpgrade(req, socket, head, (ws) => void this.open(ws, req, match[1]!, url.searchParams.get('token')))
   }
 
   private async open(ws: WebSocket, req: IncomingMessage, appId: string, token: string | null): Promise<void> {
