@@ -23,6 +23,7 @@ import { createLogger, type Logger } from './logger.js'
 import { Metrics } from './metrics.js'
 import { attachUpgrades, type ProtocolFactory } from './http/protocols.js'
 import { heraldProtocol } from './protocols/herald/protocol.js'
+import { pusherSocketProtocol } from './protocols/pusher/socket-protocol.js'
 
 /** App store drivers, picked by the scheme of HERALD_DATABASE_URL (none: the embedded SQLite file). */
 const stores: Record<string, (config: Config, box: SecretBox) => Promise<AppStore>> = {
@@ -75,7 +76,7 @@ export interface NodeDeps {
 }
 
 /** The client protocols a node serves by default; a new protocol adds its factory here. */
-export const PROTOCOLS: ProtocolFactory[] = [heraldProtocol]
+export const PROTOCOLS: ProtocolFactory[] = [heraldProtocol, pusherSocketProtocol]
 
 export interface HeraldNode {
   readonly ctx: NodeContext

@@ -3,8 +3,10 @@ import type { CachedKey } from '../../apps/registry.js'
 import type { App } from '../../apps/types.js'
 import type { Identity } from '../../auth/identity.js'
 import type { NodeContext } from '../../context.js'
-import { EncodedMessage, type EncodedPresence, type MessageFormat } from '../../engine/format.js'
+import { EncodedMessage, type EncodedPresence } from '../../engine/encoded.js'
+import type { MessageFormat } from '../../engine/format.js'
 import type { ClientSession } from '../../engine/session.js'
+import type { ClientEventReport } from '../../engine/session-events.js'
 import type { EndError, Wire } from '../../engine/wire.js'
 import { toHeraldError } from '../../errors.js'
 import { allowsClientEvents, isValidPusherChannel, isValidPusherUserId, needsChannelAuth, pusherChannelInfo, userIdOfChannel } from './channels.js'
@@ -28,16 +30,6 @@ export interface PusherOutput<T> {
   bufferedBytes(): number
   /** Ends the transport with a Pusher close code (after the `pusher:error` was written). */
   close(code: number, reason: string): void
-}
-
-/** What happened on the Pusher face, for webhooks (reported through the engine's listeners). */
-export interface ClientEventReport {
-  appId: string
-  channel: string
-  event: string
-  data: unknown
-  socketId: string
-  userId?: string
 }
 
 type Frame<K extends PusherClientFrame['kind']> = Extract<PusherClientFrame, { kind: K }>
@@ -125,8 +117,15 @@ export class PusherConnection<T> implements Wire {
     this.session.close(code, reason)
   }
 
+  /** Writes a control event (every byte a wire writes on its own counts against the slow-consumer bound). */
   private send(text: string): number {
-    return this.out.write(this.out.frame(text))
+    return this.write(this.out.frame(text))
+  }
+
+  private write(chunk: T): number {
+    const n = this.out.write(chunk)
+    this.session?.account(n)
+    return n
   }
 
   // ---- input --------------------------------------------------------------------------
@@ -238,7 +237,7 @@ export class PusherConnection<T> implements Wire {
     if (info.cache) await this.sendCached(name, channel, started.seq)
     const held = this.held.get(channel) ?? []
     this.held.delete(channel)
-    for (const chunk of held) this.out.write(chunk)
+    for (const chunk of held) this.write(chunk)
   }
 
   private succeeded(name: string, channel: string, presence: unknown): string {
@@ -261,7 +260,7 @@ export class PusherConnection<T> implements Wire {
   private async sendCached(name: string, channel: string, seq: number): Promise<void> {
     const last = seq > 0 ? (await this.ctx.engine.history(this.session.appId, channel, { limit: 1 })).messages[0] : undefined
     if (last && last.seq <= seq) {
-      this.out.write(EncodedMessage.of(last).as(this.out.format))
+      this.write(EncodedMessage.of(last).as(this.out.format))
       return
     }
     this.send(pusherEvent('pusher:cache_miss', name))

@@ -1,5 +1,6 @@
-import { defineFormat, type EncodedMessage, type EncodedPresence } from '../../engine/format.js'
-import { frameText } from '../../engine/ws-frame.js'
+import type { EncodedMessage, EncodedPresence } from '../../engine/encoded.js'
+import { defineFormat } from '../../engine/format.js'
+import { frameText } from '../../transports/ws-wire.js'
 import { pusherMessageText, pusherPresenceText } from './message-text.js'
 import { pusherChannelOf } from './user-channel.js'
 

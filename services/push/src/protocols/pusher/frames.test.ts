@@ -69,3 +69,9 @@ describe('server events', () => {
     })
   })
 })
+
+describe('what pusher-js sends for public channels', () => {
+  it('reads an empty auth as no auth', () => {
+    expect(parsePusherFrame('{"event":"pusher:subscribe","data":{"auth":"","channel":"news"}}')).toEqual({ kind: 'subscribe', channel: 'news' })
+  })
+})

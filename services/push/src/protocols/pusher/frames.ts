@@ -41,7 +41,7 @@ function str(value: unknown, what: string, max: number, channel?: string): strin
 }
 
 function optionalStr(value: unknown, what: string, max: number, channel?: string): string | undefined {
-  return value === undefined || value === null ? undefined : str(value, what, max, channel)
+  return value === undefined || value === null || value === '' ? undefined : str(value, what, max, channel)
 }
 
 /** `data` of a `pusher:*` frame: an object, or (some clients) that object as JSON text. */

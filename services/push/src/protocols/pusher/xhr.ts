@@ -4,7 +4,7 @@ import { Hono, type Context } from 'hono'
 import type { NodeContext } from '../../context.js'
 import { toHeraldError } from '../../errors.js'
 import { originAllowed } from '../../http/cors.js'
-import { alreadySent } from '../../http/already-sent.js'
+import { alreadySent } from './already-sent.js'
 import { admitPusherClient } from './admit.js'
 import { PusherConnection, type PusherOutput } from './connection.js'
 import { pusherXhrFormat, xhrArray } from './format.js'
@@ -160,9 +160,19 @@ class XhrSession implements PusherOutput<string> {
   }
 }
 
+/** CORS headers for a browser origin (pusher-js's XHRs are cross-origin when the page is elsewhere). */
+function cors(origin: string | undefined): Record<string, string> {
+  const headers: Record<string, string> = {}
+  if (origin) {
+    headers['Access-Control-Allow-Origin'] = origin
+    headers['Access-Control-Allow-Credentials'] = 'true'
+    headers.Vary = 'Origin'
+  }
+  return headers
+}
+
 function corsOf(res: ServerResponse): Record<string, string> {
-  const origin = (res as ServerResponse & { req?: { headers: Record<string, string | undefined> } }).req?.headers.origin
-  return origin ? { 'Access-Control-Allow-Origin': origin, 'Access-Control-Allow-Credentials': 'true', Vary: 'Origin' } : {}
+  return cors(res.req?.headers.origin)
 }
 
 /**
@@ -178,7 +188,7 @@ export function pusherXhrRoutes(ctx: NodeContext): Hono<Env> {
   r.options('/app/:key/:server/:session/:op', (c) => {
     const origin = c.req.header('origin')
     return c.body(null, 204, {
-      ...(origin ? { 'Access-Control-Allow-Origin': origin, 'Access-Control-Allow-Credentials': 'true', Vary: 'Origin' } : {}),
+      ...cors(origin),
       'Access-Control-Allow-Methods': 'POST, OPTIONS',
       'Access-Control-Allow-Headers': c.req.header('access-control-request-headers') ?? 'Content-Type',
       'Access-Control-Max-Age': '86400',
@@ -221,21 +231,20 @@ export function pusherXhrRoutes(ctx: NodeContext): Hono<Env> {
   r.post('/app/:key/:server/:session/xhr', receive('xhr'))
 
   r.post('/app/:key/:server/:session/xhr_send', async (c) => {
-    const origin = c.req.header('origin')
-    const cors = origin ? { 'Access-Control-Allow-Origin': origin, 'Access-Control-Allow-Credentials': 'true', Vary: 'Origin' } : {}
+    const headers = cors(c.req.header('origin'))
     const session = sessions.get(id(c))
-    if (!session) return c.text('no such session', 404, cors)
+    if (!session) return c.text('no such session', 404, headers)
     const body = await c.req.text()
-    if (body.length > MAX_SEND_BYTES) return c.text('payload too large', 413, cors)
+    if (body.length > MAX_SEND_BYTES) return c.text('payload too large', 413, headers)
     let texts: unknown
     try {
       texts = body === '' ? [] : JSON.parse(body)
     } catch {
-      return c.text('broken JSON encoding', 400, cors)
+      return c.text('broken JSON encoding', 400, headers)
     }
-    if (!Array.isArray(texts) || texts.some((t) => typeof t !== 'string')) return c.text('payload must be an array of strings', 400, cors)
+    if (!Array.isArray(texts) || texts.some((t) => typeof t !== 'string')) return c.text('payload must be an array of strings', 400, headers)
     session.receive(texts as string[])
-    return c.body(null, 204, cors)
+    return c.body(null, 204, headers)
   })
   return r
 }
