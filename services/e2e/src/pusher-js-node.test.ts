@@ -1,7 +1,7 @@
 import type PusherJs from 'pusher-js'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
-import { createApp, publish, startHerald, type CreatedApp, type HeraldProcess } from './support/herald.js'
-import { connected, nextEvent, pusherClient, pusherServer, startAuthServer, type AuthServer } from './support/pusher.js'
+import { createApp, freePort, publish, startHerald, type CreatedApp, type HeraldProcess } from './support/herald.js'
+import { connected, countingProxy, nextEvent, pusherClient, pusherServer, startAuthServer, type AuthServer } from './support/pusher.js'
 import { until } from './support/ws-client.js'
 
 /**
@@ -72,5 +72,213 @@ describe('private channels', () => {
     await publish(h, app, { channel: 'private-after-refusal', name: 'leak', data: 2 })
     expect(await got).toBe(2)
     expect(events).toEqual([])
+  })
+})
+
+interface Member {
+  id: string
+  info: { name: string }
+}
+
+/** Live connections of an app on the node (admin stats). */
+async function liveConnections(a: CreatedApp): Promise<number> {
+  const res = await fetch(`${h.url}/admin/v1/apps/${a.appId}/stats`, { headers: { authorization: `Bearer ${h.adminToken}` } })
+  const body = (await res.json()) as { stats: { connections: number } }
+  return body.stats.connections
+}
+
+describe('presence channels', () => {
+  it('lists members and tells member_added / member_removed once per user, not per socket', async () => {
+    const observer = client({ user: 'obs' })
+    await connected(observer)
+    const room = observer.subscribe('presence-room')
+    const members = (await nextEvent<{ count: number; me: Member }>(room, 'pusher:subscription_succeeded'))
+    expect(members.count).toBe(1)
+    expect(members.me).toEqual({ id: 'obs', info: { name: 'User obs' } })
+    const added: string[] = []
+    const removed: string[] = []
+    room.bind('pusher:member_added', (m: Member) => added.push(m.id))
+    room.bind('pusher:member_removed', (m: Member) => removed.push(m.id))
+
+    const ann1 = client({ user: 'ann' })
+    await connected(ann1)
+    await nextEvent(ann1.subscribe('presence-room'), 'pusher:subscription_succeeded')
+    await until(() => added.length === 1, 10_000, 'member_added ann')
+    const ann2 = client({ user: 'ann' })
+    await connected(ann2)
+    const second = await nextEvent<{ count: number; each(cb: (m: Member) => void): void }>(ann2.subscribe('presence-room'), 'pusher:subscription_succeeded')
+    const ids: string[] = []
+    second.each((m) => ids.push(m.id))
+    expect(ids.sort()).toEqual(['ann', 'obs'])
+    expect(second.count).toBe(2)
+    // A third user joining after the second socket of ann: the observer was told about ann once.
+    const bob = client({ user: 'bob' })
+    await connected(bob)
+    await nextEvent(bob.subscribe('presence-room'), 'pusher:subscription_succeeded')
+    await until(() => added.length === 2, 10_000, 'member_added bob')
+    expect(added).toEqual(['ann', 'bob'])
+
+    // ann leaves one socket: still a member. bob leaves: removed. ann's last socket: removed.
+    const before = await liveConnections(app)
+    ann1.disconnect()
+    await until(async () => (await liveConnections(app)) === before - 1, 10_000, 'ann1 gone')
+    bob.disconnect()
+    await until(() => removed.length === 1, 10_000, 'member_removed bob')
+    expect(removed).toEqual(['bob'])
+    ann2.disconnect()
+    await until(() => removed.length === 2, 10_000, 'member_removed ann')
+    expect(removed).toEqual(['bob', 'ann'])
+    expect((room as unknown as { members: { count: number } }).members.count).toBe(1)
+  })
+})
+
+describe('client events', () => {
+  it('reach the other subscribers, never the sender, with user_id on presence channels', async () => {
+    const a = client({ user: 'a' })
+    const b = client({ user: 'b' })
+    await Promise.all([connected(a), connected(b)])
+    const ca = a.subscribe('presence-chat')
+    const cb = b.subscribe('presence-chat')
+    await Promise.all([nextEvent(ca, 'pusher:subscription_succeeded'), nextEvent(cb, 'pusher:subscription_succeeded')])
+    const atA: unknown[] = []
+    ca.bind('client-typing', (d: unknown) => atA.push(d))
+    const atB = new Promise<[unknown, unknown]>((resolve) => cb.bind('client-typing', (d: unknown, meta: unknown) => resolve([d, meta])))
+    expect(ca.trigger('client-typing', { x: 1 })).toBe(true)
+    expect(await atB).toEqual([{ x: 1 }, { user_id: 'a' }])
+    // b answers; a gets it, and had not got its own event (it would have come first, same channel).
+    cb.trigger('client-typing', { x: 2 })
+    await until(() => atA.length === 1, 10_000, 'client event at a')
+    expect(atA).toEqual([{ x: 2 }])
+  })
+
+  it('refuses client events on a public channel with pusher:error, and the socket stays usable', async () => {
+    const a = client({ user: 'a' })
+    const b = client({ user: 'b' })
+    await Promise.all([connected(a), connected(b)])
+    const errors: Array<{ data?: { code: number; message: string } }> = []
+    a.connection.bind('error', (e: { data?: { code: number; message: string } }) => errors.push(e))
+    const pub = a.subscribe('lobby')
+    const pa = a.subscribe('private-ok')
+    const pb = b.subscribe('private-ok')
+    await Promise.all([nextEvent(pub, 'pusher:subscription_succeeded'), nextEvent(pa, 'pusher:subscription_succeeded'), nextEvent(pb, 'pusher:subscription_succeeded')])
+    pub.trigger('client-nope', {})
+    await until(() => errors.length === 1, 10_000, 'pusher:error')
+    expect(errors[0]!.data).toMatchObject({ code: 4301, message: expect.stringContaining('private- and presence-') })
+    const got = nextEvent(pb, 'client-still')
+    pa.trigger('client-still', 'works')
+    expect(await got).toBe('works')
+    expect(a.connection.state).toBe('connected')
+  })
+
+  it('are refused when the app has clientEvents off', async () => {
+    const off = await createApp(h, {})
+    const offAuth = await startAuthServer(pusherServer(h.port, off), off)
+    try {
+      const a = pusherClient(h.port, off, { auth: offAuth })
+      clients.push(a)
+      await connected(a)
+      const errors: Array<{ data?: { code: number; message: string } }> = []
+      a.connection.bind('error', (e: { data?: { code: number; message: string } }) => errors.push(e))
+      const ch = a.subscribe('private-x')
+      await nextEvent(ch, 'pusher:subscription_succeeded')
+      ch.trigger('client-x', 1)
+      await until(() => errors.length === 1, 10_000, 'pusher:error')
+      expect(errors[0]!.data).toMatchObject({ code: 4301, message: expect.stringContaining('clientEvents') })
+    } finally {
+      await offAuth.close()
+    }
+  })
+
+  it('are limited by the app publish rate', async () => {
+    const slow = await createApp(h, { clientEvents: true, publishRatePerSecond: 1 })
+    const slowAuth = await startAuthServer(pusherServer(h.port, slow), slow)
+    try {
+      const a = pusherClient(h.port, slow, { auth: slowAuth })
+      clients.push(a)
+      await connected(a)
+      const errors: Array<{ data?: { code: number; message: string } }> = []
+      a.connection.bind('error', (e: { data?: { code: number; message: string } }) => errors.push(e))
+      const ch = a.subscribe('private-rate')
+      await nextEvent(ch, 'pusher:subscription_succeeded')
+      for (let i = 0; i < 5; i++) ch.trigger('client-burst', i)
+      await until(() => errors.length >= 1, 10_000, 'rate refusal')
+      expect(errors[0]!.data).toMatchObject({ code: 4301, message: expect.stringContaining('per second') })
+      expect(a.connection.state).toBe('connected')
+    } finally {
+      await slowAuth.close()
+    }
+  })
+})
+
+describe('cache channels', () => {
+  it('give a new subscriber the last event first, or pusher:cache_miss', async () => {
+    await publish(h, app, { channel: 'cache-prices', name: 'price', data: { v: 1 } })
+    await publish(h, app, { channel: 'cache-prices', name: 'price', data: { v: 2 } })
+    const c = client()
+    await connected(c)
+    const prices = c.subscribe('cache-prices')
+    expect(await nextEvent(prices, 'price')).toEqual({ v: 2 })
+    const empty = c.subscribe('private-cache-empty')
+    await nextEvent(empty, 'pusher:cache_miss')
+  })
+})
+
+describe('refused and ended connections', () => {
+  it('refuses an unknown key inside the socket with 4001, and pusher-js does not retry', async () => {
+    const proxy = await countingProxy(h.port)
+    try {
+      const c = pusherClient(proxy.port, { ...app, keyId: 'key_unknown' })
+      clients.push(c)
+      const errors: Array<{ error?: { data?: { code: number } } }> = []
+      c.connection.bind('error', (e: { error?: { data?: { code: number } } }) => errors.push(e))
+      await until(() => c.connection.state === 'disconnected', 15_000, 'disconnected')
+      expect(errors.some((e) => e.error?.data?.code === 4001)).toBe(true)
+      // pusher-js is disconnected (no retry timer); one connection attempt was made.
+      expect(proxy.connections()).toBe(1)
+    } finally {
+      await proxy.close()
+    }
+  })
+
+  it('closes the connections of a revoked key with 4001', async () => {
+    const res = await fetch(`${h.url}/admin/v1/apps/${app.appId}/keys`, { method: 'POST', headers: { authorization: `Bearer ${h.adminToken}`, 'content-type': 'application/json' }, body: '{}' })
+    const { key } = (await res.json()) as { key: { keyId: string; secret: string } }
+    const c = pusherClient(h.port, { ...app, keyId: key.keyId, secret: key.secret })
+    clients.push(c)
+    await connected(c)
+    const errors: Array<{ error?: { data?: { code: number } } }> = []
+    c.connection.bind('error', (e: { error?: { data?: { code: number } } }) => errors.push(e))
+    await fetch(`${h.url}/admin/v1/apps/${app.appId}/keys/${key.keyId}`, { method: 'DELETE', headers: { authorization: `Bearer ${h.adminToken}` } })
+    await until(() => c.connection.state === 'disconnected', 15_000, 'disconnected')
+    expect(errors.some((e) => e.error?.data?.code === 4001)).toBe(true)
+  })
+
+  it('reconnects and resubscribes after a server restart', async () => {
+    const port = await freePort()
+    const first = await startHerald({ port })
+    const a = await createApp(first)
+    let second: HeraldProcess | undefined
+    try {
+      const c = pusherClient(port, a)
+      clients.push(c)
+      const before = await connected(c)
+      const channel = c.subscribe('news')
+      let subscribed = 0
+      channel.bind('pusher:subscription_succeeded', () => subscribed++)
+      await until(() => subscribed === 1, 10_000, 'subscribed')
+      const states: string[] = []
+      c.connection.bind('state_change', (s: { current: string }) => states.push(s.current))
+      await first.stop()
+      await until(() => states.includes('connecting') || states.includes('unavailable'), 15_000, 'pusher-js notices the close')
+      second = await startHerald({ port, dataDir: first.dataDir, adminToken: first.adminToken })
+      await until(() => c.connection.state === 'connected' && c.connection.socket_id !== before, 30_000, 'reconnected')
+      await until(() => subscribed === 2, 15_000, 'resubscribed')
+      const got = nextEvent(channel, 'after')
+      await publish(second, a, { channel: 'news', name: 'after', data: 'restart' })
+      expect(await got).toBe('restart')
+    } finally {
+      await first.stop()
+      await second?.stop()
+    }
   })
 })
