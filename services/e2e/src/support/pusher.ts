@@ -1,5 +1,7 @@
 import { randomBytes } from 'node:crypto'
+import { readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
+import { fileURLToPath } from 'node:url'
 import { createServer as createTcpServer, connect, type Socket } from 'node:net'
 import Pusher from 'pusher'
 import PusherJs from 'pusher-js'
@@ -21,8 +23,12 @@ export interface AuthServer {
   close(): Promise<void>
 }
 
+/** pusher-js's browser build with end-to-end encryption, as apps load it with a script tag. */
+const PUSHER_JS_WEB = fileURLToPath(new URL('../../../../node_modules/pusher-js/dist/web/pusher-with-encryption.js', import.meta.url))
+
 /**
- * The app backend a pusher-js client calls: `POST /pusher/auth` answers with the `pusher`
+ * The app backend a pusher-js client calls (and, for browsers, the app's own origin: `/` is an
+ * empty page and `/pusher.js` pusher-js's browser build): `POST /pusher/auth` answers with the `pusher`
  * library's `authorizeChannel` (presence: `user_id` from the `user` query parameter of the
  * client's auth params), `POST /pusher/user-auth` with `authenticateUser`. `forge` makes it sign
  * with a wrong secret (the server must refuse the subscription).
@@ -41,6 +47,11 @@ export async function startAuthServer(server: Pusher, app: CreatedApp, options: 
       res.setHeader('Access-Control-Allow-Origin', req.headers.origin ?? '*')
       res.setHeader('Access-Control-Allow-Headers', 'Content-Type')
       if (req.method === 'OPTIONS') return res.end()
+      if (req.method === 'GET') {
+        const script = url.pathname === '/pusher.js'
+        res.setHeader('Content-Type', script ? 'application/javascript' : 'text/html')
+        return res.end(script ? readFileSync(PUSHER_JS_WEB) : '<!doctype html><title>app</title>')
+      }
       res.setHeader('Content-Type', 'application/json')
       if (url.pathname === '/pusher/user-auth') {
         return res.end(JSON.stringify(server.authenticateUser(socketId, { id: user, name: `User ${user}` })))
