@@ -121,6 +121,11 @@ export class SharedChannel {
     }
   }
 
+  /** Fetches the member list again (when subscribed and watched). */
+  refreshMembers(): void {
+    if (this.presenceWatchers > 0 && this.subscription.state === 'subscribed') this.fetchMembers()
+  }
+
   private message(m: Message): void {
     if (this.limit > 0) {
       const list = this.channel.messages

@@ -13,6 +13,12 @@ function Members({ name }: { name: string }) {
   )
 }
 
+let refreshRoom = () => {}
+function Refreshing() {
+  refreshRoom = usePresence('presence-room').refresh
+  return <Members name="presence-room" />
+}
+
 function Room() {
   const { state } = useChannel('presence-room')
   return <span data-testid="room">{state}</span>
@@ -55,6 +61,17 @@ describe('usePresence', () => {
     // the list was read before bob left and dave joined
     await server(() => ws.frame({ op: 'members', channel: 'presence-room', members: [member('u1'), member('bob')], ref: ask.ref }))
     expect(view.text('members')).toBe('synced|u1,dave|')
+    await view.unmount()
+  })
+
+  it('fetches the list again on refresh()', async () => {
+    const { ws, view } = await setup(<Refreshing />)
+    await server(() => ws.frame({ op: 'members', channel: 'presence-room', members: [member('u1'), member('bob')], ref: ws.ops('members')[0].ref }))
+    await server(() => refreshRoom())
+    const asks = ws.ops('members')
+    expect(asks).toHaveLength(2)
+    await server(() => ws.frame({ op: 'members', channel: 'presence-room', members: [member('u1')], ref: asks[1].ref }))
+    expect(view.text('members')).toBe('synced|u1|')
     await view.unmount()
   })
 

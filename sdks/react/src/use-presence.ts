@@ -1,6 +1,6 @@
 import type { PresenceMember } from '@herald/client'
 import { isPresenceChannel, isValidChannel } from '@herald/protocol'
-import { useCallback, useSyncExternalStore } from 'react'
+import { useCallback, useMemo, useSyncExternalStore } from 'react'
 import { useHerald } from './context.js'
 import { peekChannel, retainChannel, type ChannelError, type PresenceSnapshot } from './shared-channel.js'
 
@@ -11,6 +11,8 @@ export interface UsePresenceResult {
   /** `true` once the member list was fetched; `false` before, and while re-fetching after a reconnect fails. */
   synced: boolean
   error: ChannelError | null
+  /** Fetches the member list again (it is fetched by itself after every reconnect). */
+  refresh(): void
 }
 
 const NONE: PresenceSnapshot = { members: [], synced: false, error: null }
@@ -44,5 +46,11 @@ export function usePresence(name: string | null): UsePresenceResult {
     () => (name === null ? NONE : (peekChannel(client, name)?.presence ?? NONE)),
     () => NONE,
   )
-  return invalid ? { ...NONE, error: { code: 'bad_request', message: `not a presence channel: ${name}` } } : snapshot
+  const refresh = useCallback(() => {
+    if (name !== null) peekChannel(client, name)?.refreshMembers()
+  }, [client, name])
+  return useMemo(
+    () => (invalid ? { ...NONE, error: { code: 'bad_request', message: `not a presence channel: ${name}` }, refresh } : { ...snapshot, refresh }),
+    [invalid, name, snapshot, refresh],
+  )
 }
