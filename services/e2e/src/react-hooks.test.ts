@@ -1,3 +1,4 @@
+import { execFileSync } from 'node:child_process'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
@@ -16,6 +17,7 @@ import { until, WsClient } from './support/ws-client.js'
  */
 
 const APP = fileURLToPath(new URL('./fixtures/react-hooks-app.tsx', import.meta.url))
+const CHAT_BUILD = fileURLToPath(new URL('../../../examples/chat/build.mjs', import.meta.url))
 const HTML = '<!doctype html><meta charset="utf-8"><title>hooks</title><div id="root"></div><script type="module" src="/app.js"></script>'
 
 async function bundleApp(): Promise<string> {
@@ -63,6 +65,7 @@ describe('React hooks (Chromium end-to-end)', () => {
     // The page comes from its own small server on 127.0.0.1 (another origin than Herald's,
     // as an app's would), from memory: nothing is written to the repository.
     const script = await bundleApp()
+    execFileSync(process.execPath, [CHAT_BUILD], { stdio: 'pipe' }) // the chat example from the current sources
     site = createServer((req, res) => {
       const js = req.url === '/app.js'
       res.writeHead(200, { 'content-type': js ? 'text/javascript' : 'text/html' }).end(js ? script : HTML)
@@ -90,7 +93,8 @@ describe('React hooks (Chromium end-to-end)', () => {
     sockets = 0
     page.on('websocket', () => sockets++)
     page.on('pageerror', (err) => pageErrors.push(err.message))
-    page.on('console', (m) => m.type() === 'error' && pageErrors.push(m.text()))
+    // (Herald has no favicon: the browser's own request for it is no page error)
+    page.on('console', (m) => m.type() === 'error' && !m.location().url.endsWith('/favicon.ico') && pageErrors.push(m.text()))
     const token = await signToken(app, { sub: 'alice', cap: { '*': ['subscribe', 'publish', 'history', 'presence'] } })
     await page.goto(`${siteUrl}/?url=${encodeURIComponent(herald.url)}&appId=${app.appId}&token=${token}`)
     await page.getByTestId('status').getByText('connected via websocket').waitFor()
@@ -181,5 +185,26 @@ describe('React hooks (Chromium end-to-end)', () => {
 
     await unmount('p')
     await until(async () => (await subscribers('presence-room')) === 0, 20_000, 'the presence subscription to end')
+  })
+
+  it('runs the chat example on the hooks: the last messages on load, then live ones, and sending', async () => {
+    for (const text of ['earlier 1', 'earlier 2']) expect((await publish(herald, app, { channel: 'room-9', data: { text } })).status).toBe(200)
+    const token = await signToken(app, { sub: 'carol', cap: { 'room-9': ['subscribe', 'publish'] } })
+    await page.goto(`${herald.url}/examples/chat/?appId=${app.appId}&token=${token}&channel=room-9`)
+    await page.locator('#status[data-state="connected"]').waitFor()
+    expect(await page.locator('#status').textContent()).toBe('connected via websocket')
+    await until(async () => (await page.locator('#messages li').count()) === 2, 20_000, 'the rewound messages')
+    const shown = () => page.evaluate(() => [...document.querySelectorAll('#messages li')].map((li) => [li.querySelector('.who')?.textContent, li.lastChild?.textContent]))
+    expect(await shown()).toEqual([
+      ['server', 'earlier 1'],
+      ['server', 'earlier 2'],
+    ])
+    expect((await publish(herald, app, { channel: 'room-9', data: { text: 'live one' } })).status).toBe(200)
+    await page.locator('#messages li', { hasText: 'live one' }).waitFor()
+    await page.locator('#text').fill('hello from carol')
+    await page.locator('button[type=submit]').click()
+    await page.locator('#messages li', { hasText: 'hello from carol' }).waitFor()
+    expect((await shown()).at(-1)).toEqual(['carol', 'hello from carol'])
+    expect(await page.locator('#text').inputValue()).toBe('')
   })
 })
