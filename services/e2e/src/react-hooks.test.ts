@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
 import { createServer, type Server } from 'node:http'
 import type { AddressInfo } from 'node:net'
 import { fileURLToPath } from 'node:url'
@@ -18,7 +19,15 @@ import { until, WsClient } from './support/ws-client.js'
 
 const APP = fileURLToPath(new URL('./fixtures/react-hooks-app.tsx', import.meta.url))
 const CHAT_BUILD = fileURLToPath(new URL('../../../examples/chat/build.mjs', import.meta.url))
-const HTML = '<!doctype html><meta charset="utf-8"><title>hooks</title><div id="root"></div><script type="module" src="/app.js"></script>'
+const REPO = fileURLToPath(new URL('../../../', import.meta.url))
+const html = (src: string) => `<!doctype html><meta charset="utf-8"><title>hooks</title><div id="root"></div><script type="module" src="${src}"></script>`
+
+/** The code blocks of the README's React section, in order: `[lang, code]`. */
+function readmeReactBlocks(): Array<[string, string]> {
+  const readme = readFileSync(`${REPO}README.md`, 'utf8')
+  const section = readme.slice(readme.indexOf('\n## React\n'), readme.indexOf('\n## ', readme.indexOf('\n## React\n') + 1))
+  return [...section.matchAll(/```(\w+)\n([\s\S]*?)```/g)].map((m) => [m[1] ?? '', m[2] ?? ''])
+}
 
 async function bundleApp(): Promise<string> {
   const result = await build({
@@ -46,6 +55,7 @@ describe('React hooks (Chromium end-to-end)', () => {
   let sockets: number
   let site: Server
   let siteUrl: string
+  const scripts: Record<string, string> = {}
 
   const stats = async () => {
     const res = await fetch(`${herald.url}/admin/v1/apps/${app.appId}/stats`, { headers: { authorization: `Bearer ${herald.adminToken}` } })
@@ -66,9 +76,12 @@ describe('React hooks (Chromium end-to-end)', () => {
     // as an app's would), from memory: nothing is written to the repository.
     const script = await bundleApp()
     execFileSync(process.execPath, [CHAT_BUILD], { stdio: 'pipe' }) // the chat example from the current sources
+    scripts['/app.js'] = script
     site = createServer((req, res) => {
-      const js = req.url === '/app.js'
-      res.writeHead(200, { 'content-type': js ? 'text/javascript' : 'text/html' }).end(js ? script : HTML)
+      const path = new URL(req.url ?? '/', 'http://x').pathname
+      const js = scripts[path]
+      if (js !== undefined) res.writeHead(200, { 'content-type': 'text/javascript' }).end(js)
+      else res.writeHead(200, { 'content-type': 'text/html' }).end(html(path === '/readme/' ? '/readme.js' : '/app.js'))
     })
     await new Promise<void>((resolve) => site.listen(0, '127.0.0.1', resolve))
     siteUrl = `http://127.0.0.1:${(site.address() as AddressInfo).port}`
@@ -206,5 +219,32 @@ describe('React hooks (Chromium end-to-end)', () => {
     await page.locator('#messages li', { hasText: 'hello from carol' }).waitFor()
     expect((await shown()).at(-1)).toEqual(['carol', 'hello from carol'])
     expect(await page.locator('#text').inputValue()).toBe('')
+  })
+
+  it("runs the README's React section as written: the token command, then the app", async () => {
+    const blocks = readmeReactBlocks()
+    expect(blocks.map(([lang]) => lang)).toEqual(['sh', 'tsx'])
+    const [[, sh], [, tsx]] = blocks as [[string, string], [string, string]]
+    const ours = (text: string) => text.replaceAll('http://127.0.0.1:8080', herald.url).replaceAll('APP_ID', app.appId).replaceAll('KEY_ID', app.keyId).replaceAll('SECRET', app.secret)
+    const token = execFileSync('sh', ['-c', ours(sh)], { cwd: REPO, encoding: 'utf8' }).trim()
+    expect(token.split('.')).toHaveLength(3)
+
+    const result = await build({
+      stdin: { contents: ours(tsx), loader: 'tsx', resolveDir: REPO },
+      bundle: true,
+      format: 'esm',
+      platform: 'browser',
+      jsx: 'automatic',
+      alias: sourceAliases,
+      define: { 'process.env.NODE_ENV': '"development"' },
+      write: false,
+    })
+    scripts['/readme.js'] = result.outputFiles[0]?.text ?? ''
+    expect((await publish(herald, app, { channel: 'chat', data: { text: 'before' } })).status).toBe(200)
+    await page.goto(`${siteUrl}/readme/?appId=${app.appId}&token=${token}`)
+    await page.getByText('connected via websocket, 1 here').waitFor()
+    await page.getByText('server: before', { exact: true }).waitFor()
+    await page.getByRole('button', { name: 'Say hello' }).click()
+    await page.getByText('ann: hello', { exact: true }).waitFor()
   })
 })
