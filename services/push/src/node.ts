@@ -133,18 +133,13 @@ export async function createNode(config: Config, deps: NodeDeps = {}): Promise<H
     presence: deps.presence ?? presenceOfBroker(broker),
     clusterState: deps.clusterState ?? clusterStateOfBroker(broker),
   })
-  const hub = engine.hub
 
   const ctx: NodeContext = {
     config,
     logger,
     store,
-    registry,
     control,
     engine,
-    broker,
-    hub,
-    publisher: engine.publisher,
     metrics,
     draining: () => draining,
   }
@@ -162,7 +157,7 @@ export async function createNode(config: Config, deps: NodeDeps = {}): Promise<H
 
   revalidate = () => {
     registry.clear()
-    for (const session of [...hub.sessions()]) {
+    for (const session of [...engine.hub.sessions()]) {
       void (async () => {
         if (!(await engine.app(session.appId))) return session.close(CloseCodes.appGone, 'app deleted')
         if (session.keyId && !(await engine.keyActive(session.appId, session.keyId))) session.close(CloseCodes.unauthorized, 'key revoked')
@@ -173,7 +168,7 @@ export async function createNode(config: Config, deps: NodeDeps = {}): Promise<H
 
   const protocols = (deps.protocols ?? PROTOCOLS).map((make) => make(ctx))
   const http = createHttpApp(ctx, { verifyAdmin: (token) => adminHash !== null && adminTokenMatches(adminHash, token), protocols })
-  metrics.bindHub(hub)
+  metrics.bindHub(engine.hub)
   const server = createServer(getRequestListener(http.fetch))
   server.keepAliveTimeout = 65_000
   server.headersTimeout = 66_000
