@@ -1,4 +1,4 @@
-import { isPresenceChannel, PusherCloseCodes, PusherErrorCodes, pusherCloseFor, type PresenceMember } from '@herald/protocol'
+import { CloseCodes, isPresenceChannel, PusherCloseCodes, PusherErrorCodes, pusherCloseFor, type PresenceMember } from '@herald/protocol'
 import type { CachedKey } from '../../apps/registry.js'
 import type { App } from '../../apps/types.js'
 import type { Identity } from '../../auth/identity.js'
@@ -9,11 +9,10 @@ import type { ClientSession } from '../../engine/session.js'
 import type { ClientEventReport } from '../../engine/session-events.js'
 import type { EndError, Wire } from '../../engine/wire.js'
 import { toHeraldError } from '../../errors.js'
-import { allowsClientEvents, isValidPusherChannel, isValidPusherUserId, needsChannelAuth, pusherChannelInfo, userIdOfChannel } from './channels.js'
+import { allowsClientEvents, heraldChannelOf, isValidPusherChannel, isValidPusherUserId, needsChannelAuth, pusherChannelInfo, userIdOfChannel } from './channels.js'
 import { heraldData } from './data.js'
 import { parsePusherFrame, PusherFrameError, pusherError, pusherEvent, subscriptionError, type PusherClientFrame } from './frames.js'
 import { parseSocketAuth, verifyChannelSignature, verifyUserSignature } from './signature.js'
-import { heraldChannelOf } from './user-channel.js'
 
 /** Frames a socket may have waiting before it counts as a flood. */
 const MAX_PENDING_FRAMES = 256
@@ -28,8 +27,8 @@ export interface PusherOutput<T> {
   /** Queues bytes; returns how many. */
   write(chunk: T): number
   bufferedBytes(): number
-  /** Ends the transport with a Pusher close code (after the `pusher:error` was written). */
-  close(code: number, reason: string): void
+  /** Ends the transport with a Pusher close code (after the `pusher:error` was written); `discard` drops what is queued (a slow consumer). */
+  close(code: number, reason: string, discard: boolean): void
 }
 
 type Frame<K extends PusherClientFrame['kind']> = Extract<PusherClientFrame, { kind: K }>
@@ -43,6 +42,8 @@ export class PusherConnection<T> implements Wire {
   session!: ClientSession
   /** Set by any frame from the client; the WebSocket's activity check reads and clears it. */
   active = true
+  /** The activity check sent a `pusher:ping` that is not answered yet. */
+  pinged = false
   private readonly identity: Identity
   /** Channels (engine names) whose subscription_succeeded is not sent yet: their events wait. */
   private readonly held = new Map<string, T[]>()
@@ -106,8 +107,9 @@ export class PusherConnection<T> implements Wire {
     // The engine ends sessions with Herald's codes (revoked key, deleted app, slow, shutdown);
     // this connection's own ends already carry a Pusher code.
     const pusherCode = this.ownEnd ?? pusherCloseFor(code)
-    this.send(pusherError(pusherCode, reason))
-    this.out.close(pusherCode, reason)
+    const slow = code === CloseCodes.rateLimited && this.ownEnd === undefined
+    if (!slow) this.send(pusherError(pusherCode, reason))
+    this.out.close(pusherCode, reason, slow)
   }
 
   /** Ends with a Pusher close code (4201 no pong, 4009 refused sign-in, 4001 key revoked, …). */
@@ -118,8 +120,12 @@ export class PusherConnection<T> implements Wire {
   }
 
   /** Writes a control event (every byte a wire writes on its own counts against the slow-consumer bound). */
-  private send(text: string): number {
+  sendText(text: string): number {
     return this.write(this.out.frame(text))
+  }
+
+  private send(text: string): number {
+    return this.sendText(text)
   }
 
   private write(chunk: T): number {
@@ -170,7 +176,7 @@ export class PusherConnection<T> implements Wire {
     }
     if (frame.kind === 'pong') return
     const app = await this.ctx.engine.app(this.session.appId)
-    const key = app ? await this.ctx.registry.activeKey(app.id, this.keyId) : null
+    const key = app ? await this.ctx.engine.liveKey(app.id, this.keyId) : null
     if (!app || !key) {
       this.endPusher(app ? PusherCloseCodes.appNotFound : PusherCloseCodes.appDisabled, app ? 'key revoked' : 'app deleted')
       return

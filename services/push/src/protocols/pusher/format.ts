@@ -1,13 +1,13 @@
 import type { EncodedMessage, EncodedPresence } from '../../engine/encoded.js'
 import { defineFormat } from '../../engine/format.js'
-import { frameText } from '../../transports/ws-wire.js'
+import { frameText } from '../ws-output.js'
 import { pusherMessageText, pusherPresenceText } from './message-text.js'
-import { pusherChannelOf } from './user-channel.js'
+import { pusherChannelOf } from './channels.js'
 
 /** A message or presence event as Pusher event text, built once per message. */
 export const pusherTextFormat = defineFormat<string>('pusher-text', {
-  message: (m: EncodedMessage) => pusherMessageText(m.message, pusherChannelOf(m.message.channel)),
-  presence: (p: EncodedPresence) => pusherPresenceText(p.event, pusherChannelOf(p.event.channel)),
+  message: (m: EncodedMessage) => pusherMessageText(m.message, pusherChannelOf(m.message.channel) ?? m.message.channel),
+  presence: (p: EncodedPresence) => pusherPresenceText(p.event, pusherChannelOf(p.event.channel) ?? p.event.channel),
 })
 
 /** The complete WebSocket frame of the Pusher event: the same bytes for every Pusher socket. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { pusherMessageText, pusherPresenceText, UNNAMED_EVENT } from './message-text.js'
+import { DEFAULT_EVENT_NAME } from './data.js'
+import { pusherMessageText, pusherPresenceText } from './message-text.js'
 
 const base = { id: 'm_1', seq: 1, epoch: 'e_1', ts: 1 }
 
@@ -9,11 +10,13 @@ describe('pusherMessageText', () => {
     expect(JSON.parse(text)).toEqual({ event: 'greeting', channel: 'chat', data: '{"hello":"world"}' })
   })
 
-  it('names an unnamed message and keeps string data a JSON string', () => {
-    expect(JSON.parse(pusherMessageText({ ...base, channel: 'chat', data: 'hi' }))).toEqual({ event: UNNAMED_EVENT, channel: 'chat', data: '"hi"' })
+  it('names an unnamed message; a plain string goes as it is, JSON-looking text stays a string', () => {
+    expect(JSON.parse(pusherMessageText({ ...base, channel: 'chat', data: 'hi' }))).toEqual({ event: DEFAULT_EVENT_NAME, channel: 'chat', data: 'hi' })
+    expect(JSON.parse(pusherMessageText({ ...base, channel: 'chat', data: '5' })).data).toBe('"5"')
   })
 
-  it('adds user_id on presence channels only', () => {
+  it('adds user_id to client events on presence channels only', () => {
+    expect(JSON.parse(pusherMessageText({ ...base, channel: 'presence-room', name: 'server', data: 1, clientId: 'u1' }))).not.toHaveProperty('user_id')
     expect(JSON.parse(pusherMessageText({ ...base, channel: 'presence-room', name: 'client-x', data: 1, clientId: 'u1' }))).toEqual({
       event: 'client-x',
       channel: 'presence-room',

@@ -1,17 +1,16 @@
-import { isPresenceChannel, type Message, type PresenceEvent } from '@herald/protocol'
-
-/** The Pusher event name of a Herald message published without a `name`. */
-export const UNNAMED_EVENT = 'message'
+import type { Message, PresenceEvent } from '@herald/protocol'
+import { pusherData, pusherEventName } from './data.js'
 
 /**
  * A Herald message as the Pusher event text every Pusher subscriber gets:
- * `{"event":name,"channel":ch,"data":"<JSON text of data>"}`, plus `user_id` (the publisher's
- * clientId) on presence channels, which pusher-js hands to handlers as `metadata.user_id`.
- * Built once per message and shared.
+ * `{"event":name,"channel":ch,"data":"<Pusher data>"}` (data.ts: Herald data as JSON text),
+ * plus `user_id` (the sender's clientId) on client events of presence channels, which pusher-js
+ * hands to handlers as `metadata.user_id`. Built once per message and shared.
  */
 export function pusherMessageText(m: Message, channel: string = m.channel): string {
-  let out = '{"event":' + JSON.stringify(m.name ?? UNNAMED_EVENT) + ',"channel":' + JSON.stringify(channel) + ',"data":' + JSON.stringify(JSON.stringify(m.data))
-  if (m.clientId !== undefined && isPresenceChannel(channel)) out += ',"user_id":' + JSON.stringify(m.clientId)
+  const event = pusherEventName(m)
+  let out = '{"event":' + JSON.stringify(event) + ',"channel":' + JSON.stringify(channel) + ',"data":' + JSON.stringify(pusherData(m.data))
+  if (m.clientId !== undefined && channel.startsWith('presence-') && event.startsWith('client-')) out += ',"user_id":' + JSON.stringify(m.clientId)
   return out + '}'
 }
 

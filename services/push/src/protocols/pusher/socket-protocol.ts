@@ -1,18 +1,18 @@
-import type { NodeContext } from '../../context.js'
-import type { Protocol } from '../../http/protocols.js'
-import { PUSHER_WS_PATH, PusherWebSocketEndpoint } from './ws.js'
-import { pusherXhrRoutes } from './xhr.js'
+import { PusherWsEndpoint } from '../../http/pusher-ws.js'
+import { pusherXhrRoutes } from '../../http/pusher-xhr.js'
+import type { ProtocolFactory } from '../../http/protocols.js'
 
 /**
  * The client side of the Pusher face: the WebSocket at `/app/:key` and pusher-js's HTTP
  * fallbacks under `/pusher`. (The Pusher HTTP API under `/apps` is its own protocol entry.)
  */
-export function pusherSocketProtocol(ctx: NodeContext): Protocol {
-  const ws = new PusherWebSocketEndpoint(ctx)
+export const pusherSocketProtocol: ProtocolFactory = (ctx) => {
+  const ws = new PusherWsEndpoint(ctx)
   return {
     name: 'pusher-socket',
-    upgrades: [{ path: PUSHER_WS_PATH, handle: (req, socket, head, match) => ws.handle(req, socket, head, match) }],
+    upgrades: [ws.upgrade()],
     routes: [{ base: '/pusher', routes: pusherXhrRoutes(ctx) }],
+    start: () => ws.start(),
     stop: () => ws.stop(),
   }
 }
