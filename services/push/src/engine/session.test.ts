@@ -8,10 +8,11 @@ import type { Identity } from '../auth/identity.js'
 import { createLogger } from '../logger.js'
 import { Metrics } from '../metrics.js'
 import { MemoryBroker } from './broker-memory.js'
-import { clusterStateOfBroker, presenceOfBroker } from './broker-split.js'
+import { MemoryClusterState } from './cluster-state-memory.js'
 import type { EncodedMessage, EncodedPresence } from './encoded.js'
 import { Engine } from './engine.js'
 import { defineFormat } from './format.js'
+import { MemoryPresence } from './presence-memory.js'
 import type { ClientSession } from './session.js'
 import type { EndError, Wire } from './wire.js'
 
@@ -82,8 +83,8 @@ async function newEngine(sendBufferBytes = 1 << 20): Promise<Engine> {
     metrics: new Metrics(),
     registry,
     broker,
-    presence: presenceOfBroker(broker),
-    clusterState: clusterStateOfBroker(broker),
+    presence: new MemoryPresence(),
+    clusterState: new MemoryClusterState(),
   })
   await engine.start()
   engines.push(engine)
