@@ -1,11 +1,11 @@
 import { createServer, type Server } from 'node:http'
 import { randomBytes } from 'node:crypto'
-import { join } from 'node:path'
 import { getRequestListener } from '@hono/node-server'
 import { CloseCodes } from '@herald/protocol'
 import { adminTokenMatches, ensureAdminToken } from './apps/admin-token.js'
 import type { AppStore } from './apps/app-store.js'
 import { loadMasterKey, verifyMasterKey } from './apps/master-key.js'
+import { openAppStore } from './apps/open-store.js'
 import { AppRegistry } from './apps/registry.js'
 import { SecretBox } from './apps/secret-box.js'
 import type { Config } from './config.js'
@@ -24,18 +24,6 @@ import { createLogger, type Logger } from './logger.js'
 import { Metrics } from './metrics.js'
 import { attachUpgrades, type ProtocolFactory } from './http/protocols.js'
 import { heraldProtocol } from './protocols/herald/protocol.js'
-
-/** App store drivers, picked by the scheme of HERALD_DATABASE_URL (none: the embedded SQLite file). */
-const stores: Record<string, (config: Config, box: SecretBox) => Promise<AppStore>> = {
-  sqlite: async (config, secretBox) => {
-    const { createSqliteAppStore } = await import('./apps/app-store-sqlite.js')
-    return createSqliteAppStore({ file: join(config.dataDir, 'herald.db'), secretBox })
-  },
-  postgres: async (config, secretBox) => {
-    const { createPostgresAppStore } = await import('./apps/app-store-postgres.js')
-    return createPostgresAppStore({ url: config.databaseUrl!, secretBox })
-  },
-}
 
 /** Engine and control-bus drivers: in process by default, Redis when HERALD_REDIS_URL is set. */
 type Drivers = EngineDrivers & { control: ControlBus }
@@ -118,9 +106,7 @@ export async function createNode(config: Config, deps: NodeDeps = {}): Promise<H
   if (master.source === 'generated') logger.warn({ file: master.file }, 'generated a master key for secrets at rest: back it up, or set HERALD_MASTER_KEY')
   const secretBox = new SecretBox(master.key)
 
-  const storeDriver = config.databaseUrl ? (/^postgres(ql)?:\/\//.test(config.databaseUrl) ? 'postgres' : null) : 'sqlite'
-  if (!storeDriver) throw new Error('HERALD_DATABASE_URL must be a postgres:// URL (leave it unset for the embedded SQLite file)')
-  const store = deps.store ?? (await stores[storeDriver]!(config, secretBox))
+  const store = deps.store ?? (await openAppStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, secretBox }))
   await store.migrate()
   await verifyMasterKey(store)
 
