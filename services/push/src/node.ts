@@ -87,7 +87,7 @@ export interface HeraldNode {
   readonly server: Server
   /** Listens on the configured host and port; resolves with the bound port. */
   start(): Promise<number>
-  /** Drains: refuses new connections, closes clients with 1001, answers held polls, closes stores. */
+  /** Drains: refuses new connections, closes clients with `CloseCodes.goingAway`, answers held polls, closes stores. */
   shutdown(): Promise<void>
 }
 

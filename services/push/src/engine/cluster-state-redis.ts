@@ -102,7 +102,10 @@ class NodeStateReporter {
     const snapshots = await this.redis.mget(ids.map((id) => this.keys.nodeState(id)))
     const dead: string[] = []
     snapshots.forEach((json, i) => {
-      if (json === null) return void dead.push(ids[i]!)
+      if (json === null) {
+        dead.push(ids[i]!)
+        return
+      }
       total.nodes++
       add(total, (JSON.parse(json) as NodeState)[appId])
     })

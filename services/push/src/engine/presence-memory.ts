@@ -22,9 +22,15 @@ export class MemoryPresence implements PresenceManager {
 
   async add(appId: string, channel: string, connectionId: string, member: PresenceMember): Promise<void> {
     let channels = this.apps.get(appId)
-    if (!channels) this.apps.set(appId, (channels = new Map()))
+    if (!channels) {
+      channels = new Map()
+      this.apps.set(appId, channels)
+    }
     let set = channels.get(channel)
-    if (!set) channels.set(channel, (set = new PresenceSet()))
+    if (!set) {
+      set = new PresenceSet()
+      channels.set(channel, set)
+    }
     const { join, leave } = set.add(connectionId, member)
     if (leave) this.handler?.onPresence(appId, { channel, action: 'leave', member: leave })
     if (join) this.handler?.onPresence(appId, { channel, action: 'join', member: join })

@@ -144,6 +144,20 @@ describe('ClientSession', () => {
     expect(seen).toEqual(['occupied news', 'subscribed news', 'subscribed news', 'vacated news'])
   })
 
+  it('publishes as a wire-authorized client event that is not echoed to its sender', async () => {
+    const engine = await newEngine()
+    const sender = open(engine, anonymous)
+    const other = open(engine, anonymous)
+    for (const w of [sender, other]) await w.session.subscribe('private-chat', { authorized: true })
+    await expect(sender.session.publish({ channel: 'private-chat', name: 'client-typing', data: 1 })).rejects.toMatchObject({ code: 'forbidden' })
+    const { message } = await sender.session.publish({ channel: 'private-chat', name: 'client-typing', data: 2 }, { authorized: true, excludeSelf: true })
+    expect(message).toMatchObject({ channel: 'private-chat', name: 'client-typing', data: 2, seq: 1 })
+    expect(message).not.toHaveProperty('exclude')
+    expect(other.messages).toEqual([message])
+    expect(sender.messages).toEqual([])
+    await expect(sender.session.publish({ channel: 'bad channel!', data: 3 }, { authorized: true })).rejects.toMatchObject({ code: 'bad_request' })
+  })
+
   it('lets a wire that authorized a channel itself subscribe, with a presence member of its own', async () => {
     const engine = await newEngine()
     const watcher = open(engine, token('watcher'))
