@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest'
+import { allowsClientEvents, isSharedChannel, isValidPusherChannel, needsChannelAuth, pusherChannelInfo, userChannel, userIdOfChannel } from './channels.js'
+
+describe('Pusher channel names', () => {
+  it('follow Pusher grammar: [A-Za-z0-9_-=@,.;], 1..164, or #server-to-user-<id>', () => {
+    for (const ok of ['chat', 'private-a,b', 'presence-room=1;x@y.z', 'a'.repeat(164), '#server-to-user-42', '#server-to-user-a:b/c']) {
+      expect(isValidPusherChannel(ok)).toBe(true)
+    }
+    for (const bad of ['', 'a'.repeat(165), 'chat:1', 'a/b', 'a b', 'é', '#other', '#server-to-user-', '#server-to-user-a b', 42, null]) {
+      expect(isValidPusherChannel(bad)).toBe(false)
+    }
+  })
+
+  it('are one channel with Herald when both grammars allow the name', () => {
+    expect(isSharedChannel('private-orders')).toBe(true)
+    expect(isSharedChannel('a,b')).toBe(false)
+    expect(isSharedChannel('#server-to-user-1')).toBe(false)
+    expect(isSharedChannel('chat:1')).toBe(false)
+  })
+
+  it('have kinds, cache variants and their rules', () => {
+    expect(pusherChannelInfo('news')).toEqual({ kind: 'public', cache: false })
+    expect(pusherChannelInfo('cache-news')).toEqual({ kind: 'public', cache: true })
+    expect(pusherChannelInfo('private-x')).toEqual({ kind: 'private', cache: false })
+    expect(pusherChannelInfo('private-cache-x')).toEqual({ kind: 'private', cache: true })
+    expect(pusherChannelInfo('private-encrypted-x')).toEqual({ kind: 'private-encrypted', cache: false })
+    expect(pusherChannelInfo('private-encrypted-cache-x')).toEqual({ kind: 'private-encrypted', cache: true })
+    expect(pusherChannelInfo('presence-x')).toEqual({ kind: 'presence', cache: false })
+    expect(pusherChannelInfo('presence-cache-x')).toEqual({ kind: 'presence', cache: true })
+    expect(pusherChannelInfo('#server-to-user-7')).toEqual({ kind: 'server-to-user', cache: false })
+    expect(['public', 'private', 'private-encrypted', 'presence', 'server-to-user'].filter((k) => needsChannelAuth(k as never))).toEqual(['private', 'private-encrypted', 'presence'])
+    expect(['public', 'private', 'private-encrypted', 'presence', 'server-to-user'].filter((k) => allowsClientEvents(k as never))).toEqual(['private', 'presence'])
+  })
+
+  it('name a user channel and read its user back', () => {
+    expect(userChannel('u1')).toBe('#server-to-user-u1')
+    expect(userIdOfChannel('#server-to-user-u1')).toBe('u1')
+    expect(userIdOfChannel('private-u1')).toBeUndefined()
+  })
+})
