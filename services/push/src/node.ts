@@ -22,6 +22,7 @@ import { createLogger, type Logger } from './logger.js'
 import { Metrics } from './metrics.js'
 import { WebSocketTransport } from './transports/websocket.js'
 import { HttpStreams } from './transports/http-streams.js'
+import { terminateUser } from './protocols/pusher/terminate.js'
 
 /** App store drivers, picked by the scheme of HERALD_DATABASE_URL (none: the embedded SQLite file). */
 const stores: Record<string, (config: Config, box: SecretBox) => Promise<AppStore>> = {
@@ -117,6 +118,9 @@ export async function createNode(config: Config, logger: Logger = createLogger(c
     if (event.type === 'key.revoked') {
       const n = hub.closeConnections(event.appId, CloseCodes.unauthorized, 'key revoked', (c) => c.keyId === event.keyId)
       if (n > 0) logger.info({ app: event.appId, keyId: event.keyId, closed: n }, 'closed connections of a revoked key')
+    } else if (event.type === 'user.terminate') {
+      const n = terminateUser(hub, event.appId, event.userId)
+      if (n > 0) logger.info({ app: event.appId, closed: n }, 'terminated the connections of a user')
     } else if (event.type === 'app.deleted') {
       hub.closeConnections(event.appId, CloseCodes.appGone, 'app deleted')
       hub.forgetApp(event.appId)

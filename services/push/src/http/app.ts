@@ -13,6 +13,7 @@ import { healthRoutes } from './health.js'
 import { messageRoutes } from './messages.js'
 import { packageVersion, staticRoutes } from './static.js'
 import { ChannelParam } from './schemas.js'
+import { pusherHttpRoutes } from '../protocols/pusher/http-api.js'
 
 /** Largest request body: a batch of 100 messages of 64 KiB each, with room for the envelope. */
 const MAX_BODY_BYTES = 8 * 1024 * 1024
@@ -52,6 +53,7 @@ export function createHttpApp(ctx: NodeContext, options: HttpOptions) {
   app.route('/v1', messageRoutes(ctx))
   app.route('/v1', channelRoutes(ctx))
   app.route('/v1', options.streams.routes())
+  app.route('/', pusherHttpRoutes(ctx))
 
   app.use('/admin/v1/*', adminAuth(options.verifyAdmin))
   app.route('/admin/v1', adminRoutes(ctx))

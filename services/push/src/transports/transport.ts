@@ -16,6 +16,8 @@ export interface Connection {
   readonly transport: TransportName
   /** The key behind the connection's token (undefined when anonymous): revoking it closes the connection. */
   readonly keyId: string | undefined
+  /** The Pusher user signed in on the connection (`pusher:signin`): `terminate_connections` closes it. */
+  readonly userId?: string
   /** Ends the connection with a contract close code (WebSocket) or its HTTP/SSE equivalent. */
   close(code: number, reason: string): void
 }

@@ -1,0 +1,33 @@
+import type { Broker } from '../../engine/broker.js'
+
+/**
+ * What the Pusher HTTP API reports about channels, over the whole cluster and both faces:
+ * `subscription_count` is every subscription (Pusher and Herald clients alike) on every node,
+ * `user_count` the distinct presence members (Pusher `user_id` = Herald `clientId`).
+ */
+export class Occupancy {
+  private subscriptions: Promise<Record<string, number>> | undefined
+
+  constructor(
+    private readonly broker: Broker,
+    private readonly appId: string,
+  ) {}
+
+  /** Subscriptions per channel, read once per request from the cluster state. */
+  channels(): Promise<Record<string, number>> {
+    this.subscriptions ??= this.broker.appState(this.appId).then((s) => s.channels)
+    return this.subscriptions
+  }
+
+  async subscriptionCount(channel: string): Promise<number> {
+    return (await this.channels())[channel] ?? 0
+  }
+
+  async userCount(channel: string): Promise<number> {
+    return (await this.broker.members(this.appId, channel)).length
+  }
+
+  async userIds(channel: string): Promise<string[]> {
+    return (await this.broker.members(this.appId, channel)).map((m) => m.clientId)
+  }
+}
