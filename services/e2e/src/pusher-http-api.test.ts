@@ -150,9 +150,14 @@ describe('trigger through the pusher library', () => {
     ws.close()
   })
 
-  it('sendToUser publishes to the user channel (delivered by the Pusher socket the user signed in on)', async () => {
+  it('sendToUser publishes to the user channel, which Herald names private-server-to-user:<id>', async () => {
+    const token = await signToken(app, { sub: 'u-9', cap: { 'private-server-to-user:u-9': ['subscribe'] } })
+    const ws = await subscribe(app, 'private-server-to-user:u-9', token)
     const res = await client(app).sendToUser('u-9', 'notice', { hi: true })
     expect(res.status).toBe(200)
+    const m = await ws.next((f) => f.op === 'message')
+    expect(m).toMatchObject({ channel: 'private-server-to-user:u-9', name: 'notice', data: { hi: true } })
+    ws.close()
   })
 })
 
@@ -167,9 +172,12 @@ describe('channel queries through the pusher library', () => {
       await subscribe(app, 'presence-room', ann),
       await subscribe(app, 'presence-room', bob),
     ]
+    subs.push(await subscribe(app, 'herald:only'))
     const all = (await (await client(app).get({ path: '/channels' })).json()) as { channels: Record<string, object> }
     expect(all.channels.lobby).toEqual({})
     expect(all.channels['presence-room']).toEqual({})
+    // a Herald-only name is not a Pusher channel
+    expect(all.channels['herald:only']).toBeUndefined()
 
     const presence = await client(app).get({ path: '/channels', params: { filter_by_prefix: 'presence-', info: 'user_count' } })
     expect(await presence.json()).toEqual({ channels: { 'presence-room': { user_count: 2 } } })
@@ -284,6 +292,8 @@ describe('bad input is refused whole, with the status Pusher uses, and publishes
       { data: '{}', channel: 'malformed' },
       { name: 'e', data: { not: 'a string' }, channel: 'malformed' },
       { name: 'e', data: '{}', channel: 'bad channel!' },
+      { name: 'e', data: '{}', channel: 'no,commas' },
+      { name: 'e', data: '{}', channel: 'herald:name' },
       { name: 'e', data: '{}', channels: ['malformed', 'malformed'] },
       { name: 'e', data: '{}', channel: 'malformed', socket_id: 'abc' },
       { name: 'pusher:subscription_succeeded', data: '{}', channel: 'malformed' },

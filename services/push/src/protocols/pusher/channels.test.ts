@@ -1,21 +1,27 @@
 import { describe, expect, it } from 'vitest'
-import { allowsClientEvents, isSharedChannel, isValidPusherChannel, needsChannelAuth, pusherChannelInfo, userChannel, userIdOfChannel } from './channels.js'
+import { isValidChannel } from '@herald/protocol'
+import { allowsClientEvents, heraldChannelOf, isValidPusherChannel, needsChannelAuth, pusherChannelInfo, pusherChannelOf, userChannel, userIdOfChannel } from './channels.js'
 
 describe('Pusher channel names', () => {
-  it('follow Pusher grammar: [A-Za-z0-9_-=@,.;], 1..164, or #server-to-user-<id>', () => {
-    for (const ok of ['chat', 'private-a,b', 'presence-room=1;x@y.z', 'a'.repeat(164), '#server-to-user-42', '#server-to-user-a:b/c']) {
+  it('follow Pusher grammar without the comma: [A-Za-z0-9_-=@.;], 1..164, or #server-to-user-<id>', () => {
+    for (const ok of ['chat', 'private-App.Models.User.1', 'presence-room=1;x@y.z', 'a'.repeat(164), '#server-to-user-42', '#server-to-user-a:b/c']) {
       expect(isValidPusherChannel(ok)).toBe(true)
     }
-    for (const bad of ['', 'a'.repeat(165), 'chat:1', 'a/b', 'a b', 'é', '#other', '#server-to-user-', '#server-to-user-a b', 42, null]) {
+    for (const bad of ['', 'a'.repeat(165), 'chat:1', 'a/b', 'a,b', 'a b', 'é', '#other', '#server-to-user-', '#server-to-user-a,b', `#server-to-user-${'a'.repeat(142)}`, 42, null]) {
       expect(isValidPusherChannel(bad)).toBe(false)
     }
   })
 
-  it('are one channel with Herald when both grammars allow the name', () => {
-    expect(isSharedChannel('private-orders')).toBe(true)
-    expect(isSharedChannel('a,b')).toBe(false)
-    expect(isSharedChannel('#server-to-user-1')).toBe(false)
-    expect(isSharedChannel('chat:1')).toBe(false)
+  it('are one channel with Herald: the same name, and user channels under private-server-to-user:', () => {
+    expect(heraldChannelOf('private-orders')).toBe('private-orders')
+    expect(heraldChannelOf('#server-to-user-u:1')).toBe('private-server-to-user:u:1')
+    expect(pusherChannelOf('private-orders')).toBe('private-orders')
+    expect(pusherChannelOf('private-server-to-user:u:1')).toBe('#server-to-user-u:1')
+    expect(pusherChannelOf('chat:1')).toBeUndefined()
+    for (const name of ['news', 'presence-x', `#server-to-user-${'u'.repeat(141)}`, 'private-encrypted-cache-x']) {
+      expect(isValidChannel(heraldChannelOf(name))).toBe(true)
+      expect(pusherChannelOf(heraldChannelOf(name))).toBe(name)
+    }
   })
 
   it('have kinds, cache variants and their rules', () => {

@@ -1,22 +1,32 @@
 import { isValidChannel } from '@herald/protocol'
 
 /**
- * Pusher's channel-name grammar and channel kinds. A Pusher channel name is 1..164 characters
- * of `[A-Za-z0-9_\-=@,.;]`, or `#server-to-user-<user id>` (a user's own channel, written to by
- * the server only). A name that Herald's grammar allows as well is the same channel on both faces.
+ * Pusher's channel-name grammar and channel kinds, and how a Pusher channel name maps to the
+ * Herald channel it is. A Pusher channel name is 1..164 characters of `[A-Za-z0-9_\-=@.;]`, or
+ * `#server-to-user-<user id>` (a user's own channel, written to by the server only).
+ *
+ * One channel, two faces: every ordinary Pusher name is also a Herald name, and is the same
+ * channel on both faces. Pusher allows a comma too, Herald does not (it separates channels in
+ * `channels=a,b`), so the Pusher face refuses names with a comma rather than make a channel only
+ * one face can reach. A user channel `#server-to-user-<id>` is the Herald channel
+ * `private-server-to-user:<id>` (`:` is outside Pusher's grammar, so no Pusher client can name it
+ * directly; Herald clients need a token with `subscribe` on it).
  */
 
-/** 1..164 characters of `[A-Za-z0-9_\-=@,.;]`. */
-export const PUSHER_CHANNEL_PATTERN = /^[A-Za-z0-9_\-=@,.;]{1,164}$/
+/** 1..164 characters of `[A-Za-z0-9_\-=@.;]` (Pusher's grammar without the comma). */
+export const PUSHER_CHANNEL_PATTERN = /^[A-Za-z0-9_\-=@.;]{1,164}$/
 
 /** The prefix of a user's channel, as `pusher.sendToUser` writes to it. */
 export const SERVER_TO_USER_PREFIX = '#server-to-user-'
 
+/** The Herald name of a user channel: this prefix and the user id. */
+export const HERALD_USER_CHANNEL_PREFIX = 'private-server-to-user:'
+
 /**
- * A user id of `pusher:signin` and `#server-to-user-<id>`: 1..148 characters of either grammar
- * (`[A-Za-z0-9_\-=@,.;:/]`), so that the user channel fits 164 characters.
+ * A user id of `pusher:signin` and `#server-to-user-<id>`: 1..141 characters of Herald's channel
+ * grammar (`[A-Za-z0-9_\-=@.;:/]`), so that the user's Herald channel fits 164 characters.
  */
-export const PUSHER_USER_ID_PATTERN = /^[A-Za-z0-9_\-=@,.;:/]{1,148}$/
+export const PUSHER_USER_ID_PATTERN = /^[A-Za-z0-9_\-=@.;:/]{1,141}$/
 
 export type PusherChannelKind = 'public' | 'private' | 'private-encrypted' | 'presence' | 'server-to-user'
 
@@ -37,9 +47,18 @@ export function isValidPusherChannel(name: unknown): name is string {
   return PUSHER_CHANNEL_PATTERN.test(name)
 }
 
-/** True when both faces can name the channel (Herald subscribers can reach it too). */
-export function isSharedChannel(name: string): boolean {
-  return isValidPusherChannel(name) && isValidChannel(name)
+/** The Herald channel a valid Pusher channel name is (the same name, but for user channels). */
+export function heraldChannelOf(pusherName: string): string {
+  return pusherName.startsWith(SERVER_TO_USER_PREFIX) ? HERALD_USER_CHANNEL_PREFIX + pusherName.slice(SERVER_TO_USER_PREFIX.length) : pusherName
+}
+
+/** The Pusher name of a Herald channel, or undefined when Pusher clients cannot name it (`chat:1`). */
+export function pusherChannelOf(heraldName: string): string | undefined {
+  if (heraldName.startsWith(HERALD_USER_CHANNEL_PREFIX)) {
+    const userId = heraldName.slice(HERALD_USER_CHANNEL_PREFIX.length)
+    return isValidPusherUserId(userId) ? SERVER_TO_USER_PREFIX + userId : undefined
+  }
+  return PUSHER_CHANNEL_PATTERN.test(heraldName) && isValidChannel(heraldName) ? heraldName : undefined
 }
 
 /** The kind of a valid Pusher channel name, and whether it is a cache channel. */

@@ -1,15 +1,17 @@
 import type { App } from '../../apps/types.js'
-import type { CompiledCapability } from '../../auth/capability.js'
 import type { PublishInput } from '../../engine/broker.js'
-import { MAX_DATA_DEPTH, nestedDeeperThan } from '../../engine/json-depth.js'
-import { badRequest, forbidden, HeraldError } from '../../errors.js'
-import { isValidPusherChannel } from './channels.js'
+import type { RawMessage } from '../../engine/publisher.js'
+import { badRequest, HeraldError } from '../../errors.js'
+import { heraldChannelOf, isValidPusherChannel } from './channels.js'
 import { heraldData } from './data.js'
 
 /**
  * A Pusher HTTP API event (`POST /events`, one item of `POST /batch_events`) checked and turned
- * into the engine's publish inputs, one per channel. Every rule is checked before anything is
- * published, so a request that breaks one is refused whole.
+ * into the engine's publish inputs, one per channel. Pusher's own rules (data is a string, at
+ * most 100 channels, Pusher channel names, reserved event names, `socket_id`, `info`) are checked
+ * here; then each message goes through the engine's validation, the same as a Herald REST
+ * publish (capability of the key, name, nesting, the app's `maxMessageBytes`). Every rule is
+ * checked before anything is published, so a request that breaks one is refused whole.
  */
 
 /** Most channels one event may go to (Pusher's limit). */
@@ -21,14 +23,13 @@ export const MAX_BATCH_EVENTS = 10
 export const TRIGGER_INFO = ['subscription_count', 'user_count'] as const
 export type TriggerInfo = (typeof TRIGGER_INFO)[number]
 
-/** A Pusher event name: 1..200 characters without control characters, not in Pusher's own namespaces. */
-const EVENT_NAME = /^[^\u0000-\u001f\u007f]{1,200}$/
 const SOCKET_ID = /^\d{1,20}\.\d{1,20}$/
 
 /** The engine's publish input plus the connection to leave out (`socket_id`). */
 export type PusherPublishInput = PublishInput & { exclude?: string }
 
 export interface CheckedEvent {
+  /** The Pusher channel names, as given. */
   channels: string[]
   inputs: PusherPublishInput[]
   /** What the reply must report per channel (empty: reply `{}`). */
@@ -36,25 +37,22 @@ export interface CheckedEvent {
 }
 
 /**
- * Checks one event. `where` prefixes messages inside a batch (`batch[2]: …`).
- * Throws `bad_request` (400), `forbidden` (403, the key may not publish there) or
- * `too_large` (413, over the app's `maxMessageBytes`).
+ * Checks one event. `validate` is the engine's check of one message (Herald REST uses the same).
+ * `where` prefixes messages inside a batch (`batch[2]: …`). Throws `bad_request` (400),
+ * `forbidden` (403, the key may not publish there) or `too_large` (413, over `maxMessageBytes`).
  */
-export function checkEvent(app: App, capability: CompiledCapability, body: unknown, opts: { batch: boolean; where?: string }): CheckedEvent {
+export function checkEvent(app: App, validate: (raw: RawMessage) => PublishInput, body: unknown, opts: { batch: boolean; where?: string }): CheckedEvent {
   const at = (msg: string) => (opts.where ? `${opts.where}: ${msg}` : msg)
   if (typeof body !== 'object' || body === null || Array.isArray(body)) throw badRequest(at('the event must be a JSON object'))
   const e = body as Record<string, unknown>
 
-  if (typeof e.name !== 'string' || !EVENT_NAME.test(e.name)) throw badRequest(at('name must be a string of 1..200 characters without control characters'))
+  if (typeof e.name !== 'string') throw badRequest(at('name is required'))
   if (e.name.startsWith('pusher:') || e.name.startsWith('pusher_internal:')) throw badRequest(at('event names starting with pusher: or pusher_internal: are reserved'))
   if (typeof e.data !== 'string') throw badRequest(at('data must be a string (JSON-encode objects)'))
 
   const channels = channelsOf(e, opts.batch, at)
   for (const channel of channels) {
     if (!isValidPusherChannel(channel)) throw badRequest(at(`invalid channel name ${JSON.stringify(String(channel).slice(0, 200))}`))
-  }
-  for (const channel of channels) {
-    if (!capability.allows(channel, 'publish')) throw forbidden(at(`this key may not publish to ${channel}`))
   }
 
   let exclude: string | undefined
@@ -64,16 +62,21 @@ export function checkEvent(app: App, capability: CompiledCapability, body: unkno
   }
   const info = infoOf(e.info, at)
 
-  const data = heraldData(e.data)
-  if (nestedDeeperThan(data, MAX_DATA_DEPTH)) throw badRequest(at(`data is nested deeper than ${MAX_DATA_DEPTH} levels`))
-  // The app's limit holds for both faces: Pusher's text and the Herald value it becomes.
-  const size = Math.max(Buffer.byteLength(e.data), Buffer.byteLength(JSON.stringify(data)))
+  // The app's limit holds for the Pusher text as well as for the Herald value (checked by validate).
+  const size = Buffer.byteLength(e.data)
   if (size > app.settings.maxMessageBytes) throw new HeraldError('too_large', at(`data is ${size} bytes; this app allows ${app.settings.maxMessageBytes}`))
+  const data = heraldData(e.data)
+  const name = e.name
 
   const inputs = channels.map((channel): PusherPublishInput => {
-    const input: PusherPublishInput = { channel, name: e.name as string, data }
-    if (exclude !== undefined) input.exclude = exclude
-    return input
+    let input: PusherPublishInput
+    try {
+      input = validate({ channel: heraldChannelOf(channel), name, data })
+    } catch (err) {
+      if (opts.where && err instanceof Error) err.message = at(err.message)
+      throw err
+    }
+    return exclude === undefined ? input : { ...input, exclude }
   })
   return { channels, inputs, info }
 }

@@ -2,7 +2,7 @@ import { Hono } from 'hono'
 import type { App } from '../../apps/types.js'
 import type { NodeContext } from '../../context.js'
 import { badRequest, forbidden } from '../../errors.js'
-import { isValidPusherChannel, isValidPusherUserId, pusherChannelInfo, SERVER_TO_USER_PREFIX, userChannel } from './channels.js'
+import { heraldChannelOf, isValidPusherChannel, isValidPusherUserId, pusherChannelInfo, pusherChannelOf, userChannel } from './channels.js'
 import { type CheckedEvent, checkEvent, MAX_BATCH_EVENTS, type PusherPublishInput } from './events.js'
 import { signedCall } from './http-auth.js'
 import { pusherOnError } from './http-errors.js'
@@ -42,7 +42,7 @@ export function pusherHttpRoutes(ctx: NodeContext): Hono {
 
   r.post('/apps/:appId/events', async (c) => {
     const { app, identity, body } = await signedCall(ctx, c, c.req.param('appId'))
-    const event = checkEvent(app, identity.capability, body, { batch: false })
+    const event = checkEvent(app, (raw) => ctx.publisher.validate(app, identity, raw), body, { batch: false })
     await publish(app, event.inputs)
     if (event.info.length === 0) return c.json({}, 200)
     return c.json({ channels: await triggerInfo(new Occupancy(ctx.broker, app.id), event) }, 200)
@@ -53,7 +53,7 @@ export function pusherHttpRoutes(ctx: NodeContext): Hono {
     const batch = (body as { batch?: unknown } | undefined)?.batch
     if (!Array.isArray(batch) || batch.length === 0) throw badRequest('batch must be a non-empty array of events')
     if (batch.length > MAX_BATCH_EVENTS) throw badRequest(`a batch may hold at most ${MAX_BATCH_EVENTS} events, not ${batch.length}`)
-    const events = batch.map((e, i) => checkEvent(app, identity.capability, e, { batch: true, where: `batch[${i}]` }))
+    const events = batch.map((e, i) => checkEvent(app, (raw) => ctx.publisher.validate(app, identity, raw), e, { batch: true, where: `batch[${i}]` }))
     await publish(app, events.flatMap((e) => e.inputs))
     if (events.every((e) => e.info.length === 0)) return c.json({}, 200)
     const occupancy = new Occupancy(ctx.broker, app.id)
@@ -71,8 +71,10 @@ export function pusherHttpRoutes(ctx: NodeContext): Hono {
     }
     const occupancy = new Occupancy(ctx.broker, app.id)
     const channels: Record<string, ChannelInfoReply> = {}
+    // Pusher names only (a Herald-only name such as chat:1 is not a Pusher channel); user channels are private to their user.
     const listed = Object.entries(await occupancy.channels())
-      .filter(([name, n]) => n > 0 && name.startsWith(prefix) && isValidPusherChannel(name) && !name.startsWith(SERVER_TO_USER_PREFIX))
+      .map(([herald, n]) => [pusherChannelOf(herald), n] as const)
+      .filter((e): e is readonly [string, number] => e[0] !== undefined && e[1] > 0 && e[0].startsWith(prefix) && pusherChannelInfo(e[0]).kind !== 'server-to-user')
       .sort(([a], [b]) => (a < b ? -1 : 1))
     for (const [name, n] of listed) {
       const entry: ChannelInfoReply = {}
@@ -101,7 +103,8 @@ export function pusherHttpRoutes(ctx: NodeContext): Hono {
     const { app, identity } = await signedCall(ctx, c, c.req.param('appId'))
     const channel = validChannel(c.req.param('channel'))
     if (pusherChannelInfo(channel).kind !== 'presence') throw badRequest('users exist for presence channels only')
-    if (!identity.capability.allows(channel, 'presence') && !identity.capability.allows(channel, 'subscribe')) {
+    const herald = heraldChannelOf(channel)
+    if (!identity.capability.allows(herald, 'presence') && !identity.capability.allows(herald, 'subscribe')) {
       throw forbidden(`this key may not read the members of ${channel}`)
     }
     const ids = await new Occupancy(ctx.broker, app.id).userIds(channel)
@@ -113,7 +116,7 @@ export function pusherHttpRoutes(ctx: NodeContext): Hono {
     const userId = c.req.param('userId')
     if (!isValidPusherUserId(userId)) throw badRequest('invalid user id')
     // Ending a user's connections is a write to that user: the key must be allowed to publish to the user's channel.
-    if (!identity.capability.allows(userChannel(userId), 'publish')) throw forbidden(`this key may not act on user ${userId}`)
+    if (!identity.capability.allows(heraldChannelOf(userChannel(userId)), 'publish')) throw forbidden(`this key may not act on user ${userId}`)
     await ctx.control.emit({ type: 'user.terminate', appId: app.id, userId })
     return c.json({}, 200)
   })

@@ -1,9 +1,11 @@
 import type { Broker } from '../../engine/broker.js'
+import { heraldChannelOf } from './channels.js'
 
 /**
  * What the Pusher HTTP API reports about channels, over the whole cluster and both faces:
  * `subscription_count` is every subscription (Pusher and Herald clients alike) on every node,
  * `user_count` the distinct presence members (Pusher `user_id` = Herald `clientId`).
+ * Methods taking a channel take its Pusher name.
  */
 export class Occupancy {
   private subscriptions: Promise<Record<string, number>> | undefined
@@ -13,21 +15,21 @@ export class Occupancy {
     private readonly appId: string,
   ) {}
 
-  /** Subscriptions per channel, read once per request from the cluster state. */
+  /** Subscriptions per Herald channel name, read once per request from the cluster state. */
   channels(): Promise<Record<string, number>> {
     this.subscriptions ??= this.broker.appState(this.appId).then((s) => s.channels)
     return this.subscriptions
   }
 
   async subscriptionCount(channel: string): Promise<number> {
-    return (await this.channels())[channel] ?? 0
+    return (await this.channels())[heraldChannelOf(channel)] ?? 0
   }
 
   async userCount(channel: string): Promise<number> {
-    return (await this.broker.members(this.appId, channel)).length
+    return (await this.broker.members(this.appId, heraldChannelOf(channel))).length
   }
 
   async userIds(channel: string): Promise<string[]> {
-    return (await this.broker.members(this.appId, channel)).map((m) => m.clientId)
+    return (await this.broker.members(this.appId, heraldChannelOf(channel))).map((m) => m.clientId)
   }
 }
