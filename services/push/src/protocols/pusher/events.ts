@@ -62,9 +62,6 @@ export function checkEvent(app: App, validate: (raw: RawMessage) => PublishInput
   }
   const info = infoOf(e.info, at)
 
-  // The app's limit holds for the Pusher text as well as for the Herald value (checked by validate).
-  const size = Buffer.byteLength(e.data)
-  if (size > app.settings.maxMessageBytes) throw new HeraldError('too_large', at(`data is ${size} bytes; this app allows ${app.settings.maxMessageBytes}`))
   const data = heraldData(e.data)
   const name = e.name
 
@@ -78,6 +75,9 @@ export function checkEvent(app: App, validate: (raw: RawMessage) => PublishInput
     }
     return exclude === undefined ? input : { ...input, exclude }
   })
+  // The app's limit holds for the Pusher text as well as for the Herald value (checked by validate).
+  const size = Buffer.byteLength(e.data)
+  if (size > app.settings.maxMessageBytes) throw new HeraldError('too_large', at(`data is ${size} bytes; this app allows ${app.settings.maxMessageBytes}`))
   return { channels, inputs, info }
 }
 
