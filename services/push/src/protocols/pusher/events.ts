@@ -25,13 +25,10 @@ export type TriggerInfo = (typeof TRIGGER_INFO)[number]
 
 const SOCKET_ID = /^\d{1,20}\.\d{1,20}$/
 
-/** The engine's publish input plus the connection to leave out (`socket_id`). */
-export type PusherPublishInput = PublishInput & { exclude?: string }
-
 export interface CheckedEvent {
   /** The Pusher channel names, as given. */
   channels: string[]
-  inputs: PusherPublishInput[]
+  inputs: PublishInput[]
   /** What the reply must report per channel (empty: reply `{}`). */
   info: TriggerInfo[]
 }
@@ -65,8 +62,8 @@ export function checkEvent(app: App, validate: (raw: RawMessage) => PublishInput
   const data = heraldData(e.data)
   const name = e.name
 
-  const inputs = channels.map((channel): PusherPublishInput => {
-    let input: PusherPublishInput
+  const inputs = channels.map((channel): PublishInput => {
+    let input: PublishInput
     try {
       input = validate({ channel: heraldChannelOf(channel), name, data })
     } catch (err) {

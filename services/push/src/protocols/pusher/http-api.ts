@@ -1,9 +1,10 @@
 import { Hono } from 'hono'
 import type { App } from '../../apps/types.js'
 import type { NodeContext } from '../../context.js'
+import type { PublishInput } from '../../engine/broker.js'
 import { badRequest, forbidden } from '../../errors.js'
 import { heraldChannelOf, isValidPusherChannel, isValidPusherUserId, pusherChannelInfo, pusherChannelOf, userChannel } from './channels.js'
-import { type CheckedEvent, checkEvent, MAX_BATCH_EVENTS, type PusherPublishInput } from './events.js'
+import { type CheckedEvent, checkEvent, MAX_BATCH_EVENTS } from './events.js'
 import { signedCall } from './http-auth.js'
 import { pusherOnError } from './http-errors.js'
 import { Occupancy } from './occupancy.js'
@@ -23,10 +24,7 @@ export function pusherHttpRoutes(ctx: NodeContext): Hono {
   const r = new Hono()
   r.onError(pusherOnError(ctx.logger))
 
-  const publish = async (app: App, inputs: PusherPublishInput[]) => {
-    await ctx.publisher.publish(app, inputs)
-    ctx.metrics.messagesIn.inc({ app: app.id, via: 'pusher' }, inputs.length)
-  }
+  const publish = (app: App, inputs: PublishInput[]) => ctx.engine.publish(app, inputs, 'pusher')
 
   /** The `info` a trigger reply carries for one event: `{channel: {subscription_count?, user_count?}}`. */
   const triggerInfo = async (occupancy: Occupancy, event: CheckedEvent) => {
@@ -40,36 +38,36 @@ export function pusherHttpRoutes(ctx: NodeContext): Hono {
     return out
   }
 
-  r.post('/apps/:appId/events', async (c) => {
+  r.post('/:appId/events', async (c) => {
     const { app, identity, body } = await signedCall(ctx, c, c.req.param('appId'))
-    const event = checkEvent(app, (raw) => ctx.publisher.validate(app, identity, raw), body, { batch: false })
+    const event = checkEvent(app, (raw) => ctx.engine.validate(app, identity, raw), body, { batch: false })
     await publish(app, event.inputs)
     if (event.info.length === 0) return c.json({}, 200)
-    return c.json({ channels: await triggerInfo(new Occupancy(ctx.broker, app.id), event) }, 200)
+    return c.json({ channels: await triggerInfo(new Occupancy(ctx.engine, app.id), event) }, 200)
   })
 
-  r.post('/apps/:appId/batch_events', async (c) => {
+  r.post('/:appId/batch_events', async (c) => {
     const { app, identity, body } = await signedCall(ctx, c, c.req.param('appId'))
     const batch = (body as { batch?: unknown } | undefined)?.batch
     if (!Array.isArray(batch) || batch.length === 0) throw badRequest('batch must be a non-empty array of events')
     if (batch.length > MAX_BATCH_EVENTS) throw badRequest(`a batch may hold at most ${MAX_BATCH_EVENTS} events, not ${batch.length}`)
-    const events = batch.map((e, i) => checkEvent(app, (raw) => ctx.publisher.validate(app, identity, raw), e, { batch: true, where: `batch[${i}]` }))
+    const events = batch.map((e, i) => checkEvent(app, (raw) => ctx.engine.validate(app, identity, raw), e, { batch: true, where: `batch[${i}]` }))
     await publish(app, events.flatMap((e) => e.inputs))
     if (events.every((e) => e.info.length === 0)) return c.json({}, 200)
-    const occupancy = new Occupancy(ctx.broker, app.id)
+    const occupancy = new Occupancy(ctx.engine, app.id)
     const replies: ChannelInfoReply[] = []
     for (const e of events) replies.push((await triggerInfo(occupancy, e))[e.channels[0] as string] ?? {})
     return c.json({ batch: replies }, 200)
   })
 
-  r.get('/apps/:appId/channels', async (c) => {
+  r.get('/:appId/channels', async (c) => {
     const { app } = await signedCall(ctx, c, c.req.param('appId'))
     const prefix = c.req.query('filter_by_prefix') ?? ''
     const info = attributes(c.req.query('info'), ['user_count', 'subscription_count'])
     if (info.includes('user_count') && !prefix.startsWith('presence-')) {
       throw badRequest('info=user_count needs filter_by_prefix=presence- (user counts exist for presence channels only)')
     }
-    const occupancy = new Occupancy(ctx.broker, app.id)
+    const occupancy = new Occupancy(ctx.engine, app.id)
     const channels: Record<string, ChannelInfoReply> = {}
     // Pusher names only (a Herald-only name such as chat:1 is not a Pusher channel); user channels are private to their user.
     const listed = Object.entries(await occupancy.channels())
@@ -85,13 +83,13 @@ export function pusherHttpRoutes(ctx: NodeContext): Hono {
     return c.json({ channels }, 200)
   })
 
-  r.get('/apps/:appId/channels/:channel', async (c) => {
+  r.get('/:appId/channels/:channel', async (c) => {
     const { app } = await signedCall(ctx, c, c.req.param('appId'))
     const channel = validChannel(c.req.param('channel'))
     const info = attributes(c.req.query('info'), ['user_count', 'subscription_count'])
     const presence = pusherChannelInfo(channel).kind === 'presence'
     if (info.includes('user_count') && !presence) throw badRequest('info=user_count is for presence channels only')
-    const occupancy = new Occupancy(ctx.broker, app.id)
+    const occupancy = new Occupancy(ctx.engine, app.id)
     const subscriptions = await occupancy.subscriptionCount(channel)
     const reply: ChannelInfoReply = { occupied: subscriptions > 0 }
     if (info.includes('subscription_count')) reply.subscription_count = subscriptions
@@ -99,7 +97,7 @@ export function pusherHttpRoutes(ctx: NodeContext): Hono {
     return c.json(reply, 200)
   })
 
-  r.get('/apps/:appId/channels/:channel/users', async (c) => {
+  r.get('/:appId/channels/:channel/users', async (c) => {
     const { app, identity } = await signedCall(ctx, c, c.req.param('appId'))
     const channel = validChannel(c.req.param('channel'))
     if (pusherChannelInfo(channel).kind !== 'presence') throw badRequest('users exist for presence channels only')
@@ -107,11 +105,11 @@ export function pusherHttpRoutes(ctx: NodeContext): Hono {
     if (!identity.capability.allows(herald, 'presence') && !identity.capability.allows(herald, 'subscribe')) {
       throw forbidden(`this key may not read the members of ${channel}`)
     }
-    const ids = await new Occupancy(ctx.broker, app.id).userIds(channel)
+    const ids = await new Occupancy(ctx.engine, app.id).userIds(channel)
     return c.json({ users: ids.map((id) => ({ id })) }, 200)
   })
 
-  r.post('/apps/:appId/users/:userId/terminate_connections', async (c) => {
+  r.post('/:appId/users/:userId/terminate_connections', async (c) => {
     const { app, identity } = await signedCall(ctx, c, c.req.param('appId'))
     const userId = c.req.param('userId')
     if (!isValidPusherUserId(userId)) throw badRequest('invalid user id')

@@ -25,21 +25,21 @@ export const MAX_PUSHER_BODY_BYTES = 4 * 1024 * 1024
  * named by `auth_key` (a live keyId of the app). Unknown app: 404; any signature problem: 401.
  */
 export async function signedCall(ctx: NodeContext, c: Context, appId: string): Promise<SignedCall> {
-  const app = await ctx.registry.app(appId)
+  const app = await ctx.engine.app(appId)
   if (!app) throw notFound(`Unknown app ${appId.slice(0, 64)}`)
   const body = c.req.method === 'GET' || c.req.method === 'HEAD' ? new Uint8Array() : await readBody(c)
   const url = new URL(c.req.url)
   const result = await verifyApiRequest(
     { method: c.req.method, path: url.pathname, query: [...url.searchParams], body },
-    async (keyId) => (await ctx.registry.activeKey(app.id, keyId))?.key.secret ?? null,
+    async (keyId) => (await ctx.engine.key(app.id, keyId))?.key.secret ?? null,
     Date.now(),
   )
   if (!result.ok) {
     ctx.metrics.authFailures.inc({ app: app.id, transport: 'pusher-http', code: 'unauthorized' })
     throw unauthorized(result.message)
   }
-  // The key may have been revoked between the check and here; activeKey is cached, so this is cheap.
-  const key = await ctx.registry.activeKey(app.id, result.keyId)
+  // The key may have been revoked between the check and here; keys are cached, so this is cheap.
+  const key = await ctx.engine.key(app.id, result.keyId)
   if (!key) throw unauthorized(`Unknown auth_key ${result.keyId}`)
   return { app, identity: { kind: 'basic', appId: app.id, keyId: key.key.keyId, capability: key.capability }, body: parseBody(body) }
 }

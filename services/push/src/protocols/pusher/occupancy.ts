@@ -1,4 +1,4 @@
-import type { Broker } from '../../engine/broker.js'
+import type { Engine } from '../../engine/engine.js'
 import { heraldChannelOf } from './channels.js'
 
 /**
@@ -11,13 +11,13 @@ export class Occupancy {
   private subscriptions: Promise<Record<string, number>> | undefined
 
   constructor(
-    private readonly broker: Broker,
+    private readonly engine: Pick<Engine, 'state' | 'members'>,
     private readonly appId: string,
   ) {}
 
   /** Subscriptions per Herald channel name, read once per request from the cluster state. */
   channels(): Promise<Record<string, number>> {
-    this.subscriptions ??= this.broker.appState(this.appId).then((s) => s.channels)
+    this.subscriptions ??= this.engine.state(this.appId).then((s) => s.channels)
     return this.subscriptions
   }
 
@@ -26,10 +26,10 @@ export class Occupancy {
   }
 
   async userCount(channel: string): Promise<number> {
-    return (await this.broker.members(this.appId, heraldChannelOf(channel))).length
+    return (await this.engine.members(this.appId, heraldChannelOf(channel))).length
   }
 
   async userIds(channel: string): Promise<string[]> {
-    return (await this.broker.members(this.appId, heraldChannelOf(channel))).map((m) => m.clientId)
+    return (await this.engine.members(this.appId, heraldChannelOf(channel))).map((m) => m.clientId)
   }
 }
