@@ -90,6 +90,7 @@ export class AppRegistry {
 
   /** Applies a control event: the app's cached view is reloaded on next use. */
   invalidate(event: ControlEvent): void {
+    if (event.type === 'user.terminate') return
     this.entries.delete(event.appId)
   }
 }

@@ -143,8 +143,8 @@ export class Engine implements SessionHost {
     return this.registry.appIdOfKey(keyId)
   }
 
-  /** A live key of the app with its secret and compiled capability (Pusher HMAC signatures), or null. */
-  liveKey(appId: string, keyId: string): Promise<CachedKey | null> {
+  /** A live key of the app with its secret and compiled capability (Pusher signatures are HMACs of it), or null. */
+  key(appId: string, keyId: string): Promise<CachedKey | null> {
     return this.registry.activeKey(appId, keyId)
   }
 

@@ -18,7 +18,7 @@ export async function admitPusherClient(ctx: NodeContext, keyId: string, protoco
   if (protocol !== PROTOCOL) return { refused: PusherCloseCodes.unsupportedProtocol, message: `protocol ${protocol.slice(0, 10)} is not supported; this server speaks protocol 7` }
   const appId = await ctx.engine.appIdOfKey(keyId)
   const app = appId ? await ctx.engine.app(appId) : undefined
-  const cached = app ? await ctx.engine.liveKey(app.id, keyId) : null
+  const cached = app ? await ctx.engine.key(app.id, keyId) : null
   if (!app || !cached) return { refused: PusherCloseCodes.appNotFound, message: `no app has the key ${keyId.slice(0, 64)} (unknown or revoked)` }
   return { app, cached }
 }

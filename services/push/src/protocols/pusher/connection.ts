@@ -176,7 +176,7 @@ export class PusherConnection<T> implements Wire {
     }
     if (frame.kind === 'pong') return
     const app = await this.ctx.engine.app(this.session.appId)
-    const key = app ? await this.ctx.engine.liveKey(app.id, this.keyId) : null
+    const key = app ? await this.ctx.engine.key(app.id, this.keyId) : null
     if (!app || !key) {
       this.endPusher(app ? PusherCloseCodes.appNotFound : PusherCloseCodes.appDisabled, app ? 'key revoked' : 'app deleted')
       return

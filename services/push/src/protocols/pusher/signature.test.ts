@@ -82,6 +82,26 @@ describe('verifyApiRequest', () => {
     expect(await verifyApiRequest(req, secretOf, ts - 601_000)).toMatchObject({ ok: false, message: expect.stringMatching(/^Timestamp expired/) })
   })
 
+  it("accepts the worked example of Pusher's HTTP API reference, at its own timestamp", async () => {
+    const body = '{"name":"foo","channels":["project-3"],"data":"{\\"some\\":\\"data\\"}"}'
+    expect(md5Hex(body)).toBe('ec365a775a4cd0599faeb73354201b6f')
+    const req: ApiRequest = {
+      method: 'POST',
+      path: '/apps/3/events',
+      query: [
+        ['auth_key', '278d425bdf160c739803'],
+        ['auth_timestamp', '1353088179'],
+        ['auth_version', '1.0'],
+        ['body_md5', 'ec365a775a4cd0599faeb73354201b6f'],
+        ['auth_signature', 'da454824c97ba181a32ccc17a72625ba02771f50b50e1e7430e47a1f3f457e6c'],
+      ],
+      body: new TextEncoder().encode(body),
+    }
+    const secretOfExample = async (k: string) => (k === '278d425bdf160c739803' ? '7ad3773142a6692b25b8' : null)
+    expect(await verifyApiRequest(req, secretOfExample, 1353088179_000)).toEqual({ ok: true, keyId: '278d425bdf160c739803' })
+    expect(await verifyApiRequest(req, secretOfExample, (1353088179 + 601) * 1000)).toMatchObject({ ok: false, status: 401 })
+  })
+
   it('lowercases and sorts parameter names, signs decoded values, leaves auth_signature out', () => {
     const text = apiSigningString('get', '/apps/a/channels', [['info', 'user_count,subscription_count'], ['auth_signature', 'x'], ['auth_key', 'k']])
     expect(text).toBe('GET\n/apps/a/channels\nauth_key=k&info=user_count,subscription_count')
