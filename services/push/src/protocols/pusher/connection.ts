@@ -16,6 +16,8 @@ import { parseSocketAuth, verifyChannelSignature, verifyUserSignature } from './
 
 /** Frames a socket may have waiting before it counts as a flood. */
 const MAX_PENDING_FRAMES = 256
+/** How many of its own client event ids a socket remembers (see {@link PusherConnection.own}). */
+const MAX_OWN_IDS = 256
 
 /** How a Pusher transport (WebSocket, xhr session) writes: one format, one byte sink. */
 export interface PusherOutput<T> {
@@ -52,6 +54,12 @@ export class PusherConnection<T> implements Wire {
   private chain: Promise<void> = Promise.resolve()
   private pending = 0
   private ownEnd: number | undefined
+  /**
+   * Ids of this socket's latest client events. The engine skips the sender (`exclude`), but a
+   * subscription that then sees a seq gap repairs it from history; these ids keep the socket's
+   * own events out of that replay too.
+   */
+  private readonly own = new Set<string>()
 
   constructor(
     private readonly ctx: NodeContext,
@@ -82,6 +90,7 @@ export class PusherConnection<T> implements Wire {
   }
 
   message(channel: string, m: EncodedMessage): number {
+    if (this.own.size > 0 && this.own.has(m.message.id)) return 0
     const chunk = m.as(this.out.format)
     const held = this.held.get(channel)
     if (held) {
@@ -316,7 +325,9 @@ export class PusherConnection<T> implements Wire {
       const input = this.ctx.engine.validate(app, this.identity, { channel, name: frame.event, data })
       if (member) input.clientId = member.clientId
       input.exclude = this.session.id
-      await this.ctx.engine.publish(app, [input], this.kind)
+      const [outcome] = await this.ctx.engine.publish(app, [input], this.kind)
+      this.own.add(outcome!.message.id)
+      if (this.own.size > MAX_OWN_IDS) this.own.delete(this.own.values().next().value!)
     } catch (err) {
       const e = toHeraldError(err)
       if (e.code === 'internal') this.ctx.logger.error({ err, app: app.id }, 'client event failed')
