@@ -95,6 +95,22 @@ describe('one channel, two faces', () => {
     expect(await got).toEqual({ text: 'from the Herald SDK' })
   })
 
+  it('a Pusher trigger reaches the Herald SDK as Herald data, and Herald history has it', async () => {
+    const herald = await heraldClient('h3')
+    const got: Message[] = []
+    const sub = herald.subscribe('orders', (m: Message) => got.push(m))
+    await new Promise((resolve) => sub.on('subscribed', resolve))
+    const p = pusher('p3')
+    await connected(p)
+    const channel = p.subscribe('orders')
+    await nextEvent(channel, 'pusher:subscription_succeeded')
+    const atPusher = nextEvent(channel, 'created')
+    await pusherServer(h.port, app).trigger('orders', 'created', { id: 1, items: ['a'] })
+    expect(await atPusher).toEqual({ id: 1, items: ['a'] })
+    await until(() => got.length === 1, 10_000, 'trigger at the Herald SDK')
+    expect(got[0]).toMatchObject({ channel: 'orders', name: 'created', data: { id: 1, items: ['a'] }, seq: 1 })
+  })
+
   it('shares presence both ways: Pusher members see Herald members and Herald sees Pusher joins', async () => {
     const herald = await heraldClient('herald-user', { name: 'Hera' })
     const events: PresenceEvent[] = []

@@ -210,6 +210,30 @@ describe('client events', () => {
   })
 })
 
+describe('user sign-in', () => {
+  it('signs in, gets sendToUser messages on its own channel, and is closed by terminateUserConnections', async () => {
+    const server = pusherServer(h.port, app)
+    const c = client({ user: 'u7' })
+    await connected(c)
+    c.signin()
+    const user = c.user as unknown as { serverToUserChannel: { subscribed: boolean } | null; user_data: { id: string } | null }
+    await until(() => user.serverToUserChannel?.subscribed === true, 15_000, 'signed in and on #server-to-user-u7')
+    expect(user.user_data).toEqual({ id: 'u7', name: 'User u7' })
+    const got = nextEvent(c.user, 'notice')
+    await server.sendToUser('u7', 'notice', { text: 'just for you' })
+    expect(await got).toEqual({ text: 'just for you' })
+
+    const other = client({ user: 'u8' })
+    await connected(other)
+    const errors: Array<{ error?: { data?: { code: number } } }> = []
+    c.connection.bind('error', (e: { error?: { data?: { code: number } } }) => errors.push(e))
+    await server.terminateUserConnections('u7')
+    await until(() => c.connection.state === 'disconnected', 15_000, 'u7 terminated')
+    expect(errors.some((e) => e.error?.data?.code === 4009)).toBe(true)
+    expect(other.connection.state).toBe('connected')
+  })
+})
+
 describe('cache channels', () => {
   it('give a new subscriber the last event first, or pusher:cache_miss', async () => {
     await publish(h, app, { channel: 'cache-prices', name: 'price', data: { v: 1 } })
