@@ -1,5 +1,5 @@
 import Echo from 'laravel-echo'
-import Pusher from 'pusher-js'
+import PusherPackage from 'pusher-js'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp, publish, startHerald, type CreatedApp, type HeraldProcess } from './support/herald.js'
 import { pusherServer, startAuthServer, type AuthServer } from './support/pusher.js'
@@ -35,7 +35,7 @@ function echo(): Echo<'pusher'> {
     forceTLS: false,
     enabledTransports: ['ws'],
     authEndpoint: `${auth.url}/broadcasting/auth`,
-    Pusher,
+    Pusher: PusherPackage,
   })
 }
 

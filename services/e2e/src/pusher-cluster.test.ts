@@ -1,8 +1,7 @@
-import type PusherJs from 'pusher-js'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { startCluster, type Cluster } from './support/cluster.js'
 import { createApp, publish, type CreatedApp, type HeraldProcess } from './support/herald.js'
-import { connected, nextEvent, pusherClient, pusherServer, startAuthServer, type AuthServer } from './support/pusher.js'
+import { connected, nextEvent, pusherClient, pusherServer, startAuthServer, type AuthServer, type PusherJs } from './support/pusher.js'
 import { until } from './support/ws-client.js'
 
 /**

@@ -1,10 +1,9 @@
 import { Client } from '@herald/client'
 import type { Message, PresenceEvent } from '@herald/protocol'
-import type PusherJs from 'pusher-js'
 import WebSocket from 'ws'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createApp, publish, signToken, startHerald, type CreatedApp, type HeraldProcess } from './support/herald.js'
-import { connected, nextEvent, pusherClient, pusherServer, startAuthServer, type AuthServer } from './support/pusher.js'
+import { connected, nextEvent, pusherClient, pusherServer, startAuthServer, type AuthServer, type PusherJs } from './support/pusher.js'
 import { until } from './support/ws-client.js'
 
 /**

@@ -1,8 +1,7 @@
 import { chromium, type Browser, type Page } from 'playwright-core'
-import type PusherJs from 'pusher-js'
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { createApp, publish, startHerald, type CreatedApp, type HeraldProcess } from './support/herald.js'
-import { connected, nextEvent, pusherClient, pusherServer, startAuthServer, type AuthServer } from './support/pusher.js'
+import { connected, nextEvent, pusherClient, pusherServer, startAuthServer, type AuthServer, type PusherJs } from './support/pusher.js'
 
 /**
  * pusher-js's browser build (with encryption) in Debian Chromium, on the app's own origin,

@@ -1,7 +1,6 @@
-import type PusherJs from 'pusher-js'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createApp, freePort, publish, startHerald, type CreatedApp, type HeraldProcess } from './support/herald.js'
-import { connected, countingProxy, nextEvent, pusherClient, pusherServer, startAuthServer, type AuthServer } from './support/pusher.js'
+import { connected, countingProxy, nextEvent, pusherClient, pusherServer, startAuthServer, type AuthServer, type PusherJs } from './support/pusher.js'
 import { until } from './support/ws-client.js'
 
 /**

@@ -4,9 +4,13 @@ import { createServer, type Server } from 'node:http'
 import { fileURLToPath } from 'node:url'
 import { createServer as createTcpServer, connect, type Socket } from 'node:net'
 import Pusher from 'pusher'
-import PusherJs from 'pusher-js'
+import PusherPackage from 'pusher-js'
 import type { CreatedApp } from './herald.js'
 import { until } from './ws-client.js'
+
+/** pusher-js's client class: the CommonJS package's `module.exports` (typed as its `default`). */
+export type PusherJs = import('pusher-js').default
+const PusherJs = PusherPackage as unknown as typeof import('pusher-js').default
 
 /** A 32-byte key for end-to-end encrypted channels, as the `pusher` library takes it. */
 export const ENCRYPTION_MASTER_KEY = randomBytes(32).toString('base64')
