@@ -237,7 +237,7 @@ export class PusherConnection<T> implements Wire {
 
     this.held.set(channel, [])
     if (member) this.members.set(channel, member)
-    let started
+    let started: { seq: number }
     try {
       started = await this.session.subscribe(channel, { authorized: true, member })
     } catch (err) {

@@ -80,12 +80,12 @@ export class XhrSession implements PusherOutput<string> {
       this.queue = []
       this.queuedBytes = 0
       if (pending) res.write(pending)
-      if (this.closing) return this.flushPoll()
-      this.armTimer()
+      if (this.closing) this.flushPoll()
+      else this.armTimer()
       return
     }
-    if (first || this.queue.length > 0 || this.closing) return this.flushPoll()
-    this.armTimer()
+    if (first || this.queue.length > 0 || this.closing) this.flushPoll()
+    else this.armTimer()
   }
 
   /** xhr_send: events from the client (an empty array is pusher-js's heartbeat). */
