@@ -263,6 +263,15 @@ describe('refused and ended connections', () => {
     }
   })
 
+  it.each(['xhr_streaming', 'xhr_polling'] as const)('refuses an unknown key over %s the same way: 4001, pusher-js stops', async (transport) => {
+    const c = pusherClient(h.port, { ...app, keyId: 'key_unknown' }, { transports: [transport] })
+    clients.push(c)
+    const errors: Array<{ error?: { data?: { code: number } } }> = []
+    c.connection.bind('error', (e: { error?: { data?: { code: number } } }) => errors.push(e))
+    await until(() => c.connection.state === 'disconnected', 15_000, 'disconnected')
+    expect(errors.some((e) => e.error?.data?.code === 4001)).toBe(true)
+  })
+
   it('closes the connections of a revoked key with 4001', async () => {
     const res = await fetch(`${h.url}/admin/v1/apps/${app.appId}/keys`, { method: 'POST', headers: { authorization: `Bearer ${h.adminToken}`, 'content-type': 'application/json' }, body: '{}' })
     const { key } = (await res.json()) as { key: { keyId: string; secret: string } }
