@@ -210,7 +210,11 @@ export class PusherConnection<T> implements Wire {
     const refuse = (status: number, error: string) => void this.send(subscriptionError(name, status, error))
     if (!isValidPusherChannel(name)) return refuse(400, 'channel names are 1..164 characters of [A-Za-z0-9_-=@,.;]')
     const channel = heraldChannelOf(name)
-    if (this.session.isSubscribed(channel)) return void this.send(this.succeeded(name, channel, undefined))
+    if (this.session.isSubscribed(channel)) {
+      // Subscribing again (pusher-js does after a lost subscription_succeeded): the same answer again.
+      if (!this.held.has(channel)) this.send(this.succeeded(name, channel, this.members.has(channel) ? await this.presenceData(channel) : undefined))
+      return
+    }
     const info = pusherChannelInfo(name)
     const cap = this.identity.kind === 'basic' ? this.identity.capability : undefined
     let member: PresenceMember | null = null
