@@ -16,8 +16,6 @@ import { parseSocketAuth, verifyChannelSignature, verifyUserSignature } from './
 
 /** Frames a socket may have waiting before it counts as a flood. */
 const MAX_PENDING_FRAMES = 256
-/** How many of its own client event ids a socket remembers (see {@link PusherConnection.own}). */
-const MAX_OWN_IDS = 256
 
 /** How a Pusher transport (WebSocket, xhr session) writes: one format, one byte sink. */
 export interface PusherOutput<T> {
@@ -55,11 +53,13 @@ export class PusherConnection<T> implements Wire {
   private pending = 0
   private ownEnd: number | undefined
   /**
-   * Ids of this socket's latest client events. The engine skips the sender (`exclude`), but a
-   * subscription that then sees a seq gap repairs it from history; these ids keep the socket's
-   * own events out of that replay too.
+   * This socket's client events carry ids `pc:<socket id>:<n>`. The engine skips the sender
+   * (`exclude`), but when the next message reaches the sender's subscription it sees a seq gap
+   * and repairs it from history, which would replay the excluded event; the prefix keeps the
+   * socket's own events out of that replay, on any node.
    */
-  private readonly own = new Set<string>()
+  private readonly ownPrefix: string
+  private clientEvents = 0
 
   constructor(
     private readonly ctx: NodeContext,
@@ -70,6 +70,7 @@ export class PusherConnection<T> implements Wire {
     capability: CachedKey['capability'],
   ) {
     this.identity = { kind: 'basic', appId: app.id, keyId, capability }
+    this.ownPrefix = `pc:${socketId}:`
   }
 
   get kind(): string {
@@ -90,7 +91,7 @@ export class PusherConnection<T> implements Wire {
   }
 
   message(channel: string, m: EncodedMessage): number {
-    if (this.own.size > 0 && this.own.has(m.message.id)) return 0
+    if (m.message.id.startsWith(this.ownPrefix)) return 0
     const chunk = m.as(this.out.format)
     const held = this.held.get(channel)
     if (held) {
@@ -326,12 +327,10 @@ export class PusherConnection<T> implements Wire {
     const member = this.members.get(channel)
     const data = typeof frame.data === 'string' ? heraldData(frame.data) : frame.data
     try {
-      const input = this.ctx.engine.validate(app, this.identity, { channel, name: frame.event, data })
+      const input = this.ctx.engine.validate(app, this.identity, { channel, name: frame.event, data, id: this.ownPrefix + ++this.clientEvents })
       if (member) input.clientId = member.clientId
       input.exclude = this.session.id
-      const [outcome] = await this.ctx.engine.publish(app, [input], this.kind)
-      this.own.add(outcome!.message.id)
-      if (this.own.size > MAX_OWN_IDS) this.own.delete(this.own.values().next().value!)
+      await this.ctx.engine.publish(app, [input], this.kind)
     } catch (err) {
       const e = toHeraldError(err)
       if (e.code === 'internal') this.ctx.logger.error({ err, app: app.id }, 'client event failed')
