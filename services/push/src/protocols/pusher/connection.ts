@@ -9,10 +9,12 @@ import type { ClientSession } from '../../engine/session.js'
 import type { ClientEventReport } from '../../engine/session-events.js'
 import type { EndError, Wire } from '../../engine/wire.js'
 import { toHeraldError } from '../../errors.js'
-import { allowsClientEvents, heraldChannelOf, isValidPusherChannel, isValidPusherUserId, needsChannelAuth, pusherChannelInfo, userIdOfChannel } from './channels.js'
+import { compileCapability } from '../../auth/capability.js'
+import { decideSubscribe } from './channel-auth.js'
+import { allowsClientEvents, heraldChannelOf, isValidPusherChannel, isValidPusherUserId, pusherChannelInfo } from './channels.js'
 import { heraldData } from './data.js'
 import { parsePusherFrame, PusherFrameError, pusherError, pusherEvent, subscriptionError, type PusherClientFrame } from './frames.js'
-import { parseSocketAuth, verifyChannelSignature, verifyUserSignature } from './signature.js'
+import { parseSocketAuth, verifyUserSignature } from './signature.js'
 
 /** Frames a socket may have waiting before it counts as a flood. */
 const MAX_PENDING_FRAMES = 256
@@ -209,36 +211,16 @@ export class PusherConnection<T> implements Wire {
   private async subscribe(app: App, secret: string, frame: Frame<'subscribe'>): Promise<void> {
     const name = frame.channel
     const refuse = (status: number, error: string) => void this.send(subscriptionError(name, status, error))
-    if (!isValidPusherChannel(name)) return refuse(400, 'channel names are 1..164 characters of [A-Za-z0-9_-=@,.;]')
-    const channel = heraldChannelOf(name)
-    if (this.session.isSubscribed(channel)) {
+    const channelOf = heraldChannelOf(name)
+    if (this.session.isSubscribed(channelOf)) {
       // Subscribing again (pusher-js does after a lost subscription_succeeded): the same answer again.
-      if (!this.held.has(channel)) this.send(this.succeeded(name, channel, this.members.has(channel) ? await this.presenceData(channel) : undefined))
+      if (!this.held.has(channelOf)) this.send(this.succeeded(name, channelOf, this.members.has(channelOf) ? await this.presenceData(channelOf) : undefined))
       return
     }
-    const info = pusherChannelInfo(name)
-    const cap = this.identity.kind === 'basic' ? this.identity.capability : undefined
-    let member: PresenceMember | null = null
-    if (info.kind === 'server-to-user') {
-      if (this.session.userId === undefined || userIdOfChannel(name) !== this.session.userId) return refuse(403, 'sign in as this user (pusher:signin) to subscribe to its channel')
-    } else if (needsChannelAuth(info.kind)) {
-      const auth = parseSocketAuth(frame.auth)
-      if (!auth) return refuse(401, 'auth must be "<key>:<hex HMAC-SHA256>"')
-      if (auth.keyId !== this.keyId) return refuse(401, 'auth is signed for another key than the one this socket connected with')
-      const presence = info.kind === 'presence'
-      if (presence && frame.channelData === undefined) return refuse(401, 'presence channels need channel_data')
-      if (!verifyChannelSignature(secret, auth.signature, this.socketId, name, presence ? frame.channelData : undefined)) {
-        return refuse(401, `invalid signature: expected HMAC-SHA256 of "${this.socketId}:${name}${presence ? ':<channel_data>' : ''}"`)
-      }
-      if (presence) {
-        const parsed = parseChannelData(frame.channelData!)
-        if (typeof parsed === 'string') return refuse(400, parsed)
-        member = parsed
-        if (!cap?.allows(channel, 'presence')) return refuse(403, `the key has no presence capability on ${name}`)
-      } else if (!cap?.allows(channel, 'subscribe')) return refuse(403, `the key has no subscribe capability on ${name}`)
-    } else if (!app.settings.anonymousSubscribe) {
-      return refuse(403, 'this app does not allow unauthenticated subscriptions (anonymousSubscribe is off): use a private- channel')
-    }
+    const capability = this.identity.kind === 'basic' ? this.identity.capability : compileCapability({})
+    const decision = decideSubscribe({ ...frame, socketId: this.socketId, keyId: this.keyId, secret, capability, anonymousSubscribe: app.settings.anonymousSubscribe, userId: this.session.userId })
+    if (!decision.ok) return refuse(decision.status, decision.error)
+    const { channel, info, member } = decision
 
     this.held.set(channel, [])
     if (member) this.members.set(channel, member)
@@ -340,21 +322,4 @@ export class PusherConnection<T> implements Wire {
     if (member) report.userId = member.clientId
     this.ctx.engine.events.emit('clientEvent', report)
   }
-}
-
-/** Pusher `channel_data` (`{"user_id","user_info"?}`) as a presence member, or what is wrong with it. */
-function parseChannelData(text: string): PresenceMember | string {
-  let raw: unknown
-  try {
-    raw = JSON.parse(text)
-  } catch {
-    return 'channel_data is not valid JSON'
-  }
-  const { user_id: userId, user_info: info } = (typeof raw === 'object' && raw !== null ? raw : {}) as { user_id?: unknown; user_info?: unknown }
-  const id = typeof userId === 'number' && Number.isSafeInteger(userId) ? String(userId) : userId
-  if (typeof id !== 'string' || id.length === 0 || id.length > 128) return 'channel_data needs a user_id (a string of 1..128 characters, or an integer)'
-  if (info === undefined || info === null) return { clientId: id }
-  if (typeof info !== 'object' || Array.isArray(info)) return 'user_info must be a JSON object'
-  if (Buffer.byteLength(JSON.stringify(info)) > 1024) return 'user_info is larger than 1 KiB'
-  return { clientId: id, info: info as Record<string, unknown> }
 }
