@@ -1,3 +1,4 @@
+import { request } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp, startHerald, type CreatedApp, type HeraldProcess } from './support/herald.js'
 import { pusherServer } from './support/pusher.js'
@@ -67,6 +68,17 @@ describe('xhr_polling sessions', () => {
     await poll(s)
     const bad = await fetch(`${s}/xhr_send`, { method: 'POST', body: '{"not":"an array"}' })
     expect(bad.status).toBe(400)
+    // On its own connection, announcing more than the limit: the server answers 413 from the
+    // header alone, before any of the body is sent.
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = request(`${s}/xhr_send`, { method: 'POST', agent: false, headers: { 'content-length': '1100000' } }, (res) => {
+        resolve(res.statusCode ?? 0)
+        req.destroy()
+      })
+      req.on('error', reject)
+      req.flushHeaders()
+    })
+    expect(status).toBe(413)
     expect(await send(s, [])).toBe(204)
   })
 

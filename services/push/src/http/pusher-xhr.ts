@@ -1,6 +1,7 @@
 import type { ServerResponse } from 'node:http'
 import { PusherCloseCodes } from '@herald/protocol'
 import { Hono, type Context } from 'hono'
+import { bodyLimit } from 'hono/body-limit'
 import type { NodeContext } from '../context.js'
 import { toHeraldError } from '../errors.js'
 import { admitPusherClient } from '../protocols/pusher/admit.js'
@@ -85,12 +86,12 @@ export function pusherXhrRoutes(ctx: NodeContext): Hono<Env> {
   r.post('/app/:key/:server/:session/xhr_streaming', receive('xhr_streaming'))
   r.post('/app/:key/:server/:session/xhr', receive('xhr'))
 
-  r.post('/app/:key/:server/:session/xhr_send', async (c) => {
+  const sendLimit = bodyLimit({ maxSize: MAX_SEND_BYTES, onError: (c) => c.text('payload too large', 413, cors(c.req.header('origin'))) })
+  r.post('/app/:key/:server/:session/xhr_send', sendLimit, async (c) => {
     const headers = cors(c.req.header('origin'))
     const session = sessions.get(id(c))
     if (!session) return c.text('no such session', 404, headers)
     const body = await c.req.text()
-    if (body.length > MAX_SEND_BYTES) return c.text('payload too large', 413, headers)
     let texts: unknown
     try {
       texts = body === '' ? [] : JSON.parse(body)
