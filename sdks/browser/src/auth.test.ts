@@ -1,4 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { CloseCodes } from '@herald/protocol'
 import { Client, type ClientOptions } from './client.js'
 import { fakeEnv, fakeJwt } from './testing/fakes.js'
 
@@ -65,11 +66,11 @@ describe('tokens', () => {
     const t = setup({ getToken })
     await flush()
     t.lastSocket().frame({ op: 'error', code: 'unauthorized', message: 'bad signature' })
-    t.lastSocket().drop(4001, 'unauthorized')
+    t.lastSocket().drop(CloseCodes.unauthorized, 'unauthorized')
     await flush()
     expect(getToken).toHaveBeenCalledTimes(2)
     expect(t.sockets).toHaveLength(2)
-    t.lastSocket().drop(4001, 'unauthorized')
+    t.lastSocket().drop(CloseCodes.unauthorized, 'unauthorized')
     await flush()
     expect(t.client.state).toBe('failed')
     await vi.advanceTimersByTimeAsync(120_000)
@@ -100,7 +101,7 @@ describe('tokens', () => {
   it('without getToken, unauthorized is failed at once', async () => {
     const t = setup({ token: 'x.y.z' })
     await flush()
-    t.lastSocket().drop(4001)
+    t.lastSocket().drop(CloseCodes.unauthorized)
     expect(t.client.state).toBe('failed')
     expect(t.sockets).toHaveLength(1)
   })

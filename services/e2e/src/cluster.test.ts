@@ -1,3 +1,4 @@
+import { CloseCodes } from '@herald/protocol'
 import { EventSource } from 'eventsource'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -292,7 +293,7 @@ describe('control plane across nodes', () => {
     c.close()
   })
 
-  it('a key revoked through A closes its WebSockets on B and C with 4001 and is refused on C', async () => {
+  it(`a key revoked through A closes its WebSockets on B and C with ${CloseCodes.unauthorized} and is refused on C`, async () => {
     const fresh = await createApp(A, {}, 'revoke')
     const created = await admin(A, 'POST', `/apps/${fresh.appId}/keys`, { label: 'second' })
     expect(created.status).toBe(201)
@@ -312,14 +313,14 @@ describe('control plane across nodes', () => {
 
     const revoked = await admin(A, 'DELETE', `/apps/${fresh.appId}/keys/${fresh.keyId}`)
     expect(revoked.status).toBe(204)
-    expect((await closedWithin(onB, 3000)).code).toBe(4001)
-    expect((await closedWithin(onC, 3000)).code).toBe(4001)
+    expect((await closedWithin(onB, 3000)).code).toBe(CloseCodes.unauthorized)
+    expect((await closedWithin(onC, 3000)).code).toBe(CloseCodes.unauthorized)
 
     // New connections with that key are refused on C; REST with it is refused on B.
     const refused = await WsClient.open(wsUrl(C, fresh, await signToken(fresh, { sub: 'late', cap: { '*': ['subscribe'] } })))
     openClients.add(refused)
     expect(await refused.next((f) => f.op === 'error')).toMatchObject({ code: 'unauthorized' })
-    expect((await closedWithin(refused, 3000)).code).toBe(4001)
+    expect((await closedWithin(refused, 3000)).code).toBe(CloseCodes.unauthorized)
     const rest = await publish(B, fresh, { channel: 'k', data: 'old key' })
     expect(rest.status).toBe(401)
     expect(rest.body).toMatchObject({ error: { code: 'unauthorized' } })
@@ -424,7 +425,7 @@ describe('presence across nodes', () => {
     const stopped = await again.stop('SIGTERM')
     expect(stopped.code).toBe(0)
     expect(ids((await restMembers(C)).members)).toEqual(['alice', 'carol'])
-    expect((await closedWithin(dave, 1000)).code).toBe(1001)
+    expect((await closedWithin(dave, 1000)).code).toBe(CloseCodes.goingAway)
     await alice.next((f) => f.op === 'presence' && f.action === 'leave' && f.member.clientId === 'dave', 5000)
     alice.close()
     carol.close()
@@ -535,7 +536,7 @@ describe('Redis restart', () => {
     // through A closes its connection on C.
     await controlListeners(2)
     await revokeAfterRestart(A, revocable)
-    expect((await closedWithin(onC, 3000)).code).toBe(4001)
+    expect((await closedWithin(onC, 3000)).code).toBe(CloseCodes.unauthorized)
 
     c.close()
     live.close()
@@ -566,6 +567,6 @@ describe('admin change during a Redis outage', () => {
     await controlListeners(2)
     await until(async () => (await fetch(`${A.url}/readyz`)).status === 200, 20_000, 'A ready again')
     await revokeAfterRestart(A, target)
-    expect((await closedWithin(onC, 3000)).code).toBe(4001)
+    expect((await closedWithin(onC, 3000)).code).toBe(CloseCodes.unauthorized)
   })
 })

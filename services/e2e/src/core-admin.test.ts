@@ -1,3 +1,4 @@
+import { CloseCodes } from '@herald/protocol'
 import WebSocket from 'ws'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp, publish, startHerald, type HeraldProcess } from './support/herald.js'
@@ -92,7 +93,7 @@ describe('CORS', () => {
     const res = await fetch(`${h.url}/v1/apps/${app.appId}/channels/x/messages`, { headers: { origin: 'https://good.example', authorization: app.basic } })
     expect(res.headers.get('access-control-allow-origin')).toBe('https://good.example')
     const ws = await WsClient.open(`${h.wsUrl}/v1/apps/${app.appId}/ws`, { origin: 'https://evil.example' })
-    expect((await ws.closed).code).toBe(4003)
+    expect((await ws.closed).code).toBe(CloseCodes.forbidden)
   })
 })
 

@@ -1,3 +1,4 @@
+import { CloseCodes } from '@herald/protocol'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
@@ -62,7 +63,7 @@ function publishLoops(h: HeraldProcess, app: CreatedApp, channel: string, lanes:
 }
 
 describe('SIGTERM while publishing (Redis broker)', () => {
-  it('closes clients with 1001, answers held polls, and keeps every acknowledged publish', async () => {
+  it(`closes clients with ${CloseCodes.goingAway}, answers held polls, and keeps every acknowledged publish`, async () => {
     const redis = await redisServer()
     const env = { HERALD_REDIS_URL: redis.url }
     const h = await herald({ env })
@@ -77,7 +78,7 @@ describe('SIGTERM while publishing (Redis broker)', () => {
     const loops = publishLoops(h, app, 'live', 4, () => stopping)
     await until(() => loops.acked.length >= 200, 30_000, '200 acknowledged publishes')
     const exit = h.stop('SIGTERM')
-    expect((await sub.closed).code).toBe(1001)
+    expect((await sub.closed).code).toBe(CloseCodes.goingAway)
     const poll = await held
     expect(poll.status).toBe(200)
     expect(poll.json).toMatchObject({ cursor: expect.any(String), messages: [] })

@@ -1,4 +1,4 @@
-import { encodeCursor, ErrorCodes } from '@herald/protocol'
+import { encodeCursor, ErrorCodes, CloseCodes } from '@herald/protocol'
 import fc from 'fast-check'
 import WebSocket from 'ws'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -64,7 +64,7 @@ const nearValidFrame = fc
   )
   .map((f) => JSON.stringify(f).replace('"TOKEN"', () => JSON.stringify(token)))
 
-/** Nesting up to 100,000 levels: frames stay under the 1 MiB frame limit (past it the close is 4009, tested elsewhere). */
+/** Nesting up to 100,000 levels: frames stay under the 1 MiB frame limit (past it the close is CloseCodes.frameTooLarge, tested elsewhere). */
 const deep = fc.integer({ min: 1, max: 100_000 }).chain((depth) =>
   fc.constantFrom(
     `{"op":"publish","channel":"deep","data":${'['.repeat(depth)}${']'.repeat(depth)}}`,

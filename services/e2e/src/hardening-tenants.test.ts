@@ -1,3 +1,4 @@
+import { CloseCodes } from '@herald/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { expectError, history, http, sleep, sseAttempt, startRedisServer, type RedisProcess } from './support/attack.js'
 import { createApp, publish, signToken, startHerald, type CreatedApp, type HeraldProcess } from './support/herald.js'
@@ -141,7 +142,7 @@ describe.each(['memory', 'redis'] as const)('tenant isolation (%s broker)', (bro
       }
     }
     const w = await WsClient.open(ws(b, tokenA))
-    expect((await w.closed).code).toBe(4001)
+    expect((await w.closed).code).toBe(CloseCodes.unauthorized)
     expect((await http(h.url, 'GET', `/v1/apps/${b.appId}/poll?channels=shared&wait=0&token=${tokenA}`)).status).toBe(401)
     expect((await history(h, b, 'shared')).messages.map((m) => m.data)).toEqual(['B1', 'B-dup'])
   })
@@ -173,7 +174,7 @@ describe.each(['memory', 'redis'] as const)('tenant isolation (%s broker)', (bro
     const onB = await connect(ws(b, await signToken(b, { sub: 'b', cap: capAll })))
     const del = await http(h.url, 'DELETE', `/admin/v1/apps/${b.appId}`, { headers: admin() })
     expect(del.status).toBe(204)
-    expect((await onB.closed).code).toBe(4004)
+    expect((await onB.closed).code).toBe(CloseCodes.appGone)
     expect(await onA.request({ op: 'ping' })).toMatchObject({ op: 'pong' })
     await publish(h, a, { channel: 'shared', data: 'after B is gone' })
     await onA.next((f) => f.op === 'message' && f.data === 'after B is gone')

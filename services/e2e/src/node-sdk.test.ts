@@ -1,6 +1,6 @@
 import { Herald, HeraldError } from '@herald/node'
 import { EventSource } from 'eventsource'
-import type { ServerFrame } from '@herald/protocol'
+import { CloseCodes, type ServerFrame } from '@herald/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { createApp, startHerald, type CreatedApp, type HeraldProcess } from './support/herald.js'
@@ -211,14 +211,14 @@ describe('@herald/node tokens on the client transports', () => {
     await client.next((f) => f.op === 'pong')
   })
 
-  it('are rejected by the WebSocket when signed with another secret: error frame, then close 4001', async () => {
+  it(`are rejected by the WebSocket when signed with another secret: error frame, then close ${CloseCodes.unauthorized}`, async () => {
     const forged = await new Herald({ url: h.url, appId: app.appId, keyId: app.keyId, secret: 'not-the-secret' }).createToken({ clientId: 'x' })
     const ws = new WebSocket(`${h.wsUrl}/v1/apps/${app.appId}/ws?token=${forged}`)
     sockets.push(ws)
     const frames: ServerFrame[] = []
     ws.on('message', (data) => frames.push(JSON.parse(String(data)) as ServerFrame))
     const code = await new Promise<number>((resolve) => ws.once('close', (c) => resolve(c)))
-    expect(code).toBe(4001)
+    expect(code).toBe(CloseCodes.unauthorized)
     expect(frames).toEqual([{ op: 'error', code: 'unauthorized', message: expect.any(String) }])
   })
 
