@@ -114,7 +114,7 @@ describe('publish, history, members', () => {
     const p = t.client.publish('chat', 'early')
     await flush()
     expect(getToken).toHaveBeenCalledTimes(1)
-    expect((t.requests[0]!.init?.headers as Record<string, string>).authorization).toBe(`Bearer ${tokenFor(3600, 1)}`)
+    expect((t.requests[0]!.init!.headers as Record<string, string>).authorization).toBe(`Bearer ${tokenFor(3600, 1)}`)
     t.requests[0]!.respond(200, { messages: [{ channel: 'chat', id: 'm', seq: 1, epoch: 'e' }] })
     await expect(p).resolves.toMatchObject({ seq: 1 })
     expect(t.sources).toHaveLength(0)
@@ -144,7 +144,7 @@ describe('publish, history, members', () => {
     const req = t.requests[0]!
     expect(req.url).toBe('http://herald.test/v1/apps/app_1/messages')
     expect(req.init?.method).toBe('POST')
-    expect((req.init?.headers as Record<string, string>).authorization).toBe('Bearer tok.en.x')
+    expect((req.init!.headers as Record<string, string>).authorization).toBe('Bearer tok.en.x')
     expect(JSON.parse(String(req.init?.body))).toEqual({ channel: 'chat', data: 1 })
     req.respond(200, { messages: [{ channel: 'chat', id: 'm', seq: 1, epoch: 'e' }] })
     await expect(p).resolves.toEqual({ channel: 'chat', id: 'm', seq: 1, epoch: 'e' })

@@ -2,7 +2,7 @@ import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { CloseCodes } from '@herald/protocol'
 import { Client, type ClientOptions } from './client.js'
 import type { StateChange } from './state.js'
-import { fakeEnv, fakeJwt, msg } from './testing/fakes.js'
+import { fakeEnv, msg } from './testing/fakes.js'
 import type { TransportHandlers } from './transports/transport.js'
 
 const flush = () => vi.advanceTimersByTimeAsync(0)

@@ -318,7 +318,10 @@ describe('browser SDK (Chromium end-to-end)', () => {
   for (const transport of TRANSPORTS) {
     it(`goes to failed, not into a retry loop, when every token is refused (${transport})`, async () => {
       let issued = 0
-      await page.exposeFunction('nextToken', () => (issued++, signToken({ keyId: app.keyId, secret: 'not-the-secret-'.repeat(3) }, { sub: 'mallory' })))
+      await page.exposeFunction('nextToken', () => {
+        issued++
+        return signToken({ keyId: app.keyId, secret: 'not-the-secret-'.repeat(3) }, { sub: 'mallory' })
+      })
       await startClient(page, { appId: app.appId, getToken: true, transports: [transport], channels: ['refused'] })
       await until(page, `client.state === 'failed'`)
       const log = await pageLog(page)

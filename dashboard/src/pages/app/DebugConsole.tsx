@@ -43,6 +43,7 @@ export function DebugConsole({ data }: { data: AppData }) {
     setMembers([])
     setStatus('Not subscribed')
   }, [])
+  // biome-ignore lint/correctness/useExhaustiveDependencies: switching to another app must close the live channel of the previous one
   useEffect(() => stop, [stop, appId])
 
   const start = (name: string) => {
