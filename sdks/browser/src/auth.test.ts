@@ -5,8 +5,16 @@ import { fakeEnv, fakeJwt } from './testing/fakes.js'
 
 const flush = () => vi.advanceTimersByTimeAsync(10)
 
+/** The fake clock's start, on a whole second. */
+const START = Date.UTC(2026, 0, 1)
+
+/**
+ * The n-th token of a test, valid for `ttl` seconds. It does not read the clock: the same
+ * arguments give the same token whenever they are called (the SDK schedules refreshes from
+ * `exp - iat`, not from the clock).
+ */
 function tokenFor(ttl: number, n: number) {
-  const iat = Math.floor(Date.now() / 1000)
+  const iat = START / 1000
   return fakeJwt({ iat, exp: iat + ttl, sub: `u${n}` })
 }
 
@@ -18,7 +26,7 @@ function setup(options: Partial<ClientOptions>) {
   return { ...fake, client, states }
 }
 
-beforeEach(() => vi.useFakeTimers())
+beforeEach(() => vi.useFakeTimers({ now: START }))
 afterEach(() => vi.useRealTimers())
 
 describe('tokens', () => {

@@ -187,13 +187,12 @@ describe('a failing Redis', () => {
     expect(ready.json).toMatchObject({ status: 'unavailable', database: 'ok', broker: expect.stringMatching(/^down/) })
 
     for (let i = 0; i < 3; i++) {
-      const started = Date.now()
+      // A publish must fail fast, not hang: one that hangs is aborted after 10 s and fails the test.
       const res = await http(h.url, 'POST', `/v1/apps/${app.appId}/messages`, {
         headers: { authorization: app.basic, 'content-type': 'application/json' },
         body: JSON.stringify({ channel: 'c', data: 2 }),
-        timeoutMs: 30_000,
+        timeoutMs: 10_000,
       })
-      expect(Date.now() - started, 'a publish must fail fast, not hang').toBeLessThan(10_000)
       expectError(res, 'internal', 'publish with Redis down')
     }
     // a WebSocket frame that needs the broker gets an error frame, not silence
@@ -236,13 +235,12 @@ describe('a failing database (PostgreSQL store)', () => {
     await until(async () => (await http(h.url, 'GET', '/readyz')).status === 503, 10_000, '/readyz 503')
     expect((await http(h.url, 'GET', '/readyz')).json).toMatchObject({ status: 'unavailable', database: expect.stringMatching(/^down/), broker: 'ok' })
 
-    const started = Date.now()
+    // An admin write must fail fast, not hang: one that hangs is aborted after 10 s and fails the test.
     const res = await http(h.url, 'POST', '/admin/v1/apps', {
       headers: { authorization: `Bearer ${h.adminToken}`, 'content-type': 'application/json' },
       body: JSON.stringify({ name: 'during outage' }),
-      timeoutMs: 30_000,
+      timeoutMs: 10_000,
     })
-    expect(Date.now() - started, 'an admin write must fail fast, not hang').toBeLessThan(10_000)
     expectError(res, 'internal', 'create app with the database down')
     // the public API answers within the contract (the app may be cached, or the lookup fails)
     const pub = await http(h.url, 'POST', `/v1/apps/${app.appId}/messages`, {

@@ -1,6 +1,6 @@
 import { CloseCodes } from '@herald/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { expectError, history, http, sleep, sseAttempt, startRedisServer, type RedisProcess } from './support/attack.js'
+import { expectError, history, http, sseAttempt, startRedisServer, type RedisProcess } from './support/attack.js'
 import { createApp, publish, signToken, startHerald, type CreatedApp, type HeraldProcess } from './support/herald.js'
 import { until, WsClient } from './support/ws-client.js'
 
@@ -58,11 +58,14 @@ describe.each(['memory', 'redis'] as const)('tenant isolation (%s broker)', (bro
     expect(dupA.body.messages[0].seq).toBe(4)
     expect(dupB.body.messages[0].seq).toBe(2)
     await until(() => subA.messages().length === 4 && subB.messages().length === 2)
-    await sleep(100)
-    expect(subA.messages().map((m) => m.data)).toEqual(['A1', 'A2', 'A3', 'A-dup'])
-    expect(subB.messages().map((m) => m.data)).toEqual(['B1', 'B-dup'])
     expect((await history(h, a, 'shared')).messages.map((m) => m.data)).toEqual(['A1', 'A2', 'A3', 'A-dup'])
     expect((await history(h, b, 'shared')).messages.map((m) => m.data)).toEqual(['B1', 'B-dup'])
+    // Anything leaked or repeated would arrive before a later message of each channel: publish one on each and wait for it.
+    expect((await publish(h, a, { channel: 'shared', data: 'A-end' })).status).toBe(200)
+    expect((await publish(h, b, { channel: 'shared', data: 'B-end' })).status).toBe(200)
+    await until(() => subA.messages().some((m) => m.data === 'A-end') && subB.messages().some((m) => m.data === 'B-end'))
+    expect(subA.messages().map((m) => m.data)).toEqual(['A1', 'A2', 'A3', 'A-dup', 'A-end'])
+    expect(subB.messages().map((m) => m.data)).toEqual(['B1', 'B-dup', 'B-end'])
     const histOverWs = await (await connect(ws(b, await signToken(b, { cap: capAll })))).request({ op: 'history', channel: 'shared' })
     expect(histOverWs.messages.map((m: any) => m.data)).toEqual(['B1', 'B-dup'])
   })
@@ -124,8 +127,10 @@ describe.each(['memory', 'redis'] as const)('tenant isolation (%s broker)', (bro
     const c = await connect(ws(b))
     const sub = await c.request({ op: 'subscribe', channel: 'shared', since: { epoch: epochA, seq: 0 } })
     expect(sub).toMatchObject({ op: 'subscribed', recovered: false })
-    await sleep(150)
-    expect(c.messages()).toEqual([])
+    // A replay of A's messages would come before B's next one: publish that and wait for it.
+    expect((await publish(h, b, { channel: 'shared', data: 'B-next' })).status).toBe(200)
+    await until(() => c.messages().length > 0)
+    expect(c.messages().map((m) => m.data)).toEqual(['B-next'])
   })
 
   it("the credentials of A open nothing of B", async () => {

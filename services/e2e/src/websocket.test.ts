@@ -61,8 +61,10 @@ describe('WebSocket subscribe and REST publish', () => {
     await publish(h, app, { channel: 'gone', data: 1 })
     const r = await c.request({ op: 'subscribe', channel: 'gone', since: { epoch: 'e_old', seq: 1 } })
     expect(r).toMatchObject({ op: 'subscribed', recovered: false, seq: 1 })
-    await new Promise((r) => setTimeout(r, 100))
-    expect(c.messages('gone')).toEqual([])
+    // A replay would come before a later message of the channel: publish one and wait for it.
+    await publish(h, app, { channel: 'gone', data: 2 })
+    await c.next((f) => f.op === 'message' && f.channel === 'gone')
+    expect(c.messages('gone').map((m) => m.data)).toEqual([2])
     c.close()
   })
 
@@ -207,8 +209,10 @@ describe('tenant isolation', () => {
     expect((await chB.json()).channels).toEqual([{ name: 'shared', subscribers: 1 }])
     const keysOfA = await fetch(`${h.url}/v1/apps/${b.appId}/channels/shared/messages`, { headers: { authorization: a.basic } })
     expect(keysOfA.status).toBe(401)
-    await new Promise((r) => setTimeout(r, 100))
-    expect(onB.messages()).toEqual([])
+    // A's message would have reached B before B's own later one: publish that and wait for it.
+    await publish(h, b, { channel: 'shared', data: 'for B' })
+    await onB.next((f) => f.op === 'message')
+    expect(onB.messages().map((m) => m.data)).toEqual(['for B'])
     onB.close()
   })
 })
