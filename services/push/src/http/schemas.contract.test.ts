@@ -1,7 +1,7 @@
 import type { ChannelsReply, ErrorBody, HistoryReply, MembersReply, Message, PresenceMember, PublishBody, PublishReply } from '@herald/protocol'
 import type { z } from 'zod'
 import { describe, expectTypeOf, it } from 'vitest'
-import {
+import type {
   ChannelsReplySchema,
   ErrorSchema,
   HistoryReplySchema,
