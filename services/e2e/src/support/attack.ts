@@ -285,4 +285,3 @@ export async function history(h: Pick<HeraldProcess, 'url'>, app: { appId: strin
   return res.json
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
