@@ -19,6 +19,7 @@ const DASHBOARD = new URL('../../../docs/grafana/herald.json', import.meta.url)
  */
 const ADDED_ELSEWHERE = new Set(['herald_webhook_queue_depth'])
 
+// biome-ignore lint/suspicious/noTemplateCurlyInString: ${datasource} is Grafana's variable syntax, not a template literal
 const Datasource = z.object({ type: z.literal('prometheus'), uid: z.literal('${datasource}') }).strict()
 const GridPos = z
   .object({ h: z.number().int().min(1), w: z.number().int().min(1).max(24), x: z.number().int().min(0).max(23), y: z.number().int().min(0) })
