@@ -67,7 +67,7 @@ export async function resolveCredentials(options: AppOptions & GlobalOptions): P
   const appId = requireApp(options)
   if (options.key && options.secret) return { appId, keyId: options.key, secret: options.secret }
   if (!options.adminToken) {
-    throw usage("no app key: pass --key and --secret (or HERALD_KEY_ID / HERALD_SECRET), or an admin token to look the key up")
+    throw usage('no app key: pass --key and --secret (or HERALD_KEY_ID / HERALD_SECRET), or an admin token to look the key up')
   }
   const { keys } = await adminClient(options).getApp(appId)
   const key = pickKey(keys, appId, options.key)

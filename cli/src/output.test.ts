@@ -9,7 +9,15 @@ describe('output', () => {
   })
 
   it('aligns table columns', () => {
-    expect(table(['id', 'name', 'n'], [['app_1', 'shop', '3'], ['app_22', 'x', '10']])).toBe('id      name  n\napp_1   shop  3\napp_22  x     10')
+    expect(
+      table(
+        ['id', 'name', 'n'],
+        [
+          ['app_1', 'shop', '3'],
+          ['app_22', 'x', '10'],
+        ],
+      ),
+    ).toBe('id      name  n\napp_1   shop  3\napp_22  x     10')
   })
 
   it('quotes shell exports safely', () => {

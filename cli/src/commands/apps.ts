@@ -30,7 +30,12 @@ export function appsCommand(): Command {
       const list = await adminClient(options).listApps()
       if (options.json) return outJson({ apps: list })
       if (list.length === 0) return out('no apps')
-      out(table(['id', 'name', 'connections', 'created'], list.map((a) => [a.id, a.name, String(a.connections ?? 0), a.createdAt])))
+      out(
+        table(
+          ['id', 'name', 'connections', 'created'],
+          list.map((a) => [a.id, a.name, String(a.connections ?? 0), a.createdAt]),
+        ),
+      )
     })
 
   apps
@@ -72,7 +77,10 @@ export function appsCommand(): Command {
     .action(async (appId: string, _flags: Flags, command: Command) => {
       const options = optionsOf<Flags>(command)
       const settings = settingsOf(options)
-      const app = await adminClient(options).updateApp(appId, { ...(options.name !== undefined ? { name: options.name } : {}), ...(settings ? { settings } : {}) })
+      const app = await adminClient(options).updateApp(appId, {
+        ...(options.name !== undefined ? { name: options.name } : {}),
+        ...(settings ? { settings } : {}),
+      })
       if (options.json) return outJson({ app })
       out(appLines(app).join('\n'))
     })

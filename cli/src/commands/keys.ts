@@ -27,7 +27,12 @@ export function keysCommand(): Command {
       const options = optionsOf<Flags>(command)
       const { keys: list } = await adminClient(options).getApp(requireApp(options))
       if (options.json) return outJson({ keys: list })
-      out(table(['key', 'label', 'created', 'state'], list.map((k) => [k.keyId, k.label ?? '', k.createdAt, k.revokedAt ? `revoked ${k.revokedAt}` : 'live'])))
+      out(
+        table(
+          ['key', 'label', 'created', 'state'],
+          list.map((k) => [k.keyId, k.label ?? '', k.createdAt, k.revokedAt ? `revoked ${k.revokedAt}` : 'live']),
+        ),
+      )
     })
 
   keys

@@ -30,7 +30,10 @@ export function publishCommand(): Command {
       checkChannel(channel)
       const data = parseJson(json, 'the message data')
       const herald = appClient(options, await resolveCredentials(options))
-      const result = await herald.publish(channel, data, { ...(options.name !== undefined ? { name: options.name } : {}), ...(options.id !== undefined ? { id: options.id } : {}) })
+      const result = await herald.publish(channel, data, {
+        ...(options.name !== undefined ? { name: options.name } : {}),
+        ...(options.id !== undefined ? { id: options.id } : {}),
+      })
       if (options.json) return outJson(result)
       out(`published ${result.channel} #${result.seq} (${result.id})`)
     })

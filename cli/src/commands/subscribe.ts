@@ -33,7 +33,8 @@ export function readCapability(channels: string[]): Capability {
 function failure(reason: string, appId: string): CliError {
   const code = exitCodeFor(reason)
   if (code === ExitCode.notFound) return new CliError(code, `app ${appId} does not exist or was deleted (not_found)`)
-  if (code === ExitCode.auth) return new CliError(code, `the service refused the credentials: unknown or revoked key, or an invalid or expired token (${reason})`)
+  if (code === ExitCode.auth)
+    return new CliError(code, `the service refused the credentials: unknown or revoked key, or an invalid or expired token (${reason})`)
   if (code === ExitCode.internal) return new CliError(ExitCode.internal, `the connection failed: ${reason}`)
   return new CliError(code, `the service refused the connection (${reason})`)
 }
@@ -97,8 +98,7 @@ export function subscribeCommand(): Command {
             if (!connected) {
               const answered = exitCodeFor(reason) !== ExitCode.internal
               finish(answered ? failure(reason, appId) : new CliError(ExitCode.unreachable, `cannot reach ${options.url}: ${reason}`))
-            }
-            else progress(`connection lost (${reason}); retrying in ${(retryIn / 1000).toFixed(1)} s`)
+            } else progress(`connection lost (${reason}); retrying in ${(retryIn / 1000).toFixed(1)} s`)
           } else if (current === 'failed') finish(failure(reason, appId))
         })
         const onMessage = (message: Message) => {

@@ -71,7 +71,10 @@ describe('herald apps and keys', () => {
     expect(updated.code, updated.stderr).toBe(0)
     expect(JSON.parse(updated.stdout).app).toMatchObject({ name: 'cli-shop-2', settings: { historySize: 7 } })
 
-    const shown = JSON.parse((await herald(['apps', 'show', created.app.id, '--json'], admin())).stdout) as { app: { name: string }; keys: Array<{ keyId: string }> }
+    const shown = JSON.parse((await herald(['apps', 'show', created.app.id, '--json'], admin())).stdout) as {
+      app: { name: string }
+      keys: Array<{ keyId: string }>
+    }
     expect(shown.app.name).toBe('cli-shop-2')
     expect(shown.keys.map((k) => k.keyId)).toEqual([created.key.keyId])
 
@@ -90,7 +93,9 @@ describe('herald apps and keys', () => {
     expect(k).toMatchObject({ label: 'ci', capability: { 'chat:*': ['publish'] } })
     const revoked = await herald(['keys', 'revoke', k.keyId, '--app', vars.HERALD_APP_ID!], admin())
     expect([revoked.code, revoked.stdout.trim()]).toEqual([0, `revoked ${k.keyId}`])
-    const keys = JSON.parse((await herald(['keys', 'list', '--json'], { ...admin(), HERALD_APP_ID: vars.HERALD_APP_ID! })).stdout) as { keys: Array<{ keyId: string; revokedAt?: string }> }
+    const keys = JSON.parse((await herald(['keys', 'list', '--json'], { ...admin(), HERALD_APP_ID: vars.HERALD_APP_ID! })).stdout) as {
+      keys: Array<{ keyId: string; revokedAt?: string }>
+    }
     expect(keys.keys.find((x) => x.keyId === k.keyId)?.revokedAt).toBeDefined()
   })
 })
@@ -138,7 +143,11 @@ describe('herald token, publish, subscribe, history', () => {
     expect(hist.code, hist.stderr).toBe(0)
     const reply = JSON.parse(hist.stdout) as { epoch: string; messages: Array<{ seq: number; data: unknown }> }
     expect(reply.epoch).toMatch(/^e_/)
-    expect(reply.messages.map((m) => [m.seq, m.data])).toEqual([[1, 1], [2, 2], [3, 3]])
+    expect(reply.messages.map((m) => [m.seq, m.data])).toEqual([
+      [1, 1],
+      [2, 2],
+      [3, 3],
+    ])
     const after = await herald(['history', 'rewound', '--after', '1', '--limit', '1'], appEnv(app))
     expect(after.stdout).toBe('rewound #2 2\n')
   })
@@ -177,12 +186,12 @@ describe('bad input: a non-zero exit and a one-line reason', () => {
   it('unknown app', async () => {
     expectFailure(await herald(['publish', 'chat', '1', '--app', 'app_doesNotExist'], admin()), 5, /^herald: .*app_doesNotExist.*\(not_found\)$/)
     expectFailure(await herald(['apps', 'delete', 'app_doesNotExist'], admin()), 5, /not_found/)
-    expectFailure(await herald(['subscribe', 'chat', '--app', 'app_doesNotExist'], { HERALD_URL: h.url }), 5, /^herald: app app_doesNotExist does not exist or was deleted \(not_found\)$/)
     expectFailure(
-      await herald(['history', 'chat'], { ...appEnv(app), HERALD_APP_ID: 'app_doesNotExist' }),
+      await herald(['subscribe', 'chat', '--app', 'app_doesNotExist'], { HERALD_URL: h.url }),
       5,
-      /not_found/,
+      /^herald: app app_doesNotExist does not exist or was deleted \(not_found\)$/,
     )
+    expectFailure(await herald(['history', 'chat'], { ...appEnv(app), HERALD_APP_ID: 'app_doesNotExist' }), 5, /not_found/)
   })
 
   it('revoked key, and a wrong admin token', async () => {
@@ -192,7 +201,11 @@ describe('bad input: a non-zero exit and a one-line reason', () => {
     expectFailure(await herald(['publish', 'chat', '1'], env), 4, /^herald: .*\(unauthorized\)$/)
     expectFailure(await herald(['history', 'chat'], env), 4, /unauthorized/)
     // looked up through the admin API, the revoked key is named as such
-    expectFailure(await herald(['token', '--app', app.app.id, '--key', second.keyId], admin()), 4, new RegExp(`^herald: key ${second.keyId} of app ${app.app.id} was revoked at .* \\(unauthorized\\)$`))
+    expectFailure(
+      await herald(['token', '--app', app.app.id, '--key', second.keyId], admin()),
+      4,
+      new RegExp(`^herald: key ${second.keyId} of app ${app.app.id} was revoked at .* \\(unauthorized\\)$`),
+    )
     // a token it signed before is refused too
     const subscriberToken = (await herald(['token', '--cap', 'private-x=subscribe'], env)).stdout.trim()
     expectFailure(await herald(['subscribe', 'private-x', '--token', subscriberToken], { HERALD_URL: h.url, HERALD_APP_ID: app.app.id }), 4, /unauthorized/)
@@ -208,13 +221,20 @@ describe('bad input: a non-zero exit and a one-line reason', () => {
     expectFailure(await herald(['apps', 'list'], { HERALD_URL: h.url }), 2, /^herald: no admin token: pass --admin-token or set HERALD_ADMIN_TOKEN$/)
     expectFailure(await herald(['publish', 'chat', '1'], { HERALD_URL: h.url }), 2, /^herald: no app: pass --app or set HERALD_APP_ID$/)
     // refused by the service (the key has no publish on this channel): the contract's code
-    const narrow = JSON.parse((await herald(['keys', 'create', '--app', app.app.id, '--cap', 'other=publish', '--json'], admin())).stdout) as { keyId: string; secret: string }
+    const narrow = JSON.parse((await herald(['keys', 'create', '--app', app.app.id, '--cap', 'other=publish', '--json'], admin())).stdout) as {
+      keyId: string
+      secret: string
+    }
     expectFailure(await herald(['publish', 'chat', '1'], { ...appEnv(app), HERALD_KEY_ID: narrow.keyId, HERALD_SECRET: narrow.secret }), 6, /\(forbidden\)$/)
   })
 
   it('unreachable URL', async () => {
     const nowhere = `http://127.0.0.1:${await freePort()}`
-    expectFailure(await herald(['publish', 'chat', '1'], { ...appEnv(app), HERALD_URL: nowhere }), 3, new RegExp(`^herald: cannot reach ${nowhere}: network error: .*ECONNREFUSED`))
+    expectFailure(
+      await herald(['publish', 'chat', '1'], { ...appEnv(app), HERALD_URL: nowhere }),
+      3,
+      new RegExp(`^herald: cannot reach ${nowhere}: network error: .*ECONNREFUSED`),
+    )
     expectFailure(await herald(['apps', 'list', '--url', nowhere], admin()), 3, /^herald: cannot reach/)
     expectFailure(await herald(['subscribe', 'chat', '--app', app.app.id, '--url', nowhere]), 3, new RegExp(`^herald: cannot reach ${nowhere}`))
   })
@@ -222,7 +242,24 @@ describe('bad input: a non-zero exit and a one-line reason', () => {
 
 describe('herald --help and herald start', () => {
   it('prints help for every command', async () => {
-    for (const command of [[], ['start'], ['apps'], ['apps', 'list'], ['apps', 'create'], ['apps', 'show'], ['apps', 'update'], ['apps', 'delete'], ['keys'], ['keys', 'list'], ['keys', 'create'], ['keys', 'revoke'], ['token'], ['publish'], ['subscribe'], ['history']]) {
+    for (const command of [
+      [],
+      ['start'],
+      ['apps'],
+      ['apps', 'list'],
+      ['apps', 'create'],
+      ['apps', 'show'],
+      ['apps', 'update'],
+      ['apps', 'delete'],
+      ['keys'],
+      ['keys', 'list'],
+      ['keys', 'create'],
+      ['keys', 'revoke'],
+      ['token'],
+      ['publish'],
+      ['subscribe'],
+      ['history'],
+    ]) {
       const r = await herald([...command, '--help'])
       expect(r.code, command.join(' ')).toBe(0)
       expect(r.stdout, command.join(' ')).toMatch(new RegExp(`^Usage: herald${command.length ? ` ${command.join(' ')}` : ''} `))
@@ -233,7 +270,10 @@ describe('herald --help and herald start', () => {
   it('herald start runs the service (what npm start runs) until SIGTERM', async () => {
     const port = await freePort()
     const dataDir = mkdtempSync(join(tmpdir(), 'herald-e2e-start-'))
-    const service = spawnHerald(['start', '--port', String(port), '--data-dir', dataDir], { HERALD_ADMIN_TOKEN: 'start-test-admin-token', HERALD_LOG_LEVEL: 'warn' })
+    const service = spawnHerald(['start', '--port', String(port), '--data-dir', dataDir], {
+      HERALD_ADMIN_TOKEN: 'start-test-admin-token',
+      HERALD_LOG_LEVEL: 'warn',
+    })
     running.push(service)
     const url = `http://127.0.0.1:${port}`
     await until(async () => (await fetch(`${url}/readyz`).catch(() => null))?.status === 200, 20_000, 'herald start to be ready')

@@ -41,12 +41,28 @@ const DataPanel = z
   .passthrough()
   .refine((p) => new Set(p.targets.map((t) => t.refId)).size === p.targets.length, 'refIds unique within a panel')
 const RowPanel = z
-  .object({ id: z.number().int().positive(), type: z.literal('row'), title: z.string().min(1), collapsed: z.boolean(), gridPos: GridPos, panels: z.array(z.unknown()) })
+  .object({
+    id: z.number().int().positive(),
+    type: z.literal('row'),
+    title: z.string().min(1),
+    collapsed: z.boolean(),
+    gridPos: GridPos,
+    panels: z.array(z.unknown()),
+  })
   .passthrough()
 const Panel = z.union([RowPanel, DataPanel])
 const Variable = z.discriminatedUnion('type', [
   z.object({ type: z.literal('datasource'), name: z.string().min(1), query: z.literal('prometheus') }).passthrough(),
-  z.object({ type: z.literal('query'), name: z.string().min(1), datasource: Datasource, query: z.object({ query: z.string().min(1), refId: z.string() }).passthrough(), includeAll: z.boolean(), allValue: z.string().optional() }).passthrough(),
+  z
+    .object({
+      type: z.literal('query'),
+      name: z.string().min(1),
+      datasource: Datasource,
+      query: z.object({ query: z.string().min(1), refId: z.string() }).passthrough(),
+      includeAll: z.boolean(),
+      allValue: z.string().optional(),
+    })
+    .passthrough(),
 ])
 const Dashboard = z
   .object({
@@ -118,7 +134,9 @@ afterAll(async () => {
 const dataPanels = () => dashboard.panels.filter((p): p is DataPanel => p.type !== 'row')
 const allQueries = () => [
   ...dataPanels().flatMap((p) => p.targets.map((t) => ({ where: `panel "${p.title}" ${t.refId}`, expr: t.expr }))),
-  ...dashboard.templating.list.flatMap((v) => (v.type === 'query' ? [{ where: `variable $${v.name}`, expr: v.query.query.replace(/^label_values\(([^,]+),.*\)$/, '$1') }] : [])),
+  ...dashboard.templating.list.flatMap((v) =>
+    v.type === 'query' ? [{ where: `variable $${v.name}`, expr: v.query.query.replace(/^label_values\(([^,]+),.*\)$/, '$1') }] : [],
+  ),
 ]
 
 describe('docs/grafana/herald.json', () => {
@@ -172,12 +190,16 @@ describe('docs/grafana/herald.json', () => {
     ]) {
       expect(used.has(name), name).toBe(true)
     }
-    const byTransport = dataPanels().filter((p) => p.targets.some((t) => /by \(transport\)/.test(t.expr))).map((p) => p.title)
+    const byTransport = dataPanels()
+      .filter((p) => p.targets.some((t) => /by \(transport\)/.test(t.expr)))
+      .map((p) => p.title)
     expect(byTransport).toEqual(expect.arrayContaining(['Connections by transport', 'Subscriptions by transport']))
   })
 
   it('reads metric names out of PromQL', () => {
-    expect(metricNames('sum by (via) (rate(herald_messages_published_total{app=~"$app", via!="x"}[$__rate_interval]))')).toEqual(['herald_messages_published_total'])
+    expect(metricNames('sum by (via) (rate(herald_messages_published_total{app=~"$app", via!="x"}[$__rate_interval]))')).toEqual([
+      'herald_messages_published_total',
+    ])
     expect(metricNames('a_total / on(instance) group_left b_bytes > bool 0.5')).toEqual(['a_total', 'b_bytes'])
     expect(metricNames('max(nodejs_eventloop_lag_p99_seconds{instance=~"$instance"}) offset 5m')).toEqual(['nodejs_eventloop_lag_p99_seconds'])
   })
