@@ -1,6 +1,8 @@
-import { mkdtempSync } from 'node:fs'
+import { spawn } from 'node:child_process'
+import { mkdtempSync, readFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { decodeJwt } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { herald, spawnHerald, type CliProcess, type CliResult } from './support/cli.js'
@@ -237,6 +239,51 @@ describe('bad input: a non-zero exit and a one-line reason', () => {
     )
     expectFailure(await herald(['apps', 'list', '--url', nowhere], admin()), 3, /^herald: cannot reach/)
     expectFailure(await herald(['subscribe', 'chat', '--app', app.app.id, '--url', nowhere]), 3, new RegExp(`^herald: cannot reach ${nowhere}`))
+  })
+})
+
+const REPO = fileURLToPath(new URL('../../../', import.meta.url))
+
+/** The shell block of the README's "Command line" section. */
+function readmeCommandLine(): string {
+  const readme = readFileSync(`${REPO}README.md`, 'utf8')
+  const start = readme.indexOf('\n## Command line\n')
+  const section = readme.slice(start, readme.indexOf('\n## ', start + 1))
+  const block = /```sh\n([\s\S]*?)```/.exec(section)
+  expect(block, 'a sh block in the Command line section').not.toBeNull()
+  return block![1]!
+}
+
+describe('the README', () => {
+  it('runs the Command line section as written, from the repository root', async () => {
+    const written = readmeCommandLine()
+    // Against this test's service and admin token; and where a person ends the background
+    // subscriber with `kill %1` once they saw the message, the script waits for it to print one.
+    const script = written
+      .replace('http://127.0.0.1:8080', h.url)
+      .replace("'the admin token'", `'${h.adminToken}'`)
+      .replace('herald subscribe chat --rewind 10 &', 'herald subscribe chat --rewind 10 --count 1 &')
+      .replace('kill %1', 'wait')
+    expect(script).not.toBe(written)
+    expect(script).toContain('--count 1 &')
+    expect(script).toMatch(/^wait$/m)
+    const run = await new Promise<CliResult>((resolve, reject) => {
+      const env = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('HERALD_')))
+      const child = spawn('bash', ['-e', '-c', script], { cwd: REPO, env, stdio: ['ignore', 'pipe', 'pipe'] })
+      let stdout = ''
+      let stderr = ''
+      child.stdout.on('data', (d) => (stdout += d))
+      child.stderr.on('data', (d) => (stderr += d))
+      child.once('error', reject)
+      child.once('close', (code) => resolve({ code, stdout, stderr }))
+    })
+    expect(run.code, run.stderr).toBe(0)
+    const lines = run.stdout.split('\n')
+    expect(lines).toContain('chat #1 greeting {"text":"hello"}')
+    expect(lines.some((l) => /^published chat #1 \(/.test(l))).toBe(true)
+    const history = JSON.parse(lines.find((l) => l.startsWith('{"epoch"'))!) as { messages: Array<{ data: unknown }> }
+    expect(history.messages.map((m) => m.data)).toEqual([{ text: 'hello' }])
+    expect(decodeJwt(lines.find((l) => l.startsWith('eyJ'))!)).toMatchObject({ sub: 'u1', cap: { 'chat:*': ['subscribe', 'publish'] } })
   })
 })
 
