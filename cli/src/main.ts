@@ -5,6 +5,8 @@ import { note } from './output.js'
 import { createProgram } from './program.js'
 
 const program = createProgram()
+// `herald subscribe … | head -1`: the reader went away, which ends the command, not an error
+process.stdout.on('error', (error: NodeJS.ErrnoException) => process.exit(error.code === 'EPIPE' ? ExitCode.ok : ExitCode.internal))
 
 try {
   await program.parseAsync(process.argv)

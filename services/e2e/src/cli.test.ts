@@ -179,6 +179,38 @@ describe('herald token, publish, subscribe, history', () => {
   })
 })
 
+describe('herald subscribe ends when the service refuses it for good', () => {
+  it('exits 4 when its key is revoked while it runs, and 5 when its app is deleted', async () => {
+    const app = await createApp('cli-revoked-live')
+    const byKey = subscriber(['live'], appEnv(app))
+    await byKey.line('stderr', /^subscribed to live at #0$/)
+    const gone = await createApp('cli-deleted-live')
+    const byApp = subscriber(['live'], { HERALD_URL: h.url, HERALD_APP_ID: gone.app.id })
+    await byApp.line('stderr', /^subscribed to live at #0$/)
+
+    expect((await herald(['keys', 'revoke', app.key.keyId, '--app', app.app.id], admin())).code).toBe(0)
+    expect(await byKey.exited).toBe(4)
+    expect(byKey.stderrLines().at(-1)).toMatch(/^herald: the service refused the credentials: .*\(unauthorized\)$/)
+
+    expect((await herald(['apps', 'delete', gone.app.id], admin())).code).toBe(0)
+    expect(await byApp.exited).toBe(5)
+    expect(byApp.stderrLines().at(-1)).toBe(`herald: app ${gone.app.id} does not exist or was deleted (not_found)`)
+  })
+
+  it('exits 0 when the reader of its output goes away (as in | head -1)', async () => {
+    const app = await createApp('cli-pipe')
+    const sub = subscriber(['piped', '--json'], appEnv(app))
+    await sub.line('stderr', /^subscribed to piped at #0$/)
+    expect((await herald(['publish', 'piped', '1'], appEnv(app))).code).toBe(0)
+    await sub.line('stdout', /"data":1/)
+    sub.child.stdout!.destroy()
+    // the next message is written to a closed pipe
+    expect((await herald(['publish', 'piped', '2'], appEnv(app))).code).toBe(0)
+    expect(await sub.exited).toBe(0)
+    expect(sub.stderrLines().filter((l) => l.startsWith('herald:'))).toEqual([])
+  })
+})
+
 describe('bad input: a non-zero exit and a one-line reason', () => {
   let app: Created
   beforeAll(async () => {
