@@ -66,7 +66,7 @@ export interface BrokerHandler {
 
 /**
  * The push engine's backend: publish, node subscriptions, history and presence.
- * Drivers: `broker-memory.ts` (one process), `broker-redis.ts` (many nodes).
+ * Drivers: `broker-memory.ts` (one process), `broker-sqlite.ts` (one process, durable history), `broker-redis.ts` (many nodes).
  *
  * Guarantees every driver keeps:
  * - Per channel, `seq` starts at 1 and grows by exactly 1 within an `epoch`; the epoch changes
@@ -78,7 +78,7 @@ export interface BrokerHandler {
  *   through `recover` (history), which is why positions are part of every message.
  */
 export interface Broker {
-  readonly driver: 'memory' | 'redis'
+  readonly driver: 'memory' | 'sqlite' | 'redis'
   /** `localState` returns this node's counters; drivers that share state report it to other nodes. */
   start(handler: BrokerHandler, localState: () => NodeState): Promise<void>
   publish(appId: string, inputs: PublishInput[], options: ChannelOptions): Promise<PublishOutcome[]>
