@@ -22,12 +22,13 @@ import { createLogger, type Logger } from './logger.js'
 import { Metrics } from './metrics.js'
 import { WebSocketTransport } from './transports/websocket.js'
 import { HttpStreams } from './transports/http-streams.js'
+import { lockDatabaseFile } from './sqlite-file.js'
 
 /** App store drivers, picked by the scheme of HERALD_DATABASE_URL (none: the embedded SQLite file). */
 const stores: Record<string, (config: Config, box: SecretBox) => Promise<AppStore>> = {
   sqlite: async (config, secretBox) => {
     const { createSqliteAppStore } = await import('./apps/app-store-sqlite.js')
-    return createSqliteAppStore({ file: join(config.dataDir, 'herald.db'), secretBox })
+    return createSqliteAppStore({ file: join(config.dataDir, 'herald.db'), secretBox, synchronous: config.sqliteSynchronous })
   },
   postgres: async (config, secretBox) => {
     const { createPostgresAppStore } = await import('./apps/app-store-postgres.js')
@@ -35,9 +36,16 @@ const stores: Record<string, (config: Config, box: SecretBox) => Promise<AppStor
   },
 }
 
-/** Broker and control-bus drivers: in process by default, Redis when HERALD_REDIS_URL is set. */
+/**
+ * Broker and control-bus drivers: in process by default, with history in the data dir's SQLite
+ * file (`HERALD_HISTORY=memory`: in memory); Redis when HERALD_REDIS_URL is set.
+ */
 const engines: Record<string, (config: Config, nodeId: string, logger: Logger, onResubscribed: () => void) => Promise<{ broker: Broker; control: ControlBus }>> = {
   memory: async () => ({ broker: new MemoryBroker(), control: new MemoryControlBus() }),
+  sqlite: async (config) => {
+    const { openSqliteBroker } = await import('./engine/broker-sqlite.js')
+    return { broker: openSqliteBroker({ file: join(config.dataDir, 'herald.db'), synchronous: config.sqliteSynchronous }), control: new MemoryControlBus() }
+  },
   redis: async (config, nodeId, logger, onResubscribed) => {
     const { RedisBroker } = await import('./engine/broker-redis.js')
     const { RedisControlBus } = await import('./control/control-bus-redis.js')
@@ -78,6 +86,9 @@ export async function createNode(config: Config, logger: Logger = createLogger(c
 
   const storeDriver = config.databaseUrl ? (/^postgres(ql)?:\/\//.test(config.databaseUrl) ? 'postgres' : null) : 'sqlite'
   if (!storeDriver) throw new Error('HERALD_DATABASE_URL must be a postgres:// URL (leave it unset for the embedded SQLite file)')
+  const engine = config.redisUrl ? 'redis' : config.history
+  // One process per database file: a second one would assign the same seqs twice.
+  const unlock = storeDriver === 'sqlite' || engine === 'sqlite' ? lockDatabaseFile(join(config.dataDir, 'herald.db')) : () => {}
   const store = await stores[storeDriver]!(config, secretBox)
   await store.migrate()
   await verifyMasterKey(store)
@@ -92,7 +103,7 @@ export async function createNode(config: Config, logger: Logger = createLogger(c
   // Control events sent while this node was cut off from Redis were missed: drop every cached
   // app and key, and close connections whose key is gone.
   let revalidate = () => {}
-  const { broker, control } = await engines[config.redisUrl ? 'redis' : 'memory']!(config, nodeId, logger, () => revalidate())
+  const { broker, control } = await engines[engine]!(config, nodeId, logger, () => revalidate())
   const hub = new Hub(broker)
   const limiter = new AppRateLimiter()
   const metrics = new Metrics()
@@ -180,6 +191,7 @@ export async function createNode(config: Config, logger: Logger = createLogger(c
       await broker.close().catch((err: unknown) => logger.warn({ err }, 'broker close failed'))
       await control.close().catch(() => {})
       await store.close()
+      unlock()
       logger.info('stopped')
     },
   }
