@@ -6,13 +6,14 @@ import { createApp, publish, startHerald, type CreatedApp, type HeraldProcess } 
 
 /**
  * The service restarts (SIGTERM, then a new process on the same port and data directory)
- * while a page is subscribed. The default single-process broker keeps history in memory,
- * so the channel's epoch changes across the restart: messages published while the service
- * was down cannot exist, and the SDK must say that its resume was not complete
+ * while a page is subscribed. With `HERALD_HISTORY=memory` the single-process broker keeps
+ * history in memory, so the channel's epoch changes across the restart (the embedded default
+ * keeps it: durable-history.test.ts), and the SDK must say that its resume was not complete
  * (`recovered: false` and an `unrecovered` event) instead of silently going on. Every
  * message published while the page was connected arrives exactly once, in order.
  */
 
+const MEMORY_HISTORY = { HERALD_HISTORY: 'memory' }
 const BUNDLE_SCRIPT = fileURLToPath(new URL('../../../sdks/browser/scripts/bundle.mjs', import.meta.url))
 
 interface Log {
@@ -30,7 +31,7 @@ describe('browser SDK across a service restart (Chromium end-to-end)', () => {
 
   beforeAll(async () => {
     execFileSync(process.execPath, [BUNDLE_SCRIPT], { stdio: 'pipe' })
-    herald = await startHerald()
+    herald = await startHerald({ env: MEMORY_HISTORY })
     app = await createApp(herald)
     browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
@@ -81,7 +82,7 @@ describe('browser SDK across a service restart (Chromium end-to-end)', () => {
         const stopped = await herald.stop('SIGTERM')
         expect(stopped.code).toBe(0)
         await until(page, `client.state !== 'connected'`)
-        herald = await startHerald({ port, dataDir, adminToken })
+        herald = await startHerald({ port, dataDir, adminToken, env: MEMORY_HISTORY })
         // Back on the same port: the page reconnects by itself and resubscribes.
         await until(page, `client.state === 'connected' && log.subscribed.length === 2`)
         for (let i = 6; i <= 10; i++) expect((await publish(herald, app, { channel, data: i })).status).toBe(200)
@@ -92,7 +93,7 @@ describe('browser SDK across a service restart (Chromium end-to-end)', () => {
         expect(connectedOver(l)).toEqual([transport])
         const before = l.epochs[0]!
         const after = l.epochs[9]!
-        // The embedded default keeps history in memory: it was lost with the process,
+        // History was in memory: it was lost with the process,
         // and the SDK must say so rather than resume as if nothing happened.
         expect(after).not.toBe(before)
         expect(l.epochs.slice(0, 5).every((e) => e === before) && l.epochs.slice(5).every((e) => e === after)).toBe(true)
