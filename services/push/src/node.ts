@@ -91,7 +91,7 @@ export async function createNode(config: Config, logger: Logger = createLogger(c
   const unlock = storeDriver === 'sqlite' || engine === 'sqlite' ? lockDatabaseFile(join(config.dataDir, 'herald.db')) : () => {}
   const store = await stores[storeDriver]!(config, secretBox)
   await store.migrate()
-  await verifyMasterKey(store)
+  await verifyMasterKey(store, secretBox)
 
   const admin = await ensureAdminToken(store, config.adminToken)
   if (admin.token) {

@@ -3,9 +3,9 @@ import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres'
 import { migrate } from 'drizzle-orm/node-postgres/migrator'
 import pg from 'pg'
 import type { AppStore, NewKey } from './app-store.js'
-import { ADMIN_CREDENTIAL_ID, migrationsFolder, rowToApp, rowToKey } from './app-store-rows.js'
+import { ADMIN_CREDENTIAL_ID, MASTER_KEY_CHECK_ID, migrationsFolder, rowToApp, rowToKey } from './app-store-rows.js'
 import { newAppId, newKeyId, newSecret } from './ids.js'
-import { adminCredentials, appKeys, apps } from './schema-postgres.js'
+import { adminCredentials, appKeys, apps, masterKeyCheck } from './schema-postgres.js'
 import type { SecretBox } from './secret-box.js'
 import { FULL_CAPABILITY, type AppKey } from './types.js'
 
@@ -154,6 +154,12 @@ export function createPostgresAppStore(options: PostgresAppStoreOptions): AppSto
         .insert(adminCredentials)
         .values({ id: ADMIN_CREDENTIAL_ID, tokenHash: hash, createdAt })
         .onConflictDoUpdate({ target: adminCredentials.id, set: { tokenHash: hash, createdAt } })
+    },
+
+    async claimMasterKeyCheck(sealed) {
+      await db.insert(masterKeyCheck).values({ id: MASTER_KEY_CHECK_ID, sealed, createdAt: new Date() }).onConflictDoNothing()
+      const [row] = await db.select().from(masterKeyCheck).where(eq(masterKeyCheck.id, MASTER_KEY_CHECK_ID))
+      return row!.sealed
     },
 
     async ping() {

@@ -70,3 +70,6 @@ export function rowToKey(row: KeyRow, box: SecretBox): AppKey {
 
 /** The id of the single admin credential row. */
 export const ADMIN_CREDENTIAL_ID = 'admin'
+
+/** The id of the single master key check row. */
+export const MASTER_KEY_CHECK_ID = 'master'

@@ -2,9 +2,9 @@ import { and, asc, eq, sql } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
 import type { AppStore, NewKey } from './app-store.js'
-import { ADMIN_CREDENTIAL_ID, migrationsFolder, rowToApp, rowToKey } from './app-store-rows.js'
+import { ADMIN_CREDENTIAL_ID, MASTER_KEY_CHECK_ID, migrationsFolder, rowToApp, rowToKey } from './app-store-rows.js'
 import { newAppId, newKeyId, newSecret } from './ids.js'
-import { adminCredentials, appKeys, apps } from './schema-sqlite.js'
+import { adminCredentials, appKeys, apps, masterKeyCheck } from './schema-sqlite.js'
 import { describeSqliteError, openSqliteFile, type SqliteSynchronous } from '../sqlite-file.js'
 import type { SecretBox } from './secret-box.js'
 import { FULL_CAPABILITY, type AppKey } from './types.js'
@@ -148,6 +148,11 @@ export function createSqliteAppStore(options: SqliteAppStoreOptions): AppStore {
         .values({ id: ADMIN_CREDENTIAL_ID, tokenHash: hash, createdAt })
         .onConflictDoUpdate({ target: adminCredentials.id, set: { tokenHash: hash, createdAt } })
         .run()
+    },
+
+    async claimMasterKeyCheck(sealed) {
+      db.insert(masterKeyCheck).values({ id: MASTER_KEY_CHECK_ID, sealed, createdAt: now() }).onConflictDoNothing().run()
+      return db.select().from(masterKeyCheck).where(eq(masterKeyCheck.id, MASTER_KEY_CHECK_ID)).get()!.sealed
     },
 
     async ping() {

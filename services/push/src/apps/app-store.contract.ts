@@ -47,6 +47,18 @@ export function describeAppStoreContract(driver: AppStore['driver'], open: OpenS
       expect(await store.getAdminTokenHash()).toBe(hashAdminToken('second-token-value'))
     })
 
+    it('keeps the first master key check it is given, also when nodes race on an empty database', async () => {
+      const second = open(new SecretBox(randomBytes(32)))
+      try {
+        const [a, b] = await Promise.all([store.claimMasterKeyCheck('v1.first'), second.claimMasterKeyCheck('v1.second')])
+        expect(a).toBe(b)
+        expect(['v1.first', 'v1.second']).toContain(a)
+        expect(await store.claimMasterKeyCheck('v1.third')).toBe(a)
+      } finally {
+        await second.close()
+      }
+    })
+
     it('round-trips a generated admin token and an env admin token through the store', async () => {
       const env = 'env-admin-token-' + randomBytes(8).toString('hex')
       expect(await ensureAdminToken(store, env)).toEqual({})

@@ -30,6 +30,11 @@ export interface AppStore {
   revokeKey(appId: string, keyId: string): Promise<AppKey | null>
   getAdminTokenHash(): Promise<string | null>
   setAdminTokenHash(hash: string): Promise<void>
+  /**
+   * Stores `sealed` as the database's master key check unless one is stored already (the first
+   * node's wins, also when nodes start together); returns the stored one.
+   */
+  claimMasterKeyCheck(sealed: string): Promise<string>
   /** Throws when the database cannot be reached (used by `/readyz`). */
   ping(): Promise<void>
   close(): Promise<void>

@@ -6,8 +6,8 @@ import { loadMasterKey, parseMasterKey } from '../apps/master-key.js'
 import { SecretBox } from '../apps/secret-box.js'
 
 /**
- * Re-seals every stored app key secret (revoked keys too) under a new master key, all or
- * nothing, in one database transaction. Run it with every node stopped.
+ * Re-seals every stored app key secret (revoked keys too) and the database's master key check
+ * under a new master key, all or nothing, in one database transaction. Run it with every node stopped.
  *
  * Environment (the node's own, plus one):
  * - `HERALD_DATA_DIR`, `HERALD_DATABASE_URL`, `HERALD_MASTER_KEY`: as for the node; they locate
@@ -62,6 +62,12 @@ async function resealSqlite(file: string, from: SecretBox, to: SecretBox): Promi
       const rows = db.prepare('SELECT key_id, secret_enc FROM app_keys').all() as Row[]
       const update = db.prepare('UPDATE app_keys SET secret_enc = ? WHERE key_id = ?')
       for (const row of reseal(rows, from, to)) update.run(row.secret_enc, row.key_id)
+      const hasCheck = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'master_key_check'").get() !== undefined
+      if (hasCheck) {
+        const checks = db.prepare("SELECT 'master key check' AS key_id, sealed AS secret_enc FROM master_key_check").all() as Row[]
+        const updateCheck = db.prepare('UPDATE master_key_check SET sealed = ?')
+        for (const row of reseal(checks, from, to)) updateCheck.run(row.secret_enc)
+      }
       return rows.length
     })
     return run.immediate()
@@ -78,6 +84,11 @@ async function resealPostgres(url: string, from: SecretBox, to: SecretBox): Prom
     await client.query('BEGIN')
     const { rows } = await client.query<Row>('SELECT key_id, secret_enc FROM app_keys FOR UPDATE')
     for (const row of reseal(rows, from, to)) await client.query('UPDATE app_keys SET secret_enc = $1 WHERE key_id = $2', [row.secret_enc, row.key_id])
+    const { rows: exists } = await client.query<{ ok: boolean }>("SELECT to_regclass('master_key_check') IS NOT NULL AS ok")
+    if (exists[0]?.ok) {
+      const { rows: checks } = await client.query<Row>("SELECT 'master key check' AS key_id, sealed AS secret_enc FROM master_key_check FOR UPDATE")
+      for (const row of reseal(checks, from, to)) await client.query('UPDATE master_key_check SET sealed = $1', [row.secret_enc])
+    }
     await client.query('COMMIT')
     return rows.length
   } catch (err) {
