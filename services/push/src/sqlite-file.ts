@@ -117,6 +117,7 @@ function checkAccess(file: string): void {
  * release()
  */
 export function lockDatabaseFile(file: string): () => void {
+  checkAccess(file)
   const lockFile = file + '.lock'
   let db: Database.Database | null = null
   try {
