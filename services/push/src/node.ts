@@ -42,9 +42,11 @@ const stores: Record<string, (config: Config, box: SecretBox) => Promise<AppStor
  */
 const engines: Record<string, (config: Config, nodeId: string, logger: Logger, onResubscribed: () => void) => Promise<{ broker: Broker; control: ControlBus }>> = {
   memory: async () => ({ broker: new MemoryBroker(), control: new MemoryControlBus() }),
-  sqlite: async (config) => {
+  sqlite: async (config, _nodeId, logger) => {
     const { openSqliteBroker } = await import('./engine/broker-sqlite.js')
-    return { broker: openSqliteBroker({ file: join(config.dataDir, 'herald.db'), synchronous: config.sqliteSynchronous }), control: new MemoryControlBus() }
+    const file = join(config.dataDir, 'herald.db')
+    const onCheckpointError = (message: string) => logger.warn({ file, error: message }, 'WAL checkpoint failed')
+    return { broker: openSqliteBroker({ file, synchronous: config.sqliteSynchronous, onCheckpointError }), control: new MemoryControlBus() }
   },
   redis: async (config, nodeId, logger, onResubscribed) => {
     const { RedisBroker } = await import('./engine/broker-redis.js')

@@ -18,6 +18,7 @@ import {
 import { newEpoch } from './broker-ids.js'
 import { buildMessage, MemoryBroker } from './broker-memory.js'
 import { recoverFrom, retained, selectHistory } from './broker-window.js'
+import { startCheckpointer } from './broker-sqlite-checkpointer.js'
 import { HistoryStatements } from './broker-sqlite-statements.js'
 
 /** Options assumed for a channel nobody published to since it was loaded (the app defaults). */
@@ -28,6 +29,8 @@ export interface SqliteBrokerOptions {
   db: Database.Database
   /** Close `db` with the broker (default false). */
   closeDb?: boolean
+  /** Called on close, before the database is closed (stops the checkpointer). */
+  beforeClose?: () => Promise<void>
   /** How often expired rows and idle channels are swept (ms). Default 60 s. */
   sweepIntervalMs?: number
   /** A channel nobody used for this long leaves the in-memory cache (its rows stay). Default 60 s. */
@@ -220,6 +223,7 @@ export class SqliteBroker implements Broker {
     this.sweeper = null
     await this.presence.close()
     this.handler = null
+    await this.options.beforeClose?.()
     if (this.options.closeDb && this.options.db.open) this.options.db.close()
   }
 
@@ -442,11 +446,14 @@ export interface SqliteBrokerFileOptions {
   migrationsFolder?: string
   sweepIntervalMs?: number
   cacheIdleMs?: number
+  /** A checkpoint failed in the worker (logged by the node). */
+  onCheckpointError?: (message: string) => void
 }
 
 /**
  * Opens the database file with its own connection, applies pending migrations and returns a
- * broker that closes the connection with itself.
+ * broker that closes the connection with itself. The WAL is checkpointed by a worker thread
+ * ({@link startCheckpointer}), never in a commit on the event loop.
  *
  * @example
  * const broker = openSqliteBroker({ file: join(config.dataDir, 'herald.db') })
@@ -459,7 +466,9 @@ export function openSqliteBroker(options: SqliteBrokerFileOptions): SqliteBroker
     db.close()
     throw describeSqliteError(options.file, err)
   }
-  const broker: SqliteBrokerOptions = { db, closeDb: true }
+  db.pragma('wal_autocheckpoint = 0')
+  const stopCheckpointer = startCheckpointer({ file: options.file, onError: options.onCheckpointError })
+  const broker: SqliteBrokerOptions = { db, closeDb: true, beforeClose: stopCheckpointer }
   if (options.sweepIntervalMs !== undefined) broker.sweepIntervalMs = options.sweepIntervalMs
   if (options.cacheIdleMs !== undefined) broker.cacheIdleMs = options.cacheIdleMs
   return new SqliteBroker(broker)
