@@ -138,6 +138,19 @@ describe('SqliteBroker', () => {
     expect(rec.of(app, 'full').map((m) => m.seq)).toEqual([1, 2])
   })
 
+  it('carries a publish input’s exclude to the handler, and keeps it out of the message and its row', async () => {
+    const file = newFile()
+    const seen: Array<{ exclude?: string }> = []
+    const broker = openSqliteBroker({ file })
+    open.push(broker)
+    await broker.start({ onMessage: (_a, _m, _json, exclude) => seen.push({ exclude }), onPresence: () => {} }, () => ({}))
+    const app = newTestAppId()
+    const [out] = await broker.publish(app, [{ channel: 'x', data: 1, exclude: 'c_sender' }, { channel: 'x', data: 2 }], OPTS)
+    expect(seen.map((s) => s.exclude)).toEqual(['c_sender', undefined])
+    expect(out!.message).not.toHaveProperty('exclude')
+    expect(rows(file, 'SELECT json FROM channel_history WHERE app_id = ? ORDER BY seq', app).map((r) => (r as { json: string }).json).join()).not.toContain('c_sender')
+  })
+
   it('keeps the table bounded by historySize', async () => {
     const file = newFile()
     const { broker } = await node(file)

@@ -66,6 +66,8 @@ interface Fresh {
   message: Message
   json: string
   publisherId?: string
+  /** The session the message is not delivered to ({@link PublishInput.exclude}). */
+  exclude?: string
 }
 
 interface QueuedPublish {
@@ -141,6 +143,7 @@ export class SqliteBroker implements Broker {
           item.publisherId = input.id
           ch.pendingIds.set(input.id, message)
         }
+        if (input.exclude !== undefined) item.exclude = input.exclude
         fresh.push(item)
         outcomes.push({ message, duplicate: false })
       }
@@ -294,7 +297,7 @@ export class SqliteBroker implements Broker {
     }
     for (const ch of touched) trimHistory(ch, now)
     for (const q of queue) {
-      for (const f of q.fresh) this.handler?.onMessage(q.appId, f.message, f.json)
+      for (const f of q.fresh) this.handler?.onMessage(q.appId, f.message, f.json, f.exclude)
       q.resolve(q.outcomes)
     }
   }
