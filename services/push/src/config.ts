@@ -14,7 +14,7 @@ const Env = z.object({
   HERALD_DATABASE_URL: z.string().optional(),
   HERALD_NODE_ID: z.string().optional(),
   HERALD_HEARTBEAT_SECONDS: z.coerce.number().int().min(1).max(300).default(25),
-  HERALD_PRESENCE_TTL_SECONDS: z.coerce.number().int().min(3).max(600).default(30),
+  HERALD_PRESENCE_TTL_SECONDS: z.coerce.number().int().min(3).max(600).default(9),
   HERALD_MAX_FRAME_BYTES: z.coerce.number().int().min(1024).max(16_777_216).default(1_048_576),
   HERALD_MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).max(100_000).default(200),
   HERALD_SEND_BUFFER_BYTES: z.coerce.number().int().min(16_384).default(4_194_304),

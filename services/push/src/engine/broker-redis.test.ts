@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
 import type { ChannelOptions } from './broker.js'
 import { brokerContract, newTestAppId, Recorder, waitFor } from './broker.contract.js'
 import { RedisBroker, type RedisBrokerOptions } from './broker-redis.js'
+import { LuaScript, PRESENCE_ADD_SCRIPT } from './redis-scripts.js'
 
 const URL = 'redis://127.0.0.1:6379'
 /** A key prefix of this test run only: the shared Redis is never flushed. */
@@ -112,6 +113,54 @@ describe('RedisBroker', () => {
     await waitFor(() => expect(watcher.rec.presenceOf(app, ch)).toEqual(['join:ghost', 'join:alive', 'leave:ghost']))
     expect(watcher.rec.presence.at(-1)!.event.member).toEqual({ clientId: 'ghost', info: { n: 1 } })
     expect(await watcher.broker.members(app, ch)).toEqual([{ clientId: 'alive' }])
+  })
+
+  it('renews presence with one lease per node and heartbeat, not one command per connection', async () => {
+    const { broker } = await node({ presenceTtlMs: 60_000 })
+    const app = newTestAppId()
+    for (let i = 0; i < 50; i++) await broker.addPresence(app, 'presence-many', `c${i}`, { clientId: `u${i}` })
+    const presence = (broker as unknown as { presence: { tick(): Promise<void> } }).presence
+    const spy = vi.spyOn(LuaScript.prototype, 'run')
+    try {
+      await presence.tick()
+      // The lease, and the look-up of dead nodes: whatever the connection count.
+      expect(spy.mock.calls.map((c) => c[0])).toHaveLength(2)
+      expect(spy.mock.contexts).not.toContain(PRESENCE_ADD_SCRIPT)
+    } finally {
+      spy.mockRestore()
+    }
+    expect(await broker.members(app, 'presence-many')).toHaveLength(50)
+  })
+
+  it('asserts its presence again when Redis lost it (its lease is gone)', async () => {
+    const { broker } = await node({ presenceTtlMs: 60_000 })
+    const watcher = await node()
+    const app = newTestAppId()
+    const ch = 'presence-flushed'
+    await watcher.broker.subscribe(app, ch)
+    await broker.addPresence(app, ch, 'c1', { clientId: 'kept' })
+    await waitFor(() => expect(watcher.rec.presenceOf(app, ch)).toEqual(['join:kept']))
+    // What a FLUSHALL does to this node's presence.
+    await admin.del(`${PREFIX}:{${app}}:pres:${ch}`, `${PREFIX}:{${app}}:presc:${ch}`)
+    await admin.zrem(`${PREFIX}:presence-leases`, (broker as unknown as { options: { nodeId: string } }).options.nodeId)
+    expect(await watcher.broker.members(app, ch)).toEqual([])
+    await (broker as unknown as { presence: { tick(): Promise<void> } }).presence.tick()
+    expect(await watcher.broker.members(app, ch)).toEqual([{ clientId: 'kept' }])
+  })
+
+  it('removes, at start, the presence a previous process with the same node id left behind', async () => {
+    const nodeId = `reborn-${randomBytes(4).toString('hex')}`
+    const first = await node({ nodeId, presenceTtlMs: 60_000 })
+    const watcher = await node()
+    const app = newTestAppId()
+    const ch = 'presence-reborn'
+    await watcher.broker.subscribe(app, ch)
+    await first.broker.addPresence(app, ch, 'old', { clientId: 'ghost' })
+    await waitFor(() => expect(watcher.rec.presenceOf(app, ch)).toEqual(['join:ghost']))
+    await first.broker.close() // died without removing its presence; its lease is still valid
+    await node({ nodeId, presenceTtlMs: 60_000 })
+    await waitFor(() => expect(watcher.rec.presenceOf(app, ch)).toEqual(['join:ghost', 'leave:ghost']))
+    expect(await watcher.broker.members(app, ch)).toEqual([])
   })
 
   it('resubscribes after its subscriber connection drops', async () => {

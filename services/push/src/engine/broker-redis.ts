@@ -25,7 +25,7 @@ export interface RedisBrokerOptions {
   nodeId: string
   /** Prefix of every key and pub/sub channel. Default `herald`. */
   keyPrefix?: string
-  /** A presence entry expires this long after its node's last heartbeat. Default 30 000 ms. */
+  /** A node's presence lease: its members leave this long (plus up to a third of it) after its last heartbeat. Default 9 000 ms. */
   presenceTtlMs?: number
   /** How often this node's counters are shared. Default 1000 ms. */
   stateIntervalMs?: number
@@ -80,7 +80,7 @@ export class RedisBroker implements Broker {
     this.cmd.on('error', this.onError)
     this.sub.on('error', this.onError)
     this.sub.on('message', (channel: string, payload: string) => this.dispatch(channel, payload))
-    this.presence = new RedisPresence(this.cmd, this.keys, options.presenceTtlMs ?? 30_000, this.onError)
+    this.presence = new RedisPresence(this.cmd, this.keys, options.presenceTtlMs ?? 9_000, this.onError, options.nodeId)
   }
 
   async start(handler: BrokerHandler, localState: () => NodeState): Promise<void> {
@@ -96,7 +96,7 @@ export class RedisBroker implements Broker {
         this.onError,
       )
       await this.state.start()
-      this.presence.start()
+      await this.presence.start()
     } catch (err) {
       await this.close()
       throw err

@@ -9,7 +9,8 @@
  * <prefix>:{<appId>}:pres:<channel>         hash  connectionId -> member JSON
  * <prefix>:{<appId>}:presc:<channel>        hash  clientId -> connection count
  * <prefix>:{<appId>}:msg:<channel>          pub/sub: message JSON, or `p` + presence event JSON
- * <prefix>:presence-expiry                  zset  `<appId>|<channel>|<connectionId>` -> expiry (ms)
+ * <prefix>:presence-leases                  zset  nodeId -> presence lease expiry (ms)
+ * <prefix>:presence-node:<nodeId>           set   `<appId>|<channel>|<connectionId>` of that node's entries
  * <prefix>:nodes                            zset  nodeId -> last report (ms)
  * <prefix>:node:<nodeId>:state              string NodeState JSON            (expires: a few s)
  * ```
@@ -52,11 +53,17 @@ export class RedisKeys {
     return `${this.app(appId).replace(/[*?[\]\\]/g, (c) => '\\' + c)}:*`
   }
 
-  presenceExpiry(): string {
-    return `${this.prefix}:presence-expiry`
+  /** Presence lease of every node: a node whose lease ran out is dead, its entries are swept. */
+  presenceLeases(): string {
+    return `${this.prefix}:presence-leases`
   }
 
-  /** Member of {@link presenceExpiry}: `appId|channel|connectionId`. */
+  /** The presence entries a node owns. */
+  presenceNode(nodeId: string): string {
+    return `${this.prefix}:presence-node:${nodeId}`
+  }
+
+  /** Member of {@link presenceNode}: `appId|channel|connectionId`. */
   presenceEntry(appId: string, channel: string, connectionId: string): string {
     return `${appId}|${channel}|${connectionId}`
   }
