@@ -5,6 +5,7 @@ import type { ChannelOptions } from './broker.js'
 import { brokerContract, newTestAppId, Recorder, waitFor } from './broker.contract.js'
 import { RedisBroker, type RedisBrokerOptions } from './broker-redis.js'
 import { LuaScript, PRESENCE_ADD_SCRIPT } from './redis-scripts.js'
+import { HeraldError } from '../errors.js'
 
 const URL = 'redis://127.0.0.1:6379'
 /** A key prefix of this test run only: the shared Redis is never flushed. */
@@ -113,6 +114,27 @@ describe('RedisBroker', () => {
     await waitFor(() => expect(watcher.rec.presenceOf(app, ch)).toEqual(['join:ghost', 'join:alive', 'leave:ghost']))
     expect(watcher.rec.presence.at(-1)!.event.member).toEqual({ clientId: 'ghost', info: { n: 1 } })
     expect(await watcher.broker.members(app, ch)).toEqual([{ clientId: 'alive' }])
+  })
+
+  it('holds the app’s publish rate over every node: one bucket in Redis, checked in the publish script', async () => {
+    const a = await node()
+    const b = await node()
+    const app = newTestAppId()
+    const opts = { ...OPTS, publishRatePerSecond: 100 }
+    const batch = (n: number, tag: string) => Array.from({ length: n }, (_, i) => ({ channel: 'rated', data: `${tag}-${i}` }))
+    expect(await a.broker.publish(app, batch(100, 'a'), opts)).toHaveLength(100)
+    // The bucket is empty for the app on every node: B's batch is refused whole, nothing published.
+    const refused = await b.broker.publish(app, batch(50, 'b'), opts).then(
+      () => null,
+      (err: unknown) => err,
+    )
+    expect(refused).toBeInstanceOf(HeraldError)
+    expect(refused).toMatchObject({ code: 'rate_limited' })
+    expect((refused as HeraldError).retryAfter).toBeGreaterThanOrEqual(1)
+    expect((await b.broker.position(app, 'rated')).seq).toBe(100)
+    // Other apps have their own bucket; without a rate nothing is counted.
+    expect(await b.broker.publish(newTestAppId(), batch(100, 'other'), opts)).toHaveLength(100)
+    expect(await b.broker.publish(app, batch(10, 'unrated'), OPTS)).toHaveLength(10)
   })
 
   it('renews presence with one lease per node and heartbeat, not one command per connection', async () => {

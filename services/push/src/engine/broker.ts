@@ -20,6 +20,12 @@ export interface PublishInput {
 export interface ChannelOptions {
   historySize: number
   historyTtlSeconds: number
+  /**
+   * The app's publish rate. A driver shared by several nodes (Redis) enforces it for the app
+   * over all of them, atomically with the publish, and throws `rate_limited` past it; a
+   * single-process driver leaves it to the node's own bucket.
+   */
+  publishRatePerSecond?: number
 }
 
 export interface PublishOutcome {

@@ -9,6 +9,7 @@
  * <prefix>:{<appId>}:pres:<channel>         hash  connectionId -> member JSON
  * <prefix>:{<appId>}:presc:<channel>        hash  clientId -> connection count
  * <prefix>:{<appId>}:msg:<channel>          pub/sub: message JSON, or `p` + presence event JSON
+ * <prefix>:{<appId>}:rate                   hash  tokens, at: the app's cluster-wide publish bucket
  * <prefix>:presence-leases                  zset  nodeId -> presence lease expiry (ms)
  * <prefix>:presence-node:<nodeId>           set   `<appId>|<channel>|<connectionId>` of that node's entries
  * <prefix>:nodes                            zset  nodeId -> last report (ms)
@@ -41,6 +42,11 @@ export class RedisKeys {
 
   presenceCounts(appId: string, channel: string): string {
     return `${this.app(appId)}:presc:${channel}`
+  }
+
+  /** The app's cluster-wide publish token bucket. */
+  rateBucket(appId: string): string {
+    return `${this.app(appId)}:rate`
   }
 
   /** The pub/sub channel carrying a channel's messages and presence events. */

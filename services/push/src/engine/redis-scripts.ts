@@ -32,20 +32,36 @@ local now = tonumber(__t[1]) * 1000 + math.floor(tonumber(__t[2]) / 1000)`
  * meta hash is missing (the old history goes with it), seq INCR, history append + trim,
  * expiries, idempotency record and PUBLISH.
  *
- * ARGV: n, historySize, historyTtlSeconds, idempotencyMs, then per input 6 values:
+ * First, when a rate is given, the app's cluster-wide token bucket (`rate` tokens a second,
+ * holding one second's worth, by Redis time) must have `n` tokens, or nothing is published.
+ *
+ * ARGV: n, historySize, historyTtlSeconds, idempotencyMs, rate (0: none), then per input 6 values:
  *   hasId ('1'|'0'), candidate epoch, pub/sub channel, JSON head (up to `"seq":`), JSON tail (after epoch),
  *   pub/sub prefix ('' or `x<JSON session id>\n`: the session the message is not delivered to).
- * KEYS per input: meta, hist, and idem when hasId.
- * Reply: flat list of (duplicate '1'|'0', message JSON) per input.
+ * KEYS: the app's rate bucket, then per input: meta, hist, and idem when hasId.
+ * Reply: flat list of (duplicate '1'|'0', message JSON) per input; or ('rate', seconds to wait).
  */
 export const PUBLISH_SCRIPT = new LuaScript(`
 local n = tonumber(ARGV[1])
 local size = tonumber(ARGV[2])
 local ttl = tonumber(ARGV[3])
 local idemMs = tonumber(ARGV[4])
+local rate = tonumber(ARGV[5])
+if rate > 0 then
+  ${NOW_MS}
+  local b = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+  local tokens = tonumber(b[1]) or rate
+  local at = tonumber(b[2]) or now
+  tokens = math.min(rate, tokens + math.max(0, now - at) * rate / 1000)
+  if tokens < n then
+    return {'rate', tostring(math.max(1, math.ceil((n - tokens) / rate)))}
+  end
+  redis.call('HSET', KEYS[1], 'tokens', tostring(tokens - n), 'at', now)
+  redis.call('PEXPIRE', KEYS[1], math.ceil(1000 * n / rate) + 2000)
+end
 local out = {}
-local k = 1
-local a = 5
+local k = 2
+local a = 6
 for i = 1, n do
   local meta, hist = KEYS[k], KEYS[k + 1]
   k = k + 2
