@@ -1,11 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { http } from './support/attack.js'
+import { http, sseAttempt } from './support/attack.js'
 import { startCluster, type Cluster } from './support/cluster.js'
 import { createApp, type CreatedApp, type HeraldProcess } from './support/herald.js'
+import { until, WsClient } from './support/ws-client.js'
 
 /**
  * `publishRatePerSecond` holds for the app over every node: the token bucket lives in Redis
  * and is taken in the same script as the publish (each node's own bucket stays in front of it).
+ * `maxConnections` counts the other nodes' connections as they last reported them.
  */
 
 let cluster: Cluster
@@ -48,5 +50,26 @@ describe('cluster-wide publish rate', () => {
     // Every accepted publish is in the history, once, with gap-free seqs.
     const hist = await http(a.url, 'GET', `/v1/apps/${app.appId}/channels/rated/messages?limit=1000`, { headers: { authorization: app.basic } })
     expect(hist.json.messages.map((m: { seq: number }) => m.seq)).toEqual(Array.from({ length: accepted }, (_, i) => i + 1))
+  })
+})
+
+describe('cluster-wide maxConnections', () => {
+  it('a node with no connection of the app refuses one once the other node holds maxConnections, and admits again when they leave', async () => {
+    const [a, b] = cluster.nodes as [HeraldProcess, HeraldProcess]
+    const limited = await createApp(a, { maxConnections: 4 })
+    const onA: WsClient[] = []
+    for (let i = 0; i < 4; i++) onA.push(await WsClient.connect(`${a.wsUrl}/v1/apps/${limited.appId}/ws`))
+    // An SSE attempt on B: admitted (and dropped at once) until B has A's report, then refused.
+    const sseOnB = () => sseAttempt(`${b.url}/v1/apps/${limited.appId}/sse?channels=c`)
+    await until(async () => (await sseOnB()).status === 429, 15_000, 'B counting the connections on A')
+    const refused = await sseOnB()
+    expect(refused.json).toMatchObject({ error: { code: 'limit_exceeded' } })
+    expect(refused.headers.get('retry-after')).toMatch(/^[1-9]\d*$/)
+    for (const c of onA.splice(0, 2)) {
+      c.close()
+      await c.closed
+    }
+    await until(async () => (await sseOnB()).status === 200, 15_000, 'B seeing the room again')
+    for (const c of onA) c.close()
   })
 })

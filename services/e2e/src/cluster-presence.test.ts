@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { startCluster, type Cluster } from './support/cluster.js'
 import { createApp, signToken, type CreatedApp, type HeraldProcess } from './support/herald.js'
-import { WsClient } from './support/ws-client.js'
+import { until, WsClient } from './support/ws-client.js'
 
 /**
  * A node that dies without closing (kill -9) loses its presence lease; the other nodes sweep
@@ -36,15 +36,16 @@ describe('presence of a dead node', () => {
     const [a, b] = cluster.nodes as [HeraldProcess, HeraldProcess]
     const alice = await member(a, 'alice')
     const ghosts = await Promise.all(['bob', 'dan'].map((sub) => member(b, sub)))
-    for (const sub of ['bob', 'dan']) await alice.next((f) => f.op === 'presence' && f.action === 'join' && f.member.clientId === sub)
+    const joined = () => alice.frames.filter((f) => f.op === 'presence' && f.action === 'join').map((f) => f.member.clientId)
+    await until(() => joined().includes('bob') && joined().includes('dan'), 15_000, 'the joins of bob and dan')
     expect(ghosts).toHaveLength(2)
 
     const killed = Date.now()
     expect((await b.stop('SIGKILL')).signal).toBe('SIGKILL')
-    const left = new Set<string>()
-    while (left.size < 2) left.add((await alice.next((f) => f.op === 'presence' && f.action === 'leave', 30_000)).member.clientId)
+    const left = () => alice.frames.filter((f) => f.op === 'presence' && f.action === 'leave').map((f) => f.member.clientId as string)
+    await until(() => left().length >= 2, 30_000, 'the leaves of the killed node’s members')
     const elapsed = Date.now() - killed
-    expect([...left].sort()).toEqual(['bob', 'dan'])
+    expect(left().sort()).toEqual(['bob', 'dan'])
     expect(elapsed, `members of the killed node left after ${elapsed} ms`).toBeLessThan(15_000)
     const members = await alice.request({ op: 'members', channel: 'presence-lobby' })
     expect(members.members.map((m: { clientId: string }) => m.clientId)).toEqual(['alice'])

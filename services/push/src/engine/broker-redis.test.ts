@@ -116,6 +116,21 @@ describe('RedisBroker', () => {
     expect(await watcher.broker.members(app, ch)).toEqual([{ clientId: 'alive' }])
   })
 
+  it('knows the connections each app has on the other nodes, from their reports, without a call per connection', async () => {
+    const app = newTestAppId()
+    const counts = (connections: number) => () => ({ [app]: { connections, channels: {}, published: 0, delivered: 0 } })
+    const a = newBroker()
+    const b = newBroker()
+    started.push(a, b)
+    await a.start(new Recorder(), counts(3))
+    await b.start(new Recorder(), counts(2))
+    await waitFor(() => expect(b.remoteConnections(app)).toBe(3))
+    await waitFor(() => expect(a.remoteConnections(app)).toBe(2))
+    expect(a.remoteConnections(newTestAppId())).toBe(0)
+    await a.close() // a node that leaves takes its count with it
+    await waitFor(() => expect(b.remoteConnections(app)).toBe(0))
+  })
+
   it('holds the app’s publish rate over every node: one bucket in Redis, checked in the publish script', async () => {
     const a = await node()
     const b = await node()

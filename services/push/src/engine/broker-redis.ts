@@ -174,6 +174,11 @@ export class RedisBroker implements Broker {
     return recoverFrom(r.position, r.live, since, limit)
   }
 
+  /** The app's connections on the other nodes, as last reported (at most about two state intervals old). */
+  remoteConnections(appId: string): number {
+    return this.state?.remoteConnections(appId) ?? 0
+  }
+
   async addPresence(appId: string, channel: string, connectionId: string, member: PresenceMember): Promise<void> {
     await this.presence.add(appId, channel, connectionId, member)
   }

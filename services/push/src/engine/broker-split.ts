@@ -16,5 +16,7 @@ export function presenceOfBroker(broker: Broker): PresenceManager {
 }
 
 export function clusterStateOfBroker(broker: Broker): ClusterState {
-  return { driver: broker.driver, start: async () => {}, appState: (appId) => broker.appState(appId), close: async () => {} }
+  const state: ClusterState = { driver: broker.driver, start: async () => {}, appState: (appId) => broker.appState(appId), close: async () => {} }
+  if (broker.remoteConnections) state.remoteConnections = (appId) => broker.remoteConnections!(appId)
+  return state
 }

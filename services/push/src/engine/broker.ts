@@ -112,6 +112,11 @@ export interface Broker {
   members(appId: string, channel: string): Promise<PresenceMember[]>
   /** Connections, channels with their subscriber counts, and message counters over all nodes. */
   appState(appId: string): Promise<AppClusterState>
+  /**
+   * The app's connections on other nodes as last reported (cluster drivers; sync, cached), so
+   * admission can hold `maxConnections` for the app over the cluster. Absent: one process.
+   */
+  remoteConnections?(appId: string): number
   /** Drops everything the app owns (history, presence, positions). */
   removeApp(appId: string): Promise<void>
   /** Throws when the backend cannot be reached (used by `/readyz`). */

@@ -14,6 +14,7 @@
  * <prefix>:presence-node:<nodeId>           set   `<appId>|<channel>|<connectionId>` of that node's entries
  * <prefix>:nodes                            zset  nodeId -> last report (ms)
  * <prefix>:node:<nodeId>:state              string NodeState JSON            (expires: a few s)
+ * <prefix>:node:<nodeId>:conns              string appId -> connections JSON (expires: a few s)
  * ```
  * Channel names never contain `|`, so `<channel>|<id>` cannot collide across channels.
  */
@@ -87,5 +88,10 @@ export class RedisKeys {
 
   nodeState(nodeId: string): string {
     return `${this.prefix}:node:${nodeId}:state`
+  }
+
+  /** A node's connection count per app (JSON), written with its state. */
+  nodeConnections(nodeId: string): string {
+    return `${this.prefix}:node:${nodeId}:conns`
   }
 }
