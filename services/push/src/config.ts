@@ -39,7 +39,7 @@ export interface Config {
   presenceTtlSeconds: number
   maxFrameBytes: number
   maxSubscriptionsPerConnection: number
-  /** Bytes queued for one client past which it is closed as a slow consumer (4008). */
+  /** Bytes queued for one client past which it is closed as a slow consumer (`CloseCodes.rateLimited`). */
   sendBufferBytes: number
   shutdownGraceMs: number
   /**

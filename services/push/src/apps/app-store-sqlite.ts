@@ -2,7 +2,7 @@ import { and, asc, eq, sql } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
 import type { AppStore, NewKey } from './app-store.js'
-import { ADMIN_CREDENTIAL_ID, MASTER_KEY_CHECK_ID, migrationsFolder, rowToApp, rowToKey } from './app-store-rows.js'
+import { ADMIN_CREDENTIAL_ID, MASTER_KEY_CHECK_ID, migrationsFolder, resealSecret, rowToApp, rowToKey } from './app-store-rows.js'
 import { newAppId, newKeyId, newSecret } from './ids.js'
 import { adminCredentials, appKeys, apps, masterKeyCheck } from './schema-sqlite.js'
 import { describeSqliteError, openSqliteFile, type SqliteSynchronous } from '../sqlite-file.js'
@@ -135,6 +135,19 @@ export function createSqliteAppStore(options: SqliteAppStoreOptions): AppStore {
         .returning()
         .get()
       return row ? rowToKey(row, secretBox) : null
+    },
+
+    async resealSecrets(next) {
+      const run = sqlite.transaction(() => {
+        const rows = db.select({ keyId: appKeys.keyId, secretEnc: appKeys.secretEnc }).from(appKeys).all()
+        const sealed = rows.map((row) => ({ keyId: row.keyId, secretEnc: resealSecret(row.keyId, row.secretEnc, secretBox, next) }))
+        for (const row of sealed) db.update(appKeys).set({ secretEnc: row.secretEnc }).where(eq(appKeys.keyId, row.keyId)).run()
+        // The master key check goes with the secrets, or the next start would refuse the new key.
+        const check = db.select().from(masterKeyCheck).where(eq(masterKeyCheck.id, MASTER_KEY_CHECK_ID)).get()
+        if (check) db.update(masterKeyCheck).set({ sealed: resealSecret('master key check', check.sealed, secretBox, next) }).where(eq(masterKeyCheck.id, MASTER_KEY_CHECK_ID)).run()
+        return rows.length
+      })
+      return run.immediate()
     },
 
     async getAdminTokenHash() {

@@ -3,28 +3,22 @@ import { Redis } from 'ioredis'
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
 import type { ChannelOptions } from './broker.js'
 import { brokerContract, newTestAppId, Recorder, waitFor } from './broker.contract.js'
-import { RedisBroker, type RedisBrokerOptions } from './broker-redis.js'
-import { LuaScript, PRESENCE_ADD_SCRIPT } from './redis-scripts.js'
 import { HeraldError } from '../errors.js'
+import { RedisBroker, type RedisBrokerOptions } from './broker-redis.js'
+import { RedisPresenceManager } from './presence-redis.js'
+import { dropPrefix, newTestPrefix, TEST_REDIS_URL as URL } from './redis-test-support.js'
 
-const URL = 'redis://127.0.0.1:6379'
-/** A key prefix of this test run only: the shared Redis is never flushed. */
-const PREFIX = 'herald-test-' + randomBytes(6).toString('hex')
+const PREFIX = newTestPrefix()
 const OPTS: ChannelOptions = { historySize: 100, historyTtlSeconds: 3600 }
 let nodes = 0
 
 function newBroker(extra: Partial<RedisBrokerOptions> = {}): RedisBroker {
-  return new RedisBroker({ url: URL, nodeId: `test-node-${++nodes}`, keyPrefix: PREFIX, stateIntervalMs: 200, ...extra })
+  return new RedisBroker({ url: URL, nodeId: `test-node-${++nodes}`, keyPrefix: PREFIX, ...extra })
 }
 
 const admin = new Redis(URL)
 afterAll(async () => {
-  let cursor = '0'
-  do {
-    const [next, keys] = await admin.scan(cursor, 'MATCH', `${PREFIX}:*`, 'COUNT', 1000)
-    cursor = next
-    if (keys.length > 0) await admin.unlink(...keys)
-  } while (cursor !== '0')
+  await dropPrefix(admin, PREFIX)
   await admin.quit()
 })
 
@@ -50,11 +44,35 @@ describe('RedisBroker', () => {
     return { broker, rec }
   }
 
-  it('keeps its keys in per-app key spaces under the prefix', async () => {
+  it('holds the app’s publish rate over every node: one bucket in Redis, checked in the publish script', async () => {
+    const a = await node()
+    const b = await node()
+    const app = newTestAppId()
+    const opts = { ...OPTS, publishRatePerSecond: 100 }
+    const batch = (n: number, tag: string) => Array.from({ length: n }, (_, i) => ({ channel: 'rated', data: `${tag}-${i}` }))
+    expect(await a.broker.publish(app, batch(100, 'a'), opts)).toHaveLength(100)
+    // The bucket is empty for the app on every node: B's batch is refused whole, nothing published.
+    const refused = await b.broker.publish(app, batch(50, 'b'), opts).then(
+      () => null,
+      (err: unknown) => err,
+    )
+    expect(refused).toBeInstanceOf(HeraldError)
+    expect(refused).toMatchObject({ code: 'rate_limited' })
+    expect((refused as HeraldError).retryAfter).toBeGreaterThanOrEqual(1)
+    expect((await b.broker.position(app, 'rated')).seq).toBe(100)
+    // Other apps have their own bucket; without a rate nothing is counted.
+    expect(await b.broker.publish(newTestAppId(), batch(100, 'other'), opts)).toHaveLength(100)
+    expect(await b.broker.publish(app, batch(10, 'unrated'), OPTS)).toHaveLength(10)
+  })
+
+  it('keeps its keys in per-app key spaces under the prefix (with the presence manager\'s)', async () => {
     const { broker } = await node()
+    const presence = new RedisPresenceManager({ url: URL, nodeId: `test-node-${++nodes}`, keyPrefix: PREFIX })
+    await presence.start()
     const app = newTestAppId()
     await broker.publish(app, [{ channel: 'chat:room/1', data: 1, id: 'x' }], OPTS)
-    await broker.addPresence(app, 'presence-a', 'c1', { clientId: 'u' })
+    await presence.add(app, 'presence-a', 'c1', { clientId: 'u' })
+    await presence.close()
     const keys = (await admin.keys(`${PREFIX}:{${app}}:*`)).sort()
     expect(keys).toEqual(
       [
@@ -95,109 +113,6 @@ describe('RedisBroker', () => {
     await a.broker.publish(app, [{ channel: 'marker', data: 4 }], OPTS)
     await waitFor(() => expect(b.rec.of(app, 'marker')).toHaveLength(1))
     expect(b.rec.of(app, 'on').map((m) => m.data)).toEqual([2])
-  })
-
-  it('emits leave for the members of a node that died, once their presence expired', async () => {
-    const dying = await node({ presenceTtlMs: 3000 })
-    const watcher = await node({ presenceTtlMs: 3000 })
-    const app = newTestAppId()
-    const ch = 'presence-dead'
-    await watcher.broker.subscribe(app, ch)
-    await dying.broker.addPresence(app, ch, 'd1', { clientId: 'ghost', info: { n: 1 } })
-    await dying.broker.addPresence(app, ch, 'd2', { clientId: 'ghost', info: { n: 1 } })
-    await watcher.broker.addPresence(app, ch, 'w1', { clientId: 'alive' })
-    await waitFor(() => expect(watcher.rec.presenceOf(app, ch)).toEqual(['join:ghost', 'join:alive']))
-    // Heartbeats keep entries alive well past the TTL while the node lives.
-    await new Promise((r) => setTimeout(r, 4500))
-    expect(watcher.rec.presenceOf(app, ch)).toEqual(['join:ghost', 'join:alive'])
-    await dying.broker.close() // no removePresence: as if the process died
-    await waitFor(() => expect(watcher.rec.presenceOf(app, ch)).toEqual(['join:ghost', 'join:alive', 'leave:ghost']))
-    expect(watcher.rec.presence.at(-1)!.event.member).toEqual({ clientId: 'ghost', info: { n: 1 } })
-    expect(await watcher.broker.members(app, ch)).toEqual([{ clientId: 'alive' }])
-  })
-
-  it('knows the connections each app has on the other nodes, from their reports, without a call per connection', async () => {
-    const app = newTestAppId()
-    const counts = (connections: number) => () => ({ [app]: { connections, channels: {}, published: 0, delivered: 0 } })
-    const a = newBroker()
-    const b = newBroker()
-    started.push(a, b)
-    await a.start(new Recorder(), counts(3))
-    await b.start(new Recorder(), counts(2))
-    await waitFor(() => expect(b.remoteConnections(app)).toBe(3))
-    await waitFor(() => expect(a.remoteConnections(app)).toBe(2))
-    expect(a.remoteConnections(newTestAppId())).toBe(0)
-    await a.close() // a node that leaves takes its count with it
-    await waitFor(() => expect(b.remoteConnections(app)).toBe(0))
-  })
-
-  it('holds the app’s publish rate over every node: one bucket in Redis, checked in the publish script', async () => {
-    const a = await node()
-    const b = await node()
-    const app = newTestAppId()
-    const opts = { ...OPTS, publishRatePerSecond: 100 }
-    const batch = (n: number, tag: string) => Array.from({ length: n }, (_, i) => ({ channel: 'rated', data: `${tag}-${i}` }))
-    expect(await a.broker.publish(app, batch(100, 'a'), opts)).toHaveLength(100)
-    // The bucket is empty for the app on every node: B's batch is refused whole, nothing published.
-    const refused = await b.broker.publish(app, batch(50, 'b'), opts).then(
-      () => null,
-      (err: unknown) => err,
-    )
-    expect(refused).toBeInstanceOf(HeraldError)
-    expect(refused).toMatchObject({ code: 'rate_limited' })
-    expect((refused as HeraldError).retryAfter).toBeGreaterThanOrEqual(1)
-    expect((await b.broker.position(app, 'rated')).seq).toBe(100)
-    // Other apps have their own bucket; without a rate nothing is counted.
-    expect(await b.broker.publish(newTestAppId(), batch(100, 'other'), opts)).toHaveLength(100)
-    expect(await b.broker.publish(app, batch(10, 'unrated'), OPTS)).toHaveLength(10)
-  })
-
-  it('renews presence with one lease per node and heartbeat, not one command per connection', async () => {
-    const { broker } = await node({ presenceTtlMs: 60_000 })
-    const app = newTestAppId()
-    for (let i = 0; i < 50; i++) await broker.addPresence(app, 'presence-many', `c${i}`, { clientId: `u${i}` })
-    const presence = (broker as unknown as { presence: { tick(): Promise<void> } }).presence
-    const spy = vi.spyOn(LuaScript.prototype, 'run')
-    try {
-      await presence.tick()
-      // The lease, and the look-up of dead nodes: whatever the connection count.
-      expect(spy.mock.calls.map((c) => c[0])).toHaveLength(2)
-      expect(spy.mock.contexts).not.toContain(PRESENCE_ADD_SCRIPT)
-    } finally {
-      spy.mockRestore()
-    }
-    expect(await broker.members(app, 'presence-many')).toHaveLength(50)
-  })
-
-  it('asserts its presence again when Redis lost it (its lease is gone)', async () => {
-    const { broker } = await node({ presenceTtlMs: 60_000 })
-    const watcher = await node()
-    const app = newTestAppId()
-    const ch = 'presence-flushed'
-    await watcher.broker.subscribe(app, ch)
-    await broker.addPresence(app, ch, 'c1', { clientId: 'kept' })
-    await waitFor(() => expect(watcher.rec.presenceOf(app, ch)).toEqual(['join:kept']))
-    // What a FLUSHALL does to this node's presence.
-    await admin.del(`${PREFIX}:{${app}}:pres:${ch}`, `${PREFIX}:{${app}}:presc:${ch}`)
-    await admin.zrem(`${PREFIX}:presence-leases`, (broker as unknown as { options: { nodeId: string } }).options.nodeId)
-    expect(await watcher.broker.members(app, ch)).toEqual([])
-    await (broker as unknown as { presence: { tick(): Promise<void> } }).presence.tick()
-    expect(await watcher.broker.members(app, ch)).toEqual([{ clientId: 'kept' }])
-  })
-
-  it('removes, at start, the presence a previous process with the same node id left behind', async () => {
-    const nodeId = `reborn-${randomBytes(4).toString('hex')}`
-    const first = await node({ nodeId, presenceTtlMs: 60_000 })
-    const watcher = await node()
-    const app = newTestAppId()
-    const ch = 'presence-reborn'
-    await watcher.broker.subscribe(app, ch)
-    await first.broker.addPresence(app, ch, 'old', { clientId: 'ghost' })
-    await waitFor(() => expect(watcher.rec.presenceOf(app, ch)).toEqual(['join:ghost']))
-    await first.broker.close() // died without removing its presence; its lease is still valid
-    await node({ nodeId, presenceTtlMs: 60_000 })
-    await waitFor(() => expect(watcher.rec.presenceOf(app, ch)).toEqual(['join:ghost', 'leave:ghost']))
-    expect(await watcher.broker.members(app, ch)).toEqual([])
   })
 
   it('resubscribes after its subscriber connection drops', async () => {

@@ -1,4 +1,4 @@
-import type { Message, Position, PresenceMember } from '@herald/protocol'
+import type { Message, Position } from '@herald/protocol'
 import type Database from 'better-sqlite3'
 import { drizzle } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
@@ -6,7 +6,6 @@ import { migrationsFolder } from '../apps/app-store-rows.js'
 import { describeSqliteError, openSqliteFile, type SqliteSynchronous } from '../sqlite-file.js'
 import {
   IDEMPOTENCY_WINDOW_MS,
-  type AppClusterState,
   type Broker,
   type BrokerHandler,
   type ChannelOptions,
@@ -16,7 +15,7 @@ import {
   type RecoverResult,
 } from './broker.js'
 import { newEpoch } from './broker-ids.js'
-import { buildMessage, MemoryBroker } from './broker-memory.js'
+import { buildMessage } from './broker-memory.js'
 import { recoverFrom, retained, selectHistory } from './broker-window.js'
 import { startCheckpointer } from './broker-sqlite-checkpointer.js'
 import { HistoryStatements } from './broker-sqlite-statements.js'
@@ -37,6 +36,8 @@ export interface SqliteBrokerOptions {
   cacheIdleMs?: number
   /** The clock (tests). */
   now?: () => number
+  /** A channel for which this says true (it has presence) keeps its epoch even when idle. */
+  inUse?: (appId: string, channel: string) => boolean
 }
 
 interface ChannelState {
@@ -81,8 +82,7 @@ interface QueuedPublish {
 /**
  * The embedded broker with durable history: seq, epochs, history and publisher ids are rows
  * of the node's SQLite file, so a restart (even `kill -9`) continues every channel in its
- * epoch. Fan-out and presence are in process (presence and app state are the memory
- * broker's).
+ * epoch. Fan-out is in process.
  *
  * Writes are grouped: every publish of one event-loop turn is assigned its seq at once, then
  * one transaction at the end of the turn commits them all; only then are they delivered and
@@ -97,7 +97,6 @@ interface QueuedPublish {
 export class SqliteBroker implements Broker {
   readonly driver = 'sqlite' as const
   private handler: BrokerHandler | null = null
-  private readonly presence = new MemoryBroker()
   private readonly sql: HistoryStatements
   private readonly channels = new Map<string, Map<string, ChannelState>>()
   private queue: QueuedPublish[] = []
@@ -113,9 +112,9 @@ export class SqliteBroker implements Broker {
     this.now = options.now ?? Date.now
   }
 
-  async start(handler: BrokerHandler, localState: () => NodeState): Promise<void> {
+  /** `localState` is not used: cluster state has its own driver. */
+  async start(handler: BrokerHandler, _localState?: () => NodeState): Promise<void> {
     this.handler = handler
-    await this.presence.start(handler, localState)
     this.sweeper = setInterval(() => this.sweepSafely(), this.options.sweepIntervalMs ?? 60_000)
     this.sweeper.unref()
   }
@@ -193,27 +192,10 @@ export class SqliteBroker implements Broker {
     return recoverFrom({ epoch: ch.epoch, seq: ch.seq }, ch.history, since, limit)
   }
 
-  addPresence(appId: string, channel: string, connectionId: string, member: PresenceMember): Promise<void> {
-    return this.presence.addPresence(appId, channel, connectionId, member)
-  }
-
-  removePresence(appId: string, channel: string, connectionId: string): Promise<void> {
-    return this.presence.removePresence(appId, channel, connectionId)
-  }
-
-  members(appId: string, channel: string): Promise<PresenceMember[]> {
-    return this.presence.members(appId, channel)
-  }
-
-  appState(appId: string): Promise<AppClusterState> {
-    return this.presence.appState(appId)
-  }
-
   async removeApp(appId: string): Promise<void> {
     this.flush()
     this.sql.removeApp(appId)
     this.channels.delete(appId)
-    await this.presence.removeApp(appId)
   }
 
   async ping(): Promise<void> {
@@ -224,7 +206,6 @@ export class SqliteBroker implements Broker {
     this.flush()
     if (this.sweeper) clearInterval(this.sweeper)
     this.sweeper = null
-    await this.presence.close()
     this.handler = null
     await this.options.beforeClose?.()
     if (this.options.closeDb && this.options.db.open) this.options.db.close()
@@ -309,7 +290,7 @@ export class SqliteBroker implements Broker {
     let app = this.channels.get(appId)
     if (!app) this.channels.set(appId, (app = new Map()))
     let ch = app.get(name)
-    if (ch && isIdle(ch, now)) {
+    if (ch && isIdle(ch, now) && !this.options.inUse?.(appId, name)) {
       // Idle past its TTL: every message has expired, so the history really is gone.
       startEpoch(ch, now)
       this.touch(ch)
@@ -389,7 +370,7 @@ export class SqliteBroker implements Broker {
       this.sql.deleteExpired(now)
       for (const row of this.sql.idlePositions(now)) {
         const ch = this.channels.get(row.appId)?.get(row.channel)
-        if (ch && !isIdle(ch, now)) {
+        if (ch && (!isIdle(ch, now) || this.options.inUse?.(row.appId, row.channel))) {
           this.sql.markActive(row.appId, row.channel, Math.max(ch.lastActivity, now))
           continue
         }
@@ -400,7 +381,7 @@ export class SqliteBroker implements Broker {
     })
     for (const [appId, app] of this.channels) {
       for (const [name, ch] of app) {
-        if (!ch.subscribed && ch.next === ch.seq && !ch.reset && now - ch.lastActivity > idleMs) app.delete(name)
+        if (!ch.subscribed && ch.next === ch.seq && !ch.reset && now - ch.lastActivity > idleMs && !this.options.inUse?.(appId, name)) app.delete(name)
       }
       if (app.size === 0) this.channels.delete(appId)
     }
@@ -451,6 +432,8 @@ export interface SqliteBrokerFileOptions {
   cacheIdleMs?: number
   /** A checkpoint failed in the worker (logged by the node). */
   onCheckpointError?: (message: string) => void
+  /** See {@link SqliteBrokerOptions.inUse}. */
+  inUse?: (appId: string, channel: string) => boolean
 }
 
 /**
@@ -474,5 +457,6 @@ export function openSqliteBroker(options: SqliteBrokerFileOptions): SqliteBroker
   const broker: SqliteBrokerOptions = { db, closeDb: true, beforeClose: stopCheckpointer }
   if (options.sweepIntervalMs !== undefined) broker.sweepIntervalMs = options.sweepIntervalMs
   if (options.cacheIdleMs !== undefined) broker.cacheIdleMs = options.cacheIdleMs
+  if (options.inUse) broker.inUse = options.inUse
   return new SqliteBroker(broker)
 }
