@@ -118,7 +118,7 @@ function checkAccess(file: string): void {
  */
 export function lockDatabaseFile(file: string): () => void {
   checkAccess(file)
-  const lockFile = file + '.lock'
+  const lockFile = `${file}.lock`
   let db: Database.Database | null = null
   try {
     db = new Database(lockFile)

@@ -83,7 +83,7 @@ export class RedisBroker implements Broker {
       Math.max(0, Math.floor(options.historySize)),
       Math.max(1, Math.ceil(options.historyTtlSeconds)),
       IDEMPOTENCY_WINDOW_MS,
-      rate > 0 ? rate : 0,
+      Math.max(0, rate),
     ]
     const ts = Date.now()
     for (const input of inputs) {

@@ -73,7 +73,7 @@ export function startCheckpointer(options: CheckpointerOptions & { onError?: (me
 /** Size of the WAL file beside `file` (0 when there is none), for tests and metrics. */
 export function walBytes(file: string): number {
   try {
-    return statSync(file + '-wal').size
+    return statSync(`${file}-wal`).size
   } catch {
     return 0
   }
