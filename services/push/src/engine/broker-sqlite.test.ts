@@ -211,6 +211,25 @@ describe('SqliteBroker', () => {
     expect((await broker.position(app, 'quiet')).epoch).not.toBe(quiet!.message.epoch)
   })
 
+  it('keeps the epoch of an idle channel that is in use (presence), as the memory broker does', async () => {
+    const file = newFile()
+    const clock = { now: 7_000_000 }
+    const app = newTestAppId()
+    const opts = { historySize: 100, historyTtlSeconds: 60 }
+    await openSqliteBroker({ file }).close() // migrates
+    const db = new Database(file)
+    const inUse = (appId: string, channel: string) => appId === app && channel === 'presence-room'
+    const broker = new SqliteBroker({ db, closeDb: true, now: () => clock.now, sweepIntervalMs: 3_600_000, inUse })
+    await broker.start(new Recorder(), () => ({}))
+    open.push(broker)
+    const [room] = await broker.publish(app, [{ channel: 'presence-room', data: 1 }], opts)
+    const [other] = await broker.publish(app, [{ channel: 'other', data: 1 }], opts)
+    clock.now += 120_000
+    broker.sweep()
+    expect((await broker.position(app, 'presence-room')).epoch).toBe(room!.message.epoch)
+    expect((await broker.position(app, 'other')).epoch).not.toBe(other!.message.epoch)
+  })
+
   it('reads a channel back from disk after it left the cache', async () => {
     const file = newFile()
     const clock = { now: 9_000_000 }
