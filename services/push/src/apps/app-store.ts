@@ -1,3 +1,4 @@
+import type { SecretBox } from './secret-box.js'
 import type { AppSettings } from './settings.js'
 import type { App, AppKey, Capability } from './types.js'
 
@@ -28,8 +29,19 @@ export interface AppStore {
   getKey(appId: string, keyId: string): Promise<AppKey | null>
   /** Marks the key revoked (it stays listed). Returns the key, or null when unknown. */
   revokeKey(appId: string, keyId: string): Promise<AppKey | null>
+  /**
+   * Re-seals every stored key secret (revoked keys too) from the store's box to `next`, in one
+   * transaction: all or nothing. Throws (changing nothing) when a secret does not open.
+   * Returns how many were re-sealed. The store keeps its own box: reopen it to use `next`.
+   */
+  resealSecrets(next: SecretBox): Promise<number>
   getAdminTokenHash(): Promise<string | null>
   setAdminTokenHash(hash: string): Promise<void>
+  /**
+   * Stores `sealed` as the database's master key check unless one is stored already (the first
+   * node's wins, also when nodes start together); returns the stored one.
+   */
+  claimMasterKeyCheck(sealed: string): Promise<string>
   /** Throws when the database cannot be reached (used by `/readyz`). */
   ping(): Promise<void>
   close(): Promise<void>

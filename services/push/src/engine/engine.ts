@@ -44,7 +44,7 @@ export interface SessionHost {
   readonly broker: Pick<Broker, 'position' | 'history' | 'recover'>
   readonly presence: Pick<PresenceManager, 'add' | 'remove'>
   readonly events: SessionEvents
-  validate(app: App, identity: Identity, raw: RawMessage): PublishInput
+  validate(app: App, identity: Identity, raw: RawMessage, options?: { authorized?: boolean }): PublishInput
   publish(app: App, inputs: PublishInput[], via: string): Promise<PublishOutcome[]>
   history(appId: string, channel: string, query: { limit: number; after?: number }): Promise<{ epoch: string; messages: Message[] }>
   members(appId: string, channel: string): Promise<PresenceMember[]>
@@ -145,9 +145,14 @@ export class Engine implements SessionHost {
 
   // ---- sessions ----------------------------------------------------------------------
 
-  /** Whether the app has room for one more session on this node. */
+  /**
+   * Whether the app has room for one more session: this node's sessions plus the other nodes'
+   * as last reported (a cluster may exceed `maxConnections` by what the other nodes admitted
+   * since their last report, about two state intervals).
+   */
   hasRoom(app: App): boolean {
-    return this.hub.sessionCount(app.id) < app.settings.maxConnections
+    const elsewhere = this.clusterState.remoteConnections?.(app.id) ?? 0
+    return this.hub.sessionCount(app.id) + elsewhere < app.settings.maxConnections
   }
 
   /** The `limit_exceeded` refusal of a session past the app's `maxConnections` (429 with Retry-After). */
@@ -157,7 +162,7 @@ export class Engine implements SessionHost {
 
   /**
    * Admits and registers a session: throws (and counts the rejection) `limit_exceeded` when
-   * the app has `maxConnections` sessions on this node; otherwise the session is in the hub,
+   * the app has `maxConnections` sessions (this node's and, in a cluster, the others' as last reported); otherwise the session is in the hub,
    * counted, and listeners are told `opened`.
    */
   open(init: SessionInit): ClientSession {
@@ -198,9 +203,12 @@ export class Engine implements SessionHost {
 
   // ---- messages ----------------------------------------------------------------------
 
-  /** Checks one message (fields, size, `publish` capability); returns the broker input. */
-  validate(app: App, identity: Identity, raw: RawMessage): PublishInput {
-    return this.publisher.validate(app, identity, raw)
+  /**
+   * Checks one message (fields, size, `publish` capability); returns the broker input. With
+   * `authorized`, the caller checked the right to publish itself (Pusher client events).
+   */
+  validate(app: App, identity: Identity, raw: RawMessage, options: { authorized?: boolean } = {}): PublishInput {
+    return this.publisher.validate(app, identity, raw, options.authorized)
   }
 
   /** Publishes validated inputs, all or none (rate limit of the app); counts them under `via`. */
