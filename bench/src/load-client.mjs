@@ -77,7 +77,8 @@ function connectPusher(cfg, channel) {
     }
     ws.on('message', (raw) => {
       const frame = JSON.parse(raw.toString())
-      if (frame.event === 'message') onMessage({ data: JSON.parse(frame.data) }) // unnamed Herald messages are Pusher event 'message'
+      // Unnamed Herald messages are the Pusher event 'message'; their data is JSON text.
+      if (frame.event === 'message') onMessage({ data: JSON.parse(frame.data) })
       else if (frame.event === 'pusher:connection_established') ws.send(JSON.stringify({ event: 'pusher:subscribe', data: { channel } }))
       else if (frame.event === 'pusher_internal:subscription_succeeded') finish(true)
       else if (frame.event === 'pusher:ping') ws.send('{"event":"pusher:pong","data":{}}')

@@ -10,7 +10,17 @@ export default {
   quick: { subscribers: 500, channels: 50, rate: 100, duration: 1, payload: 100, warmup: 0.3 },
   variants: (o) => {
     const channels = Array.from({ length: o.channels }, (_, i) => `ch-${i}`)
-    const via = (transport) => (s) => fanoutRun(s, { transport, subscribers: o.subscribers, channels, mode: 'rate', rate: o.rate, duration: o.duration, payloadBytes: o.payload, warmup: o.warmup })
+    const via = (transport) => (s) =>
+      fanoutRun(s, {
+        transport,
+        subscribers: o.subscribers,
+        channels,
+        mode: 'rate',
+        rate: o.rate,
+        duration: o.duration,
+        payloadBytes: o.payload,
+        warmup: o.warmup,
+      })
     return [
       { name: 'herald', start: () => startHerald(o), measure: via('ws') },
       { name: 'baseline', start: startBaselineWs, measure: via('ws') },

@@ -34,7 +34,13 @@ afterAll(async () => {
 
 async function heraldClient(sub: string, info?: Record<string, unknown>): Promise<Client> {
   const token = await signToken(app, { sub, info, cap: { '*': ['subscribe', 'publish', 'presence', 'history'] } })
-  const c = new Client({ url: h.url, appId: app.appId, token, transports: ['websocket'], env: { WebSocket: WebSocket as unknown as typeof globalThis.WebSocket } })
+  const c = new Client({
+    url: h.url,
+    appId: app.appId,
+    token,
+    transports: ['websocket'],
+    env: { WebSocket: WebSocket as unknown as typeof globalThis.WebSocket },
+  })
   heralds.push(c)
   return c
 }
@@ -120,7 +126,10 @@ describe('one channel, two faces', () => {
 
     const p = pusher('pusher-user')
     await connected(p)
-    const members = await nextEvent<{ count: number; get(id: string): { info: unknown } | null }>(p.subscribe('presence-shared'), 'pusher:subscription_succeeded')
+    const members = await nextEvent<{ count: number; get(id: string): { info: unknown } | null }>(
+      p.subscribe('presence-shared'),
+      'pusher:subscription_succeeded',
+    )
     expect(members.count).toBe(2)
     expect(members.get('herald-user')).toEqual({ id: 'herald-user', info: { name: 'Hera' } })
     await until(() => events.some((e) => e.action === 'join' && e.member.clientId === 'pusher-user'), 10_000, 'Pusher join at Herald')

@@ -72,14 +72,19 @@ async function startPage(transport: (typeof TRANSPORTS)[number], user: string) {
         ch.bind_global((event: string, data: unknown) => {
           if (!event.startsWith('pusher') && !event.startsWith('client-')) w.log.events.push({ channel: name, event, data })
         })
-        ch.bind('client-wave', (data: unknown, meta?: { user_id?: string }) => w.log.events.push({ channel: name, event: 'client-wave', data, userId: meta?.user_id }))
+        ch.bind('client-wave', (data: unknown, meta?: { user_id?: string }) =>
+          w.log.events.push({ channel: name, event: 'client-wave', data, userId: meta?.user_id }),
+        )
         return ch
       }
     },
     { key: app.keyId, port: h.port, transport, user },
   )
   await page.waitForFunction(() => (window as any).pusher.connection.state === 'connected', undefined, { timeout: 30_000 })
-  return page.evaluate(() => ({ socketId: (window as any).pusher.connection.socket_id as string, transport: (window as any).pusher.connection.connection.transport.name as string }))
+  return page.evaluate(() => ({
+    socketId: (window as any).pusher.connection.socket_id as string,
+    transport: (window as any).pusher.connection.connection.transport.name as string,
+  }))
 }
 
 const subscribed = (name: string) => page.waitForFunction((n) => (window as any).log.subscribed.includes(n), name, { timeout: 30_000 })

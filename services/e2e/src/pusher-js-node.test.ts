@@ -91,7 +91,7 @@ describe('presence channels', () => {
     const observer = client({ user: 'obs' })
     await connected(observer)
     const room = observer.subscribe('presence-room')
-    const members = (await nextEvent<{ count: number; me: Member }>(room, 'pusher:subscription_succeeded'))
+    const members = await nextEvent<{ count: number; me: Member }>(room, 'pusher:subscription_succeeded')
     expect(members.count).toBe(1)
     expect(members.me).toEqual({ id: 'obs', info: { name: 'User obs' } })
     const added: string[] = []
@@ -159,7 +159,11 @@ describe('client events', () => {
     const pub = a.subscribe('lobby')
     const pa = a.subscribe('private-ok')
     const pb = b.subscribe('private-ok')
-    await Promise.all([nextEvent(pub, 'pusher:subscription_succeeded'), nextEvent(pa, 'pusher:subscription_succeeded'), nextEvent(pb, 'pusher:subscription_succeeded')])
+    await Promise.all([
+      nextEvent(pub, 'pusher:subscription_succeeded'),
+      nextEvent(pa, 'pusher:subscription_succeeded'),
+      nextEvent(pb, 'pusher:subscription_succeeded'),
+    ])
     pub.trigger('client-nope', {})
     await until(() => errors.length === 1, 10_000, 'pusher:error')
     expect(errors[0]!.data).toMatchObject({ code: 4301, message: expect.stringContaining('private- and presence-') })
@@ -273,7 +277,11 @@ describe('refused and ended connections', () => {
   })
 
   it('closes the connections of a revoked key with 4001', async () => {
-    const res = await fetch(`${h.url}/admin/v1/apps/${app.appId}/keys`, { method: 'POST', headers: { authorization: `Bearer ${h.adminToken}`, 'content-type': 'application/json' }, body: '{}' })
+    const res = await fetch(`${h.url}/admin/v1/apps/${app.appId}/keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${h.adminToken}`, 'content-type': 'application/json' },
+      body: '{}',
+    })
     const { key } = (await res.json()) as { key: { keyId: string; secret: string } }
     const c = pusherClient(h.port, { ...app, keyId: key.keyId, secret: key.secret })
     clients.push(c)

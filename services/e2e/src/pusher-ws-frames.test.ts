@@ -88,7 +88,10 @@ describe('connection', () => {
   })
 
   it('refuses a missing or unsupported protocol with 4008 / 4007 inside the socket', async () => {
-    for (const [query, code] of [['client=js', 4008], ['protocol=3', 4007]] as const) {
+    for (const [query, code] of [
+      ['client=js', 4008],
+      ['protocol=3', 4007],
+    ] as const) {
       const c = new RawPusher(new WebSocket(url(app.keyId, query)))
       expect((await c.next((e) => e.event === 'pusher:error')).data.code).toBe(code)
       expect((await c.closed).code).toBe(code)
@@ -115,7 +118,14 @@ describe('bad input', () => {
     neighbour.send({ event: 'pusher:subscribe', data: { channel: 'calm' } })
     await neighbour.next((e) => e.event === 'pusher_internal:subscription_succeeded')
     const c = await RawPusher.open(url())
-    for (const bad of ['garbage', '[]', '{"event":7}', '{"event":"pusher:subscribe","data":{}}', '{"event":"pusher:bogus"}', '{"event":"hello","channel":"x"}']) {
+    for (const bad of [
+      'garbage',
+      '[]',
+      '{"event":7}',
+      '{"event":"pusher:subscribe","data":{}}',
+      '{"event":"pusher:bogus"}',
+      '{"event":"hello","channel":"x"}',
+    ]) {
       c.send(bad)
       expect((await c.next((e) => e.event === 'pusher:error')).data.code).toBeGreaterThanOrEqual(4300)
     }

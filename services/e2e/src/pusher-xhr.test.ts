@@ -39,10 +39,17 @@ async function pollEvents(session: string): Promise<string[]> {
   }
 }
 
-const events = (lines: string[]) => lines.filter((l) => l.startsWith('a')).flatMap((l) => (JSON.parse(l.slice(1)) as string[]).map((t) => JSON.parse(t) as { event: string; channel?: string; data?: string }))
+const events = (lines: string[]) =>
+  lines
+    .filter((l) => l.startsWith('a'))
+    .flatMap((l) => (JSON.parse(l.slice(1)) as string[]).map((t) => JSON.parse(t) as { event: string; channel?: string; data?: string }))
 
 async function send(session: string, frames: unknown[]): Promise<number> {
-  const res = await fetch(`${session}/xhr_send`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(frames.map((f) => JSON.stringify(f))) })
+  const res = await fetch(`${session}/xhr_send`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(frames.map((f) => JSON.stringify(f))),
+  })
   return res.status
 }
 
@@ -110,7 +117,11 @@ describe('xhr_polling sessions', () => {
 
 describe('xhr_streaming sessions', () => {
   it('stream o, events and heartbeats on one response, and end it with c[…] when the key is revoked', async () => {
-    const res = await fetch(`${h.url}/admin/v1/apps/${app.appId}/keys`, { method: 'POST', headers: { authorization: `Bearer ${h.adminToken}`, 'content-type': 'application/json' }, body: '{}' })
+    const res = await fetch(`${h.url}/admin/v1/apps/${app.appId}/keys`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${h.adminToken}`, 'content-type': 'application/json' },
+      body: '{}',
+    })
     const { key } = (await res.json()) as { key: { keyId: string } }
     const s = `${h.url}/pusher/app/${key.keyId}/7/stream1`
     const stream = await fetch(`${s}/xhr_streaming${query}`, { method: 'POST' })

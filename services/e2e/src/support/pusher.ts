@@ -17,7 +17,15 @@ export const ENCRYPTION_MASTER_KEY = randomBytes(32).toString('base64')
 
 /** The official `pusher` server library pointed at a Herald node (Pusher app_id = appId, key = keyId). */
 export function pusherServer(port: number, app: CreatedApp): Pusher {
-  return new Pusher({ appId: app.appId, key: app.keyId, secret: app.secret, host: '127.0.0.1', port: String(port), useTLS: false, encryptionMasterKeyBase64: ENCRYPTION_MASTER_KEY })
+  return new Pusher({
+    appId: app.appId,
+    key: app.keyId,
+    secret: app.secret,
+    host: '127.0.0.1',
+    port: String(port),
+    useTLS: false,
+    encryptionMasterKeyBase64: ENCRYPTION_MASTER_KEY,
+  })
 }
 
 export interface AuthServer {
@@ -111,7 +119,11 @@ export async function connected(client: PusherJs): Promise<string> {
 }
 
 /** Resolves with the data of the first `event` on the channel (or the client, without a channel). */
-export function nextEvent<T = unknown>(target: { bind(event: string, cb: (data: T, meta?: unknown) => void): unknown; unbind(event: string, cb?: (data: T) => void): unknown }, event: string, timeoutMs = 15_000): Promise<T> {
+export function nextEvent<T = unknown>(
+  target: { bind(event: string, cb: (data: T, meta?: unknown) => void): unknown; unbind(event: string, cb?: (data: T) => void): unknown },
+  event: string,
+  timeoutMs = 15_000,
+): Promise<T> {
   return new Promise((resolve, reject) => {
     const t = setTimeout(() => reject(new Error(`timed out waiting for ${event}`)), timeoutMs)
     const cb = (data: T) => {

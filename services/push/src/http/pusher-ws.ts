@@ -56,7 +56,8 @@ export class PusherWsEndpoint {
       const admitted = await admitPusherClient(this.ctx, key, new URL(req.url ?? '/', 'http://localhost').searchParams.get('protocol'))
       if ('refused' in admitted) return refuse(admitted.refused, admitted.message)
       const { app, cached } = admitted
-      if (!originAllowed(app.settings.allowedOrigins, req.headers.origin, req.headers.host)) return refuse(PusherCloseCodes.unauthorized, 'origin not allowed for this app')
+      if (!originAllowed(app.settings.allowedOrigins, req.headers.origin, req.headers.host))
+        return refuse(PusherCloseCodes.unauthorized, 'origin not allowed for this app')
       if (ws.readyState !== ws.OPEN) return
       conn = new PusherConnection(this.ctx, out, app, newSocketId(), cached.key.keyId, cached.capability)
       try {

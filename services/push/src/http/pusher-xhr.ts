@@ -69,8 +69,11 @@ export function pusherXhrRoutes(ctx: NodeContext): Hono<Env> {
     }
     if ('refused' in admitted) return refuse(admitted.refused, admitted.message)
     const { app, cached } = admitted
-    if (!originAllowed(app.settings.allowedOrigins, c.req.header('origin'), c.req.header('host'))) return refuse(PusherCloseCodes.unauthorized, 'origin not allowed for this app')
-    const session = new XhrSession(mode === 'xhr' ? 'pusher-xhr_polling' : 'pusher-xhr_streaming', mode, ctx.config.heartbeatSeconds * 1000, () => sessions.delete(sid))
+    if (!originAllowed(app.settings.allowedOrigins, c.req.header('origin'), c.req.header('host')))
+      return refuse(PusherCloseCodes.unauthorized, 'origin not allowed for this app')
+    const session = new XhrSession(mode === 'xhr' ? 'pusher-xhr_polling' : 'pusher-xhr_streaming', mode, ctx.config.heartbeatSeconds * 1000, () =>
+      sessions.delete(sid),
+    )
     const conn = new PusherConnection(ctx, session, app, newSocketId(), cached.key.keyId, cached.capability)
     session.conn = conn
     try {

@@ -15,7 +15,8 @@ export type Admission = { app: App; cached: CachedKey } | { refused: number; mes
  */
 export async function admitPusherClient(ctx: NodeContext, keyId: string, protocol: string | null): Promise<Admission> {
   if (protocol === null) return { refused: PusherCloseCodes.noProtocol, message: 'no protocol version given (protocol=7)' }
-  if (protocol !== PROTOCOL) return { refused: PusherCloseCodes.unsupportedProtocol, message: `protocol ${protocol.slice(0, 10)} is not supported; this server speaks protocol 7` }
+  if (protocol !== PROTOCOL)
+    return { refused: PusherCloseCodes.unsupportedProtocol, message: `protocol ${protocol.slice(0, 10)} is not supported; this server speaks protocol 7` }
   const appId = await ctx.engine.appIdOfKey(keyId)
   const app = appId ? await ctx.engine.app(appId) : undefined
   const cached = app ? await ctx.engine.key(app.id, keyId) : null

@@ -29,14 +29,23 @@ describe('decideSubscribe', () => {
     expect(decideSubscribe(signed('private-encrypted-a'))).toMatchObject({ ok: true, info: { kind: 'private-encrypted' } })
     expect(decideSubscribe({ ...signed('private-a'), channel: 'private-b' })).toMatchObject({ ok: false, status: 401 })
     expect(decideSubscribe(signed('private-a', undefined, '9.9'))).toMatchObject({ ok: false, status: 401 })
-    expect(decideSubscribe(signed('private-a', undefined, base.socketId, 'key_b'))).toMatchObject({ ok: false, status: 401, error: expect.stringContaining('another key') })
+    expect(decideSubscribe(signed('private-a', undefined, base.socketId, 'key_b'))).toMatchObject({
+      ok: false,
+      status: 401,
+      error: expect.stringContaining('another key'),
+    })
     expect(decideSubscribe(signed('private-a', undefined, base.socketId, base.keyId, 'wrong'))).toMatchObject({ ok: false, status: 401 })
     expect(decideSubscribe({ ...base, channel: 'private-a' })).toMatchObject({ ok: false, status: 401 })
   })
 
   it('signs presence with channel_data and takes the member from it', () => {
     const data = JSON.stringify({ user_id: 7, user_info: { name: 'Ann' } })
-    expect(decideSubscribe(signed('presence-r', data))).toEqual({ ok: true, channel: 'presence-r', info: { kind: 'presence', cache: false }, member: { clientId: '7', info: { name: 'Ann' } } })
+    expect(decideSubscribe(signed('presence-r', data))).toEqual({
+      ok: true,
+      channel: 'presence-r',
+      info: { kind: 'presence', cache: false },
+      member: { clientId: '7', info: { name: 'Ann' } },
+    })
     expect(decideSubscribe({ ...signed('presence-r', data), channelData: JSON.stringify({ user_id: 8 }) })).toMatchObject({ ok: false, status: 401 })
     expect(decideSubscribe({ ...signed('presence-r', data), channelData: undefined })).toMatchObject({ ok: false, status: 401 })
   })

@@ -136,13 +136,25 @@ describe('PusherConnection', () => {
     const { connect, engine, app: current } = await node()
     const misses: string[] = []
     engine.listen({ cacheMiss: (_app, channel) => misses.push(channel) })
-    await engine.publish(current, [{ channel: 'cache-a', name: 'price', data: 1 }, { channel: 'cache-a', name: 'price', data: 2 }], 'test')
+    await engine.publish(
+      current,
+      [
+        { channel: 'cache-a', name: 'price', data: 1 },
+        { channel: 'cache-a', name: 'price', data: 2 },
+      ],
+      'test',
+    )
     const a = connect()
     a.send({ event: 'pusher:subscribe', data: { channel: 'cache-a' } })
     a.send({ event: 'pusher:subscribe', data: { channel: 'cache-empty' } })
     await until(() => a.out.named('pusher:cache_miss').length === 1)
     const names = a.out.events.map((e) => `${e.event} ${e.channel ?? ''} ${e.data === undefined ? '' : JSON.stringify(e.data)}`)
-    expect(names.slice(1)).toEqual(['pusher_internal:subscription_succeeded cache-a {}', 'price cache-a 2', 'pusher_internal:subscription_succeeded cache-empty {}', 'pusher:cache_miss cache-empty '])
+    expect(names.slice(1)).toEqual([
+      'pusher_internal:subscription_succeeded cache-a {}',
+      'price cache-a 2',
+      'pusher_internal:subscription_succeeded cache-empty {}',
+      'pusher:cache_miss cache-empty ',
+    ])
     expect(misses).toEqual(['cache-empty'])
   })
 

@@ -178,7 +178,8 @@ export class PusherConnection<T> implements Wire {
       frame = parsePusherFrame(text)
     } catch (err) {
       if (!(err instanceof PusherFrameError)) throw err
-      const code = err.message.startsWith('client events') || err.message.startsWith('a client event') ? PusherErrorCodes.clientEventRejected : PusherErrorCodes.badFrame
+      const code =
+        err.message.startsWith('client events') || err.message.startsWith('a client event') ? PusherErrorCodes.clientEventRejected : PusherErrorCodes.badFrame
       this.send(pusherError(code, err.message, err.channel))
       return
     }
@@ -218,7 +219,15 @@ export class PusherConnection<T> implements Wire {
       return
     }
     const capability = this.identity.kind === 'basic' ? this.identity.capability : compileCapability({})
-    const decision = decideSubscribe({ ...frame, socketId: this.socketId, keyId: this.keyId, secret, capability, anonymousSubscribe: app.settings.anonymousSubscribe, userId: this.session.userId })
+    const decision = decideSubscribe({
+      ...frame,
+      socketId: this.socketId,
+      keyId: this.keyId,
+      secret,
+      capability,
+      anonymousSubscribe: app.settings.anonymousSubscribe,
+      userId: this.session.userId,
+    })
     if (!decision.ok) return refuse(decision.status, decision.error)
     const { channel, info, member } = decision
 
@@ -243,7 +252,8 @@ export class PusherConnection<T> implements Wire {
   }
 
   private succeeded(name: string, channel: string, presence: unknown): string {
-    if (presence === undefined && isPresenceChannel(channel)) return pusherEvent('pusher_internal:subscription_succeeded', name, { presence: { ids: [], hash: {}, count: 0 } })
+    if (presence === undefined && isPresenceChannel(channel))
+      return pusherEvent('pusher_internal:subscription_succeeded', name, { presence: { ids: [], hash: {}, count: 0 } })
     return pusherEvent('pusher_internal:subscription_succeeded', name, presence === undefined ? {} : { presence })
   }
 
@@ -287,7 +297,8 @@ export class PusherConnection<T> implements Wire {
     const id = typeof user === 'object' && user !== null ? (user as { id?: unknown }).id : undefined
     let problem: string | undefined
     if (!auth || auth.keyId !== this.keyId || !verifyUserSignature(secret, auth.signature, this.socketId, frame.userData)) problem = 'invalid sign-in signature'
-    else if (typeof id !== 'string' || !isValidPusherUserId(id)) problem = 'user_data must be a JSON object with an "id" string of 1..148 characters of [A-Za-z0-9_-=@,.;:/]'
+    else if (typeof id !== 'string' || !isValidPusherUserId(id))
+      problem = 'user_data must be a JSON object with an "id" string of 1..148 characters of [A-Za-z0-9_-=@,.;:/]'
     if (problem) {
       // Pusher closes a socket whose sign-in is refused (4009): pusher-js does not retry it.
       this.endPusher(PusherCloseCodes.unauthorized, problem)
@@ -302,7 +313,11 @@ export class PusherConnection<T> implements Wire {
     if (!app.settings.clientEvents) return reject('client events are not enabled for this app (setting clientEvents)')
     const info = isValidPusherChannel(frame.channel) ? pusherChannelInfo(frame.channel) : undefined
     if (!info || !allowsClientEvents(info.kind)) {
-      return reject(info?.kind === 'private-encrypted' ? 'client events are not allowed on encrypted channels' : 'client events are allowed on private- and presence- channels only')
+      return reject(
+        info?.kind === 'private-encrypted'
+          ? 'client events are not allowed on encrypted channels'
+          : 'client events are allowed on private- and presence- channels only',
+      )
     }
     const channel = heraldChannelOf(frame.channel)
     if (!this.session.isSubscribed(channel) || this.held.has(channel)) return reject(`not subscribed to ${frame.channel}`)

@@ -13,8 +13,17 @@ describe('parsePusherFrame', () => {
       channelData: '{"user_id":"1"}',
     })
     expect(parsePusherFrame('{"event":"pusher:unsubscribe","data":{"channel":"chat"}}')).toEqual({ kind: 'unsubscribe', channel: 'chat' })
-    expect(parsePusherFrame('{"event":"pusher:signin","data":{"auth":"k:s","user_data":"{\\"id\\":\\"u\\"}"}}')).toEqual({ kind: 'signin', auth: 'k:s', userData: '{"id":"u"}' })
-    expect(parsePusherFrame('{"event":"client-typing","channel":"private-a","data":{"x":1}}')).toEqual({ kind: 'client', event: 'client-typing', channel: 'private-a', data: { x: 1 } })
+    expect(parsePusherFrame('{"event":"pusher:signin","data":{"auth":"k:s","user_data":"{\\"id\\":\\"u\\"}"}}')).toEqual({
+      kind: 'signin',
+      auth: 'k:s',
+      userData: '{"id":"u"}',
+    })
+    expect(parsePusherFrame('{"event":"client-typing","channel":"private-a","data":{"x":1}}')).toEqual({
+      kind: 'client',
+      event: 'client-typing',
+      channel: 'private-a',
+      data: { x: 1 },
+    })
   })
 
   it('accepts pusher:* data given as JSON text (some clients send it so)', () => {
@@ -55,7 +64,11 @@ describe('server events', () => {
   it('sends data as JSON text, as Pusher does', () => {
     const text = pusherEvent('pusher:connection_established', undefined, { socket_id: '1.2', activity_timeout: 120 })
     expect(JSON.parse(text)).toEqual({ event: 'pusher:connection_established', data: '{"socket_id":"1.2","activity_timeout":120}' })
-    expect(JSON.parse(pusherEvent('pusher_internal:subscription_succeeded', 'chat', {}))).toEqual({ event: 'pusher_internal:subscription_succeeded', channel: 'chat', data: '{}' })
+    expect(JSON.parse(pusherEvent('pusher_internal:subscription_succeeded', 'chat', {}))).toEqual({
+      event: 'pusher_internal:subscription_succeeded',
+      channel: 'chat',
+      data: '{}',
+    })
     expect(JSON.parse(pusherEvent('pusher:cache_miss', 'cache-a'))).toEqual({ event: 'pusher:cache_miss', channel: 'cache-a' })
   })
 

@@ -21,5 +21,13 @@ export function pusherMessageText(m: Message, channel: string = m.channel): stri
 export function pusherPresenceText(e: PresenceEvent, channel: string = e.channel): string {
   const joined = e.action === 'join'
   const data = joined ? { user_id: e.member.clientId, ...(e.member.info === undefined ? {} : { user_info: e.member.info }) } : { user_id: e.member.clientId }
-  return '{"event":' + (joined ? '"pusher_internal:member_added"' : '"pusher_internal:member_removed"') + ',"channel":' + JSON.stringify(channel) + ',"data":' + JSON.stringify(JSON.stringify(data)) + '}'
+  return (
+    '{"event":' +
+    (joined ? '"pusher_internal:member_added"' : '"pusher_internal:member_removed"') +
+    ',"channel":' +
+    JSON.stringify(channel) +
+    ',"data":' +
+    JSON.stringify(JSON.stringify(data)) +
+    '}'
+  )
 }

@@ -70,7 +70,11 @@ export class XhrSession implements PusherOutput<string> {
     if (this.res) this.detach(true)
     this.res = res
     clearTimeout(this.timer)
-    res.writeHead(200, { 'Content-Type': 'application/javascript; charset=UTF-8', 'Cache-Control': 'no-store, no-cache, no-transform, must-revalidate, max-age=0', ...cors(res.req?.headers.origin) })
+    res.writeHead(200, {
+      'Content-Type': 'application/javascript; charset=UTF-8',
+      'Cache-Control': 'no-store, no-cache, no-transform, must-revalidate, max-age=0',
+      ...cors(res.req?.headers.origin),
+    })
     res.on('close', () => {
       if (this.res === res) this.detach(false)
     })
