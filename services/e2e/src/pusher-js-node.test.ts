@@ -86,6 +86,23 @@ async function liveConnections(a: CreatedApp): Promise<number> {
   return body.stats.connections
 }
 
+describe('end-to-end encrypted channels', () => {
+  it('deliver what the pusher library encrypted, and pusher-js decrypts it with the shared secret from the auth endpoint', async () => {
+    const c = client()
+    await connected(c)
+    const vault = c.subscribe('private-encrypted-vault')
+    await nextEvent(vault, 'pusher:subscription_succeeded')
+    const got = nextEvent(vault, 'secret')
+    await pusherServer(h.port, app).trigger('private-encrypted-vault', 'secret', { password: 'swordfish' })
+    expect(await got).toEqual({ password: 'swordfish' })
+    // Herald stored what the publisher encrypted, untouched: ciphertext and nonce, never the plain text.
+    const res = await fetch(`${h.url}/v1/apps/${app.appId}/channels/private-encrypted-vault/messages?limit=1`, { headers: { authorization: app.basic } })
+    const [stored] = ((await res.json()) as { messages: Array<{ data: { ciphertext: string; nonce: string } }> }).messages
+    expect(Object.keys(stored!.data).sort()).toEqual(['ciphertext', 'nonce'])
+    expect(JSON.stringify(stored)).not.toContain('swordfish')
+  })
+})
+
 describe('presence channels', () => {
   it('lists members and tells member_added / member_removed once per user, not per socket', async () => {
     const observer = client({ user: 'obs' })
