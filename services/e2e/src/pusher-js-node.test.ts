@@ -328,7 +328,7 @@ describe('refused and ended connections', () => {
       await first.stop()
       await until(() => states.includes('connecting') || states.includes('unavailable'), 15_000, 'pusher-js notices the close')
       second = await startHerald({ port, dataDir: first.dataDir, adminToken: first.adminToken })
-      await until(() => c.connection.state === 'connected' && c.connection.socket_id !== before, 30_000, 'reconnected')
+      await until(() => c.connection.state === 'connected' && c.connection.socket_id !== before, 45_000, 'reconnected')
       await until(() => subscribed === 2, 15_000, 'resubscribed')
       const got = nextEvent(channel, 'after')
       await publish(second, a, { channel: 'news', name: 'after', data: 'restart' })
@@ -337,5 +337,5 @@ describe('refused and ended connections', () => {
       await first.stop()
       await second?.stop()
     }
-  })
+  }, 90_000)
 })
