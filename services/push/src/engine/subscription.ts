@@ -35,6 +35,8 @@ export class ChannelSubscription implements Sink {
   private stopped = false
   private repairing = false
   private maxReplay = 100
+  /** Messages published with this session as `exclude`: they move `seq` on but are not written. */
+  private skips: Set<EncodedMessage> | undefined
 
   constructor(
     readonly appId: string,
@@ -97,10 +99,23 @@ export class ChannelSubscription implements Sink {
     else this.out.presence(p)
   }
 
+  /**
+   * A message published with this subscription's session as `exclude`: not written, but its
+   * `seq` is passed, so the next message is not taken for a gap (whose repair from history
+   * would deliver the excluded message after all).
+   */
+  skip(m: EncodedMessage): void {
+    ;(this.skips ??= new Set()).add(m)
+    this.message(m)
+  }
+
   private forward(m: EncodedMessage): boolean {
     const { epoch, seq } = m.message
     if (epoch === this.epoch) {
-      if (seq <= this.seq) return false
+      if (seq <= this.seq) {
+        this.skips?.delete(m)
+        return false
+      }
       if (seq > this.seq + 1 && !this.repairing) {
         // The broker skipped messages (at-most-once delivery between nodes, e.g. while its
         // subscriber connection reconnected): fetch them from history before going on.
@@ -110,6 +125,7 @@ export class ChannelSubscription implements Sink {
     }
     this.epoch = epoch
     this.seq = seq
+    if (this.skips?.delete(m)) return false
     this.out.message(m)
     return true
   }
