@@ -54,14 +54,6 @@ export class PusherConnection<T> implements Wire {
   private chain: Promise<void> = Promise.resolve()
   private pending = 0
   private ownEnd: number | undefined
-  /**
-   * This socket's client events carry ids `pc:<socket id>:<n>`. The engine skips the sender
-   * (`exclude`), but when the next message reaches the sender's subscription it sees a seq gap
-   * and repairs it from history, which would replay the excluded event; the prefix keeps the
-   * socket's own events out of that replay, on any node.
-   */
-  private readonly ownPrefix: string
-  private clientEvents = 0
 
   constructor(
     private readonly ctx: NodeContext,
@@ -72,7 +64,6 @@ export class PusherConnection<T> implements Wire {
     capability: CachedKey['capability'],
   ) {
     this.identity = { kind: 'basic', appId: app.id, keyId, capability }
-    this.ownPrefix = `pc:${socketId}:`
   }
 
   get kind(): string {
@@ -93,7 +84,6 @@ export class PusherConnection<T> implements Wire {
   }
 
   message(channel: string, m: EncodedMessage): number {
-    if (m.message.id.startsWith(this.ownPrefix)) return 0
     const chunk = m.as(this.out.format)
     const held = this.held.get(channel)
     if (held) {
@@ -324,7 +314,7 @@ export class PusherConnection<T> implements Wire {
     const member = this.members.get(channel)
     const data = typeof frame.data === 'string' ? heraldData(frame.data) : frame.data
     try {
-      const input = this.ctx.engine.validate(app, this.identity, { channel, name: frame.event, data, id: this.ownPrefix + ++this.clientEvents })
+      const input = this.ctx.engine.validate(app, this.identity, { channel, name: frame.event, data })
       if (member) input.clientId = member.clientId
       input.exclude = this.session.id
       await this.ctx.engine.publish(app, [input], this.kind)
