@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createApp, freePort, publish, startHerald, type CreatedApp, type HeraldProcess } from './support/herald.js'
 import { connected, countingProxy, nextEvent, pusherClient, pusherServer, startAuthServer, type AuthServer, type PusherJs } from './support/pusher.js'
-import { until } from './support/ws-client.js'
+import { until, WsClient } from './support/ws-client.js'
 
 /**
  * pusher-js 8 (its Node build, over `ws`) against a real Herald node: the Pusher Channels
@@ -291,6 +291,33 @@ describe('refused and ended connections', () => {
     c.connection.bind('error', (e: { error?: { data?: { code: number } } }) => errors.push(e))
     await until(() => c.connection.state === 'disconnected', 15_000, 'disconnected')
     expect(errors.some((e) => e.error?.data?.code === 4001)).toBe(true)
+  })
+
+  it('counts both protocols against maxConnections: a full app refuses pusher-js with 4004, and it stops', async () => {
+    const full = await createApp(h, { maxConnections: 1 })
+    const herald = await WsClient.connect(`${h.wsUrl}/v1/apps/${full.appId}/ws`)
+    try {
+      const c = pusherClient(h.port, full)
+      clients.push(c)
+      const errors: Array<{ error?: { data?: { code: number } } }> = []
+      c.connection.bind('error', (e: { error?: { data?: { code: number } } }) => errors.push(e))
+      await until(() => c.connection.state === 'disconnected', 15_000, 'disconnected')
+      expect(errors.some((e) => e.error?.data?.code === 4004)).toBe(true)
+    } finally {
+      herald.close()
+    }
+  })
+
+  it('closes the sockets of a deleted app with 4003', async () => {
+    const doomed = await createApp(h)
+    const c = pusherClient(h.port, doomed)
+    clients.push(c)
+    await connected(c)
+    const errors: Array<{ error?: { data?: { code: number } } }> = []
+    c.connection.bind('error', (e: { error?: { data?: { code: number } } }) => errors.push(e))
+    await fetch(`${h.url}/admin/v1/apps/${doomed.appId}`, { method: 'DELETE', headers: { authorization: `Bearer ${h.adminToken}` } })
+    await until(() => c.connection.state === 'disconnected', 15_000, 'disconnected')
+    expect(errors.some((e) => e.error?.data?.code === 4003)).toBe(true)
   })
 
   it('closes the connections of a revoked key with 4001', async () => {
