@@ -1,5 +1,6 @@
 import WebSocket from 'ws'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { metric, scrape } from './support/attack.js'
 import { createApp, publish, startHerald, type CreatedApp, type HeraldProcess } from './support/herald.js'
 import { pusherServer } from './support/pusher.js'
 
@@ -186,5 +187,42 @@ describe('bad input', () => {
     c.send({ event: 'pusher:subscribe', data: { channel: '#server-to-user-someone-else' } })
     expect((await c.next((e) => e.event === 'pusher:subscription_error')).data.status).toBe(403)
     c.ws.close()
+  })
+})
+
+describe('slow consumers', () => {
+  it('closes a Pusher socket that stops reading with 4100; a reading neighbour gets every message in order', async () => {
+    const slowNode = await startHerald({ env: { HERALD_SEND_BUFFER_BYTES: String(256 * 1024) } })
+    try {
+      const a = await createApp(slowNode, { publishRatePerSecond: 1_000_000, historySize: 10 })
+      const open = async () => {
+        const c = await RawPusher.open(`${slowNode.wsUrl}/app/${a.keyId}?protocol=7&client=js&version=8.6.0`)
+        c.send({ event: 'pusher:subscribe', data: { channel: 'firehose' } })
+        await c.next((e) => e.event === 'pusher_internal:subscription_succeeded')
+        return c
+      }
+      const slow = await open()
+      const reader = await open()
+      ;(slow.ws as unknown as { _socket: { pause(): void; resume(): void } })._socket.pause()
+      const drops = async () => metric(await scrape(slowNode), 'herald_slow_consumer_drops_total', { app: a.appId, transport: 'pusher-ws' })
+      const payload = 'x'.repeat(4000)
+      let sent = 0
+      while ((await drops()) < 1) {
+        const res = await publish(slowNode, a, {
+          messages: Array.from({ length: 10 }, (_, i) => ({ channel: 'firehose', name: 'tick', data: { n: sent + i, payload } })),
+        })
+        expect(res.status).toBe(200)
+        sent += 10
+        expect(sent).toBeLessThan(50_000)
+      }
+      ;(slow.ws as unknown as { _socket: { resume(): void } })._socket.resume()
+      expect((await slow.closed).code).toBe(4100)
+      await reader.next((e) => e.event === 'tick' && e.data.n === sent - 1, 30_000)
+      const got = reader.events.filter((e) => e.event === 'tick').map((e) => e.data.n)
+      expect(got).toEqual(Array.from({ length: sent }, (_, i) => i))
+      reader.ws.close()
+    } finally {
+      await slowNode.stop()
+    }
   })
 })
