@@ -2,6 +2,7 @@ import { createHash, createHmac } from 'node:crypto'
 import Pusher from 'pusher'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp, publish, signToken, startHerald, type CreatedApp, type HeraldProcess } from './support/herald.js'
+import { connected, nextEvent, pusherClient, type PusherJs } from './support/pusher.js'
 import { until, WsClient } from './support/ws-client.js'
 
 /**
@@ -158,6 +159,36 @@ describe('trigger through the pusher library', () => {
     const m = await ws.next((f) => f.op === 'message')
     expect(m).toMatchObject({ channel: 'private-server-to-user:u-9', name: 'notice', data: { hi: true } })
     ws.close()
+  })
+})
+
+describe('socket_id', () => {
+  it('leaves that one pusher-js socket out, in trigger and in batch items; its neighbour and Herald subscribers get the event', async () => {
+    const sockets: PusherJs[] = [pusherClient(h.port, app), pusherClient(h.port, app)]
+    try {
+      const [senderId] = await Promise.all(sockets.map((s) => connected(s)))
+      const [sender, neighbour] = sockets.map((s) => s.subscribe('typing')) as [ReturnType<PusherJs['subscribe']>, ReturnType<PusherJs['subscribe']>]
+      await Promise.all([nextEvent(sender, 'pusher:subscription_succeeded'), nextEvent(neighbour, 'pusher:subscription_succeeded')])
+      const herald = await subscribe(app, 'typing')
+      const atSender: string[] = []
+      const atNeighbour: string[] = []
+      for (const name of ['mine', 'mine-too', 'everyone']) {
+        sender.bind(name, () => atSender.push(name))
+        neighbour.bind(name, () => atNeighbour.push(name))
+      }
+      await client(app).trigger('typing', 'mine', { n: 1 }, { socket_id: senderId })
+      await client(app).triggerBatch([{ channel: 'typing', name: 'mine-too', data: '2', socket_id: senderId }])
+      await client(app).trigger('typing', 'everyone', { n: 3 })
+      // in order per channel: once the sender has "everyone", the two before it were left out
+      await until(() => atSender.includes('everyone') && atNeighbour.length === 3, 10_000, `deliveries ${JSON.stringify([atSender, atNeighbour])}`)
+      expect(atSender).toEqual(['everyone'])
+      expect(atNeighbour).toEqual(['mine', 'mine-too', 'everyone'])
+      await until(() => herald.messages('typing').length === 3, 10_000, 'Herald subscriber')
+      expect(herald.messages('typing').map((m) => m.name)).toEqual(['mine', 'mine-too', 'everyone'])
+      herald.close()
+    } finally {
+      for (const s of sockets) s.disconnect()
+    }
   })
 })
 
