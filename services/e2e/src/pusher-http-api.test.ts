@@ -119,6 +119,15 @@ describe('trigger through the pusher library', () => {
     }
   })
 
+  it('stores what the library encrypted for a private-encrypted channel untouched (Herald never sees the plain text)', async () => {
+    const masterKey = Buffer.alloc(32, 7).toString('base64')
+    const encrypting = new Pusher({ appId: app.appId, key: app.keyId, secret: app.secret, host: '127.0.0.1', port: String(h.port), useTLS: false, encryptionMasterKeyBase64: masterKey })
+    await encrypting.trigger('private-encrypted-vault', 'secret', { pin: 1234 })
+    const [m] = await history(app, 'private-encrypted-vault')
+    expect(Object.keys(m?.data as object).sort()).toEqual(['ciphertext', 'nonce'])
+    expect(JSON.stringify(m?.data)).not.toContain('1234')
+  })
+
   it('shares one seq and one history with Herald REST publishes on the same channel', async () => {
     const ws = await subscribe(app, 'shared')
     await publish(h, app, { channel: 'shared', name: 'from-herald', data: { face: 'herald' } })
