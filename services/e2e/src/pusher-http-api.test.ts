@@ -2,6 +2,7 @@ import { createHash, createHmac } from 'node:crypto'
 import Pusher from 'pusher'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp, publish, signToken, startHerald, type CreatedApp, type HeraldProcess } from './support/herald.js'
+import { connected, nextEvent, pusherClient, type PusherJs } from './support/pusher.js'
 import { until, WsClient } from './support/ws-client.js'
 
 /**
@@ -118,6 +119,15 @@ describe('trigger through the pusher library', () => {
     }
   })
 
+  it('stores what the library encrypted for a private-encrypted channel untouched (Herald never sees the plain text)', async () => {
+    const masterKey = Buffer.alloc(32, 7).toString('base64')
+    const encrypting = new Pusher({ appId: app.appId, key: app.keyId, secret: app.secret, host: '127.0.0.1', port: String(h.port), useTLS: false, encryptionMasterKeyBase64: masterKey })
+    await encrypting.trigger('private-encrypted-vault', 'secret', { pin: 1234 })
+    const [m] = await history(app, 'private-encrypted-vault')
+    expect(Object.keys(m?.data as object).sort()).toEqual(['ciphertext', 'nonce'])
+    expect(JSON.stringify(m?.data)).not.toContain('1234')
+  })
+
   it('shares one seq and one history with Herald REST publishes on the same channel', async () => {
     const ws = await subscribe(app, 'shared')
     await publish(h, app, { channel: 'shared', name: 'from-herald', data: { face: 'herald' } })
@@ -158,6 +168,36 @@ describe('trigger through the pusher library', () => {
     const m = await ws.next((f) => f.op === 'message')
     expect(m).toMatchObject({ channel: 'private-server-to-user:u-9', name: 'notice', data: { hi: true } })
     ws.close()
+  })
+})
+
+describe('socket_id', () => {
+  it('leaves that one pusher-js socket out, in trigger and in batch items; its neighbour and Herald subscribers get the event', async () => {
+    const sockets: PusherJs[] = [pusherClient(h.port, app), pusherClient(h.port, app)]
+    try {
+      const [senderId] = await Promise.all(sockets.map((s) => connected(s)))
+      const [sender, neighbour] = sockets.map((s) => s.subscribe('typing')) as [ReturnType<PusherJs['subscribe']>, ReturnType<PusherJs['subscribe']>]
+      await Promise.all([nextEvent(sender, 'pusher:subscription_succeeded'), nextEvent(neighbour, 'pusher:subscription_succeeded')])
+      const herald = await subscribe(app, 'typing')
+      const atSender: string[] = []
+      const atNeighbour: string[] = []
+      for (const name of ['mine', 'mine-too', 'everyone']) {
+        sender.bind(name, () => atSender.push(name))
+        neighbour.bind(name, () => atNeighbour.push(name))
+      }
+      await client(app).trigger('typing', 'mine', { n: 1 }, { socket_id: senderId })
+      await client(app).triggerBatch([{ channel: 'typing', name: 'mine-too', data: '2', socket_id: senderId }])
+      await client(app).trigger('typing', 'everyone', { n: 3 })
+      // in order per channel: once the sender has "everyone", the two before it were left out
+      await until(() => atSender.includes('everyone') && atNeighbour.length === 3, 10_000, `deliveries ${JSON.stringify([atSender, atNeighbour])}`)
+      expect(atSender).toEqual(['everyone'])
+      expect(atNeighbour).toEqual(['mine', 'mine-too', 'everyone'])
+      await until(() => herald.messages('typing').length === 3, 10_000, 'Herald subscriber')
+      expect(herald.messages('typing').map((m) => m.name)).toEqual(['mine', 'mine-too', 'everyone'])
+      herald.close()
+    } finally {
+      for (const s of sockets) s.disconnect()
+    }
   })
 })
 
@@ -305,25 +345,23 @@ describe('bad input is refused whole, with the status Pusher uses, and publishes
     expect(await history(app, 'malformed')).toEqual([])
   })
 
-  it('counts Pusher and Herald publishes against one rate: over it, 429 and nothing published', async () => {
+  it('counts Pusher and Herald publishes against one rate: over it, 429 with Retry-After and nothing published', async () => {
     const limited = await createApp(h, { publishRatePerSecond: 10 })
     const tenChannels = Array.from({ length: 10 }, (_, i) => `rate-${i}`)
+    const body = JSON.stringify({ name: 'e', data: '{}', channels: tenChannels })
     // Herald REST takes the whole second's budget, then the Pusher trigger must wait. Refill is
     // continuous, so a slow machine may refill between the two calls: try a few rounds, and
     // require at least one refusal.
-    let refusal: { status: number; body: string } | undefined
+    let refusal: { status: number; retryAfter: string | null; text: string } | undefined
     for (let round = 0; round < 5 && !refusal; round++) {
       const rest = await publish(h, limited, { messages: tenChannels.map((channel) => ({ channel, data: round })) })
       if (rest.status !== 200) continue
       const before = (await history(limited, 'rate-0')).length
-      try {
-        await client(limited).trigger(tenChannels, 'e', { round })
-      } catch (err) {
-        if (!(err instanceof Pusher.RequestError)) throw err
-        refusal = { status: err.status ?? 0, body: err.body ?? '' }
-        expect((await history(limited, 'rate-0')).length).toBe(before)
-      }
+      const res = await raw(limited, 'POST', '/events', { body })
+      if (res.status === 200) continue
+      refusal = { status: res.status, retryAfter: res.headers.get('retry-after'), text: await res.text() }
+      expect((await history(limited, 'rate-0')).length).toBe(before)
     }
-    expect(refusal).toMatchObject({ status: 429 })
+    expect(refusal).toMatchObject({ status: 429, retryAfter: expect.stringMatching(/^\d+$/), text: expect.stringMatching(/messages per second/) })
   })
 })

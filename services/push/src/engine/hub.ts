@@ -7,7 +7,10 @@ export interface Sink {
   /** The session the sink belongs to: messages published with this `exclude` skip it. */
   readonly sessionId?: string | undefined
   message(m: EncodedMessage): void
-  /** A message this sink's session is excluded from: not delivered, but its position is passed. */
+  /**
+   * A message published with this sink's session as `exclude`: not for its client, but part of
+   * the channel's sequence (a subscription counts its `seq` as seen, so the next message is no gap).
+   */
   skip?(m: EncodedMessage): void
   presence(p: EncodedPresence): void
 }

@@ -6,6 +6,9 @@ export type HistoryReader = Pick<Broker, 'position' | 'history' | 'recover'>
 import { EncodedMessage, type EncodedPresence } from './encoded.js'
 import type { Hub, Sink } from './hub.js'
 
+/** Most skipped (excluded) message ids a subscription remembers until they pass. */
+const MAX_SKIPPED = 256
+
 /** What a transport does with one subscription's events. */
 export interface SubscriptionOutput {
   subscribed(info: { channel: string; epoch: string; seq: number; recovered?: boolean }): void
@@ -35,8 +38,11 @@ export class ChannelSubscription implements Sink {
   private stopped = false
   private repairing = false
   private maxReplay = 100
-  /** Messages published with this session as `exclude`: they move `seq` on but are not written. */
-  private skips: Set<EncodedMessage> | undefined
+  /**
+   * Ids of messages published with this session as `exclude` that have not passed yet: they
+   * advance `seq` without being written, also when they come back from history in a repair.
+   */
+  private readonly skipped = new Set<string>()
 
   constructor(
     readonly appId: string,
@@ -94,26 +100,22 @@ export class ChannelSubscription implements Sink {
     else this.forward(m)
   }
 
+  skip(m: EncodedMessage): void {
+    if (this.skipped.size >= MAX_SKIPPED) this.skipped.delete(this.skipped.values().next().value as string)
+    this.skipped.add(m.message.id)
+    this.message(m)
+  }
+
   presence(p: EncodedPresence): void {
     if (this.buffer) this.buffer.push(p)
     else this.out.presence(p)
-  }
-
-  /**
-   * A message published with this subscription's session as `exclude`: not written, but its
-   * `seq` is passed, so the next message is not taken for a gap (whose repair from history
-   * would deliver the excluded message after all).
-   */
-  skip(m: EncodedMessage): void {
-    ;(this.skips ??= new Set()).add(m)
-    this.message(m)
   }
 
   private forward(m: EncodedMessage): boolean {
     const { epoch, seq } = m.message
     if (epoch === this.epoch) {
       if (seq <= this.seq) {
-        this.skips?.delete(m)
+        this.skipped.delete(m.message.id)
         return false
       }
       if (seq > this.seq + 1 && !this.repairing) {
@@ -125,7 +127,7 @@ export class ChannelSubscription implements Sink {
     }
     this.epoch = epoch
     this.seq = seq
-    if (this.skips?.delete(m)) return false
+    if (this.skipped.delete(m.message.id)) return false
     this.out.message(m)
     return true
   }
