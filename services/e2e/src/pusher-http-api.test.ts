@@ -15,7 +15,8 @@ let h: HeraldProcess
 let app: CreatedApp
 let small: CreatedApp
 
-const client = (a: Pick<CreatedApp, 'appId' | 'keyId' | 'secret'>) => new Pusher({ appId: a.appId, key: a.keyId, secret: a.secret, host: '127.0.0.1', port: String(h.port), useTLS: false })
+const client = (a: Pick<CreatedApp, 'appId' | 'keyId' | 'secret'>) =>
+  new Pusher({ appId: a.appId, key: a.keyId, secret: a.secret, host: '127.0.0.1', port: String(h.port), useTLS: false })
 const wsUrl = (a: CreatedApp, token?: string) => `${h.wsUrl}/v1/apps/${a.appId}/ws${token ? `?token=${encodeURIComponent(token)}` : ''}`
 
 async function history(a: CreatedApp, channel: string): Promise<Array<{ seq: number; name?: string; data: unknown }>> {
@@ -56,7 +57,10 @@ async function raw(a: CreatedApp, method: string, path: string, opts: { body?: s
     auth_timestamp: String(opts.timestamp ?? Math.floor(Date.now() / 1000)),
     auth_version: '1.0',
   }
-  if (opts.body !== undefined) params.body_md5 = createHash('md5').update(opts.md5Of ?? opts.body).digest('hex')
+  if (opts.body !== undefined)
+    params.body_md5 = createHash('md5')
+      .update(opts.md5Of ?? opts.body)
+      .digest('hex')
   const query = Object.keys(params)
     .sort()
     .map((k) => `${k}=${params[k]}`)
@@ -121,7 +125,15 @@ describe('trigger through the pusher library', () => {
 
   it('stores what the library encrypted for a private-encrypted channel untouched (Herald never sees the plain text)', async () => {
     const masterKey = Buffer.alloc(32, 7).toString('base64')
-    const encrypting = new Pusher({ appId: app.appId, key: app.keyId, secret: app.secret, host: '127.0.0.1', port: String(h.port), useTLS: false, encryptionMasterKeyBase64: masterKey })
+    const encrypting = new Pusher({
+      appId: app.appId,
+      key: app.keyId,
+      secret: app.secret,
+      host: '127.0.0.1',
+      port: String(h.port),
+      useTLS: false,
+      encryptionMasterKeyBase64: masterKey,
+    })
     await encrypting.trigger('private-encrypted-vault', 'secret', { pin: 1234 })
     const [m] = await history(app, 'private-encrypted-vault')
     expect(Object.keys(m?.data as object).sort()).toEqual(['ciphertext', 'nonce'])
@@ -234,11 +246,18 @@ describe('channel queries through the pusher library', () => {
     expect(ids).toEqual(['ann', 'bob'])
 
     for (const ws of subs) ws.close()
-    await until(async () => (await (await client(app).get({ path: '/channels/lobby' })).json() as { occupied: boolean }).occupied === false, 10_000, 'lobby vacated')
+    await until(
+      async () => ((await (await client(app).get({ path: '/channels/lobby' })).json()) as { occupied: boolean }).occupied === false,
+      10_000,
+      'lobby vacated',
+    )
   })
 
   it('refuses user_count where there are no users', async () => {
-    expect(await refused(client(app).get({ path: '/channels', params: { info: 'user_count' } }))).toMatchObject({ status: 400, body: expect.stringMatching(/presence-/) })
+    expect(await refused(client(app).get({ path: '/channels', params: { info: 'user_count' } }))).toMatchObject({
+      status: 400,
+      body: expect.stringMatching(/presence-/),
+    })
     expect(await refused(client(app).get({ path: '/channels/lobby', params: { info: 'user_count' } }))).toMatchObject({ status: 400 })
     expect(await refused(client(app).get({ path: '/channels/lobby/users' }))).toMatchObject({ status: 400 })
     expect(await refused(client(app).get({ path: '/channels/lobby', params: { info: 'colour' } }))).toMatchObject({ status: 400 })
@@ -268,11 +287,20 @@ async function createKey(a: CreatedApp, capability?: Record<string, string[]>): 
 
 describe('bad input is refused whole, with the status Pusher uses, and publishes nothing', () => {
   it('401 for a bad signature, an unknown key and a revoked key; 404 for an unknown app', async () => {
-    expect(await refused(client({ ...app, secret: 'not-the-secret' }).trigger('bad-sig', 'e', {}))).toMatchObject({ status: 401, body: expect.stringMatching(/Invalid signature/) })
-    expect(await refused(client({ ...app, keyId: 'key_unknown' }).trigger('bad-sig', 'e', {}))).toMatchObject({ status: 401, body: expect.stringMatching(/Unknown auth_key/) })
+    expect(await refused(client({ ...app, secret: 'not-the-secret' }).trigger('bad-sig', 'e', {}))).toMatchObject({
+      status: 401,
+      body: expect.stringMatching(/Invalid signature/),
+    })
+    expect(await refused(client({ ...app, keyId: 'key_unknown' }).trigger('bad-sig', 'e', {}))).toMatchObject({
+      status: 401,
+      body: expect.stringMatching(/Unknown auth_key/),
+    })
     const revoked = await createKey(app)
     expect((await client(revoked).trigger('bad-sig', 'e', { ok: true })).status).toBe(200)
-    const del = await fetch(`${h.url}/admin/v1/apps/${app.appId}/keys/${revoked.keyId}`, { method: 'DELETE', headers: { authorization: `Bearer ${h.adminToken}` } })
+    const del = await fetch(`${h.url}/admin/v1/apps/${app.appId}/keys/${revoked.keyId}`, {
+      method: 'DELETE',
+      headers: { authorization: `Bearer ${h.adminToken}` },
+    })
     expect(del.status).toBe(204)
     expect(await refused(client(revoked).trigger('bad-sig', 'e', {}))).toMatchObject({ status: 401, body: expect.stringMatching(/Unknown auth_key/) })
     expect(await refused(client({ ...app, appId: 'app_doesnotexist' }).trigger('bad-sig', 'e', {}))).toMatchObject({ status: 404 })

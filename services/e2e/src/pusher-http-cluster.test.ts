@@ -24,7 +24,8 @@ afterAll(async () => {
   await cluster?.stop()
 }, 60_000)
 
-const pusherOn = (node: HeraldProcess) => new Pusher({ appId: app.appId, key: app.keyId, secret: app.secret, host: '127.0.0.1', port: String(node.port), useTLS: false })
+const pusherOn = (node: HeraldProcess) =>
+  new Pusher({ appId: app.appId, key: app.keyId, secret: app.secret, host: '127.0.0.1', port: String(node.port), useTLS: false })
 
 async function subscribeOn(node: HeraldProcess, channel: string, token?: string): Promise<WsClient> {
   const ws = await WsClient.connect(`${node.wsUrl}/v1/apps/${app.appId}/ws${token ? `?token=${encodeURIComponent(token)}` : ''}`)
@@ -54,13 +55,19 @@ describe('Pusher HTTP API across nodes', () => {
     await subscribeOn(B, 'presence-cluster', ann)
     await subscribeOn(B, 'presence-cluster', bob)
     await subscribeOn(A, 'presence-cluster', ann)
-    const info = async () => (await (await pusherOn(A).get({ path: '/channels/presence-cluster', params: { info: 'subscription_count,user_count' } })).json()) as Record<string, unknown>
+    const info = async () =>
+      (await (await pusherOn(A).get({ path: '/channels/presence-cluster', params: { info: 'subscription_count,user_count' } })).json()) as Record<
+        string,
+        unknown
+      >
     // node B's subscriptions reach A's view with B's next state report
     await until(async () => (await info()).subscription_count === 3, 15_000, 'three subscriptions seen from A')
     expect(await info()).toEqual({ occupied: true, subscription_count: 3, user_count: 2 })
     const users = (await (await pusherOn(A).get({ path: '/channels/presence-cluster/users' })).json()) as { users: Array<{ id: string }> }
     expect(users.users.map((u) => u.id).sort()).toEqual(['ann', 'bob'])
-    const list = (await (await pusherOn(A).get({ path: '/channels', params: { filter_by_prefix: 'presence-', info: 'user_count' } })).json()) as { channels: Record<string, unknown> }
+    const list = (await (await pusherOn(A).get({ path: '/channels', params: { filter_by_prefix: 'presence-', info: 'user_count' } })).json()) as {
+      channels: Record<string, unknown>
+    }
     expect(list.channels['presence-cluster']).toEqual({ user_count: 2 })
   })
 })

@@ -36,8 +36,8 @@ export function PusherQuickStart({ data }: { data: AppData }) {
       <section className="card" aria-label="Pusher credentials">
         <h2>Pusher Channels</h2>
         <p>
-          Unchanged pusher-js, Laravel Echo and pusher server libraries work against this app. The key is any active key of the app (
-          <code>{c.key}</code> is shown); its secret signs HTTP API calls and channel auth.
+          Unchanged pusher-js, Laravel Echo and pusher server libraries work against this app. The key is any active key of the app (<code>{c.key}</code> is
+          shown); its secret signs HTTP API calls and channel auth.
         </p>
         <dl className="settings-grid">
           {rows.map(([name, shown, copy]) => (

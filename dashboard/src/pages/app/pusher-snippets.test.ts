@@ -14,7 +14,13 @@ describe('Pusher credentials and samples', () => {
       scheme: 'https',
       useTLS: true,
     })
-    expect(pusherCredentials({ ...base, origin: 'http://127.0.0.1:8080', secret: 's' })).toMatchObject({ host: '127.0.0.1', port: 8080, scheme: 'http', useTLS: false, secret: 's' })
+    expect(pusherCredentials({ ...base, origin: 'http://127.0.0.1:8080', secret: 's' })).toMatchObject({
+      host: '127.0.0.1',
+      port: 8080,
+      scheme: 'http',
+      useTLS: false,
+      secret: 's',
+    })
     expect(pusherCredentials({ ...base, origin: 'http://localhost', secret: null }).port).toBe(80)
   })
 

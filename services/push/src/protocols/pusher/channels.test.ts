@@ -1,13 +1,36 @@
 import { describe, expect, it } from 'vitest'
 import { isValidChannel } from '@herald/protocol'
-import { allowsClientEvents, heraldChannelOf, isValidPusherChannel, needsChannelAuth, pusherChannelInfo, pusherChannelOf, userChannel, userIdOfChannel } from './channels.js'
+import {
+  allowsClientEvents,
+  heraldChannelOf,
+  isValidPusherChannel,
+  needsChannelAuth,
+  pusherChannelInfo,
+  pusherChannelOf,
+  userChannel,
+  userIdOfChannel,
+} from './channels.js'
 
 describe('Pusher channel names', () => {
   it('follow Pusher grammar without the comma: [A-Za-z0-9_-=@.;], 1..164, or #server-to-user-<id>', () => {
     for (const ok of ['chat', 'private-App.Models.User.1', 'presence-room=1;x@y.z', 'a'.repeat(164), '#server-to-user-42', '#server-to-user-a:b/c']) {
       expect(isValidPusherChannel(ok)).toBe(true)
     }
-    for (const bad of ['', 'a'.repeat(165), 'chat:1', 'a/b', 'a,b', 'a b', 'é', '#other', '#server-to-user-', '#server-to-user-a,b', `#server-to-user-${'a'.repeat(142)}`, 42, null]) {
+    for (const bad of [
+      '',
+      'a'.repeat(165),
+      'chat:1',
+      'a/b',
+      'a,b',
+      'a b',
+      'é',
+      '#other',
+      '#server-to-user-',
+      '#server-to-user-a,b',
+      `#server-to-user-${'a'.repeat(142)}`,
+      42,
+      null,
+    ]) {
       expect(isValidPusherChannel(bad)).toBe(false)
     }
   })
@@ -34,8 +57,15 @@ describe('Pusher channel names', () => {
     expect(pusherChannelInfo('presence-x')).toEqual({ kind: 'presence', cache: false })
     expect(pusherChannelInfo('presence-cache-x')).toEqual({ kind: 'presence', cache: true })
     expect(pusherChannelInfo('#server-to-user-7')).toEqual({ kind: 'server-to-user', cache: false })
-    expect(['public', 'private', 'private-encrypted', 'presence', 'server-to-user'].filter((k) => needsChannelAuth(k as never))).toEqual(['private', 'private-encrypted', 'presence'])
-    expect(['public', 'private', 'private-encrypted', 'presence', 'server-to-user'].filter((k) => allowsClientEvents(k as never))).toEqual(['private', 'presence'])
+    expect(['public', 'private', 'private-encrypted', 'presence', 'server-to-user'].filter((k) => needsChannelAuth(k as never))).toEqual([
+      'private',
+      'private-encrypted',
+      'presence',
+    ])
+    expect(['public', 'private', 'private-encrypted', 'presence', 'server-to-user'].filter((k) => allowsClientEvents(k as never))).toEqual([
+      'private',
+      'presence',
+    ])
   })
 
   it('name a user channel and read its user back', () => {

@@ -35,7 +35,12 @@ describe('one channel, two faces: data', () => {
   it('maps a Herald message to the Pusher event, name to event, user_id only on presence client events', () => {
     expect(toPusherEvent({ ...message, name: 'greet' })).toEqual({ event: 'greet', channel: 'presence-room', data: '{"a":1}' })
     expect(toPusherEvent(message).event).toBe('message')
-    expect(toPusherEvent({ ...message, name: 'client-typing', clientId: 'u1' })).toEqual({ event: 'client-typing', channel: 'presence-room', data: '{"a":1}', user_id: 'u1' })
+    expect(toPusherEvent({ ...message, name: 'client-typing', clientId: 'u1' })).toEqual({
+      event: 'client-typing',
+      channel: 'presence-room',
+      data: '{"a":1}',
+      user_id: 'u1',
+    })
     expect(toPusherEvent({ ...message, channel: 'private-x', name: 'client-typing', clientId: 'u1' }).user_id).toBeUndefined()
   })
 })

@@ -13,7 +13,12 @@ import { checkEvent } from './events.js'
 const app: App = { id: 'app_a', name: 'a', settings: { ...DEFAULT_SETTINGS, maxMessageBytes: 100 }, createdAt: '' }
 const broker = new MemoryBroker()
 const publisher = new Publisher(broker, new Hub(broker), new AppRateLimiter())
-const identity = (cap: Record<string, string[]> = { '*': ['publish'] }): Identity => ({ kind: 'basic', appId: app.id, keyId: 'key_a', capability: compileCapability(cap as never) })
+const identity = (cap: Record<string, string[]> = { '*': ['publish'] }): Identity => ({
+  kind: 'basic',
+  appId: app.id,
+  keyId: 'key_a',
+  capability: compileCapability(cap as never),
+})
 const check = (body: unknown, opts: { batch?: boolean; where?: string; cap?: Record<string, string[]> } = {}) =>
   checkEvent(app, (raw) => publisher.validate(app, identity(opts.cap), raw), body, { batch: opts.batch ?? false, where: opts.where })
 
@@ -64,6 +69,8 @@ describe('checkEvent', () => {
   it('takes channel only in a batch item and names the item in its errors', () => {
     expect(codeOf(() => check({ name: 'e', data: '{}', channels: ['c'] }, { batch: true, where: 'batch[3]' }))).toBe('400 batch[3]: channel is required')
     expect(codeOf(() => check({ name: 'e', data: 'x'.repeat(200), channel: 'c' }, { batch: true, where: 'batch[1]' }))).toMatch(/^413 batch\[1\]: /)
-    expect(codeOf(() => check({ name: 'e', data: '{}', channel: 'c' }, { batch: true, where: 'batch[0]', cap: { 'x-*': ['publish'] } }))).toMatch(/^403 batch\[0\]: /)
+    expect(codeOf(() => check({ name: 'e', data: '{}', channel: 'c' }, { batch: true, where: 'batch[0]', cap: { 'x-*': ['publish'] } }))).toMatch(
+      /^403 batch\[0\]: /,
+    )
   })
 })

@@ -44,7 +44,8 @@ export function checkEvent(app: App, validate: (raw: RawMessage) => PublishInput
   const e = body as Record<string, unknown>
 
   if (typeof e.name !== 'string') throw badRequest(at('name is required'))
-  if (e.name.startsWith('pusher:') || e.name.startsWith('pusher_internal:')) throw badRequest(at('event names starting with pusher: or pusher_internal: are reserved'))
+  if (e.name.startsWith('pusher:') || e.name.startsWith('pusher_internal:'))
+    throw badRequest(at('event names starting with pusher: or pusher_internal: are reserved'))
   if (typeof e.data !== 'string') throw badRequest(at('data must be a string (JSON-encode objects)'))
 
   const channels = channelsOf(e, opts.batch, at)

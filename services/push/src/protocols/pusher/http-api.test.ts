@@ -57,7 +57,9 @@ async function openSession(id: string, channels: string[], userId?: string): Pro
 
 beforeAll(async () => {
   dataDir = mkdtempSync(join(tmpdir(), 'herald-pusher-http-'))
-  node = await createNode(loadConfig({ HERALD_HOST: '127.0.0.1', HERALD_PORT: '0', HERALD_DATA_DIR: dataDir, HERALD_ADMIN_TOKEN: ADMIN, HERALD_LOG_LEVEL: 'silent' }))
+  node = await createNode(
+    loadConfig({ HERALD_HOST: '127.0.0.1', HERALD_PORT: '0', HERALD_DATA_DIR: dataDir, HERALD_ADMIN_TOKEN: ADMIN, HERALD_LOG_LEVEL: 'silent' }),
+  )
   port = await node.start()
   const res = await fetch(`http://127.0.0.1:${port}/admin/v1/apps`, {
     method: 'POST',

@@ -52,7 +52,10 @@ export function pusherHttpRoutes(ctx: NodeContext): Hono {
     if (!Array.isArray(batch) || batch.length === 0) throw badRequest('batch must be a non-empty array of events')
     if (batch.length > MAX_BATCH_EVENTS) throw badRequest(`a batch may hold at most ${MAX_BATCH_EVENTS} events, not ${batch.length}`)
     const events = batch.map((e, i) => checkEvent(app, (raw) => ctx.engine.validate(app, identity, raw), e, { batch: true, where: `batch[${i}]` }))
-    await publish(app, events.flatMap((e) => e.inputs))
+    await publish(
+      app,
+      events.flatMap((e) => e.inputs),
+    )
     if (events.every((e) => e.info.length === 0)) return c.json({}, 200)
     const occupancy = new Occupancy(ctx.engine, app.id)
     const replies: ChannelInfoReply[] = []
@@ -72,7 +75,9 @@ export function pusherHttpRoutes(ctx: NodeContext): Hono {
     // Pusher names only (a Herald-only name such as chat:1 is not a Pusher channel); user channels are private to their user.
     const listed = Object.entries(await occupancy.channels())
       .map(([herald, n]) => [pusherChannelOf(herald), n] as const)
-      .filter((e): e is readonly [string, number] => e[0] !== undefined && e[1] > 0 && e[0].startsWith(prefix) && pusherChannelInfo(e[0]).kind !== 'server-to-user')
+      .filter(
+        (e): e is readonly [string, number] => e[0] !== undefined && e[1] > 0 && e[0].startsWith(prefix) && pusherChannelInfo(e[0]).kind !== 'server-to-user',
+      )
       .sort(([a], [b]) => (a < b ? -1 : 1))
     for (const [name, n] of listed) {
       const entry: ChannelInfoReply = {}

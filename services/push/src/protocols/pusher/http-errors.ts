@@ -19,7 +19,8 @@ export function pusherErrorResponse(c: Context, err: HeraldError): Response {
 export function pusherOnError(logger: Logger) {
   return (err: Error, c: Context): Response => {
     if (err instanceof HeraldError) return pusherErrorResponse(c, err)
-    if (err instanceof HTTPException) return pusherErrorResponse(c, new HeraldError(err.status === 413 ? 'too_large' : 'bad_request', err.message || 'Bad request'))
+    if (err instanceof HTTPException)
+      return pusherErrorResponse(c, new HeraldError(err.status === 413 ? 'too_large' : 'bad_request', err.message || 'Bad request'))
     logger.error({ err, path: c.req.path }, 'pusher api request failed')
     return pusherErrorResponse(c, toHeraldError(err))
   }

@@ -103,9 +103,23 @@ describe('verifyApiRequest', () => {
   })
 
   it('lowercases and sorts parameter names, signs decoded values, leaves auth_signature out', () => {
-    const text = apiSigningString('get', '/apps/a/channels', [['info', 'user_count,subscription_count'], ['auth_signature', 'x'], ['auth_key', 'k']])
+    const text = apiSigningString('get', '/apps/a/channels', [
+      ['info', 'user_count,subscription_count'],
+      ['auth_signature', 'x'],
+      ['auth_key', 'k'],
+    ])
     expect(text).toBe('GET\n/apps/a/channels\nauth_key=k&info=user_count,subscription_count')
-    expect(signApiRequest(secret, 'GET', '/p', [['B', '1'], ['a', '2']])).toBe(signApiRequest(secret, 'GET', '/p', [['a', '2'], ['b', '1']]))
+    expect(
+      signApiRequest(secret, 'GET', '/p', [
+        ['B', '1'],
+        ['a', '2'],
+      ]),
+    ).toBe(
+      signApiRequest(secret, 'GET', '/p', [
+        ['a', '2'],
+        ['b', '1'],
+      ]),
+    )
     expect(md5Hex('{}')).toBe('99914b932bd37a50b983c5e7c90ae93b')
   })
 })

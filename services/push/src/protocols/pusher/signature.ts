@@ -62,7 +62,14 @@ export function apiSigningString(method: string, path: string, params: Array<[st
 
 /** Signs a request as the `pusher` library does (tests, and Herald calling itself). */
 export function signApiRequest(secret: string, method: string, path: string, params: Array<[string, string]>): string {
-  return hmacHex(secret, apiSigningString(method, path, params.map(([k, v]) => [k.toLowerCase(), v])))
+  return hmacHex(
+    secret,
+    apiSigningString(
+      method,
+      path,
+      params.map(([k, v]) => [k.toLowerCase(), v]),
+    ),
+  )
 }
 
 const fail = (message: string): ApiAuthResult => ({ ok: false, status: 401, message })
