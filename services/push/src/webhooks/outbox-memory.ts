@@ -18,14 +18,19 @@ export class MemoryOutbox implements Outbox {
     this.rows.set(id, { ...entry, eventNames: [...entry.eventNames], id, createdAt: now, attempts: 0, nextAttemptAt: now, leaseOwner: null, leaseUntil: 0 })
   }
 
-  async claim(owner: string, now: number, leaseMs: number, limit: number): Promise<OutboxEntry[]> {
+  /** The oldest entry of each (app, URL) queue. */
+  private heads(): Row[] {
     const heads = new Map<string, Row>()
     for (const row of this.rows.values()) {
       const q = row.appId + '\u0000' + row.url
       const head = heads.get(q)
       if (!head || row.id < head.id) heads.set(q, row)
     }
-    const due = [...heads.values()].filter((r) => r.nextAttemptAt <= now && r.leaseUntil < now).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.id - b.id)
+    return [...heads.values()]
+  }
+
+  async claim(owner: string, now: number, leaseMs: number, limit: number): Promise<OutboxEntry[]> {
+    const due = this.heads().filter((r) => r.nextAttemptAt <= now && r.leaseUntil < now).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.id - b.id)
     return due.slice(0, limit).map((r) => {
       r.leaseOwner = owner
       r.leaseUntil = now + leaseMs
@@ -46,7 +51,7 @@ export class MemoryOutbox implements Outbox {
 
   async nextDueAt(): Promise<number | null> {
     let min: number | null = null
-    for (const r of this.rows.values()) {
+    for (const r of this.heads()) {
       const at = Math.max(r.nextAttemptAt, r.leaseUntil)
       if (min === null || at < min) min = at
     }

@@ -87,8 +87,11 @@ export function createPostgresOutbox(options: PostgresOutboxOptions): Outbox {
     },
 
     async nextDueAt() {
-      const [row] = await db.select({ at: sql<string | null>`min(greatest(${webhookOutbox.nextAttemptAt}, ${webhookOutbox.leaseUntil}))` }).from(webhookOutbox)
-      return row?.at == null ? null : Number(row.at)
+      const { rows } = await pool.query<{ at: string | null }>(
+        `SELECT min(greatest(o.next_attempt_at, o.lease_until)) AS at FROM webhook_outbox o
+         WHERE NOT EXISTS (SELECT 1 FROM webhook_outbox p WHERE p.app_id = o.app_id AND p.url = o.url AND p.id < o.id)`,
+      )
+      return rows[0]?.at == null ? null : Number(rows[0].at)
     },
 
     async releaseAll(owner) {

@@ -40,6 +40,10 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): Outbox {
       LIMIT @limit)
     RETURNING id, app_id, url, body, event_names, created_at, attempts`)
 
+  const nextDue = sqlite.prepare<[], { at: number | null }>(`
+    SELECT min(max(o.next_attempt_at, o.lease_until)) AS at FROM webhook_outbox o
+    WHERE NOT EXISTS (SELECT 1 FROM webhook_outbox p WHERE p.app_id = o.app_id AND p.url = o.url AND p.id < o.id)`)
+
   // The app may be gone (deleted while the POST was in flight): its log went with it.
   const log = (entry: OutboxEntry, a: DeliveryAttempt) => {
     if (!db.select({ id: apps.id }).from(apps).where(eq(apps.id, entry.appId)).get()) return
@@ -87,8 +91,7 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): Outbox {
     },
 
     async nextDueAt() {
-      const row = db.select({ at: sql<number | null>`min(max(${webhookOutbox.nextAttemptAt}, ${webhookOutbox.leaseUntil}))` }).from(webhookOutbox).get()
-      return row?.at ?? null
+      return nextDue.get()?.at ?? null
     },
 
     async releaseAll(owner) {
