@@ -1,5 +1,6 @@
 import { encodeSingleCursor, type Message, type PresenceEvent } from '@herald/protocol'
 import { frameText } from '../transports/ws-wire.js'
+import type { MessageFormat } from './format.js'
 
 /** SSE event types of the protocol itself: a message `name` equal to one of these is sent as `message`. */
 const RESERVED_SSE_EVENTS = new Set(['message', 'subscribed', 'presence', 'error'])
@@ -11,6 +12,7 @@ const SSE_EVENT_NAME = /^[^\r\n]+$/
  * once per message, on first use, and the same bytes go to every socket.
  */
 export class EncodedMessage {
+  private readonly cache: unknown[] = []
   private ws?: Buffer
   private sseTail?: string
   private sseType?: string
@@ -25,6 +27,13 @@ export class EncodedMessage {
 
   static of(message: Message, json?: string): EncodedMessage {
     return new EncodedMessage(message, json ?? JSON.stringify(message))
+  }
+
+  /** This message in `format`, built once and shared by every subscriber of that format. */
+  as<T>(format: MessageFormat<T>): T {
+    let v = this.cache[format.slot] as T | undefined
+    if (v === undefined) this.cache[format.slot] = v = format.message(this)
+    return v
   }
 
   /** The complete WebSocket frame (header and `{"op":"message",…message}`), built once. */
@@ -68,6 +77,7 @@ export class EncodedMessage {
 
 /** A presence event serialized once. */
 export class EncodedPresence {
+  private readonly cache: unknown[] = []
   private ws?: Buffer
   private sse?: Buffer
 
@@ -78,6 +88,13 @@ export class EncodedPresence {
 
   static of(event: PresenceEvent): EncodedPresence {
     return new EncodedPresence(event, JSON.stringify(event))
+  }
+
+  /** This event in `format`, built once and shared by every subscriber of that format. */
+  as<T>(format: MessageFormat<T>): T {
+    let v = this.cache[format.slot] as T | undefined
+    if (v === undefined) this.cache[format.slot] = v = format.presence(this)
+    return v
   }
 
   /** The complete WebSocket frame of the `presence` event, built once. */

@@ -94,7 +94,7 @@ export function adminRoutes(ctx: NodeContext) {
   r.openapi(routes.list, async (c) => {
     const apps = await ctx.store.listApps()
     const withCounts = await Promise.all(
-      apps.map(async (a) => ({ ...a, connections: (await ctx.broker.appState(a.id).catch(() => null))?.connections ?? ctx.hub.connectionCount(a.id) })),
+      apps.map(async (a) => ({ ...a, connections: (await ctx.broker.appState(a.id).catch(() => null))?.connections ?? ctx.hub.sessionCount(a.id) })),
     )
     return c.json({ apps: withCounts }, 200)
   })

@@ -136,7 +136,7 @@ export class HttpStreams {
     }
     const stream = new SseStream(this.ctx, res, app.id, identity, channels, { named: q.events === 'named', retryMs: this.options.retryMs, maxStreamMs: this.options.maxStreamMs, headers }, (s) => this.closed(s))
     this.streams.add(stream)
-    this.ctx.hub.addConnection(stream)
+    this.ctx.hub.add(stream)
     this.ctx.metrics.connectionOpened(app.id, 'sse')
     this.startPinger()
     try {
@@ -151,7 +151,7 @@ export class HttpStreams {
 
   private closed(stream: SseStream): void {
     if (!this.streams.delete(stream)) return
-    this.ctx.hub.removeConnection(stream)
+    this.ctx.hub.remove(stream)
     this.ctx.metrics.connectionClosed(stream.appId, 'sse')
   }
 
@@ -167,10 +167,10 @@ export class HttpStreams {
         held: (poll, active) => {
           if (active) {
             this.polls.add(poll)
-            this.ctx.hub.addConnection(poll)
+            this.ctx.hub.add(poll)
             this.ctx.metrics.connectionOpened(poll.appId, 'longpoll')
           } else if (this.polls.delete(poll)) {
-            this.ctx.hub.removeConnection(poll)
+            this.ctx.hub.remove(poll)
             this.ctx.metrics.connectionClosed(poll.appId, 'longpoll')
           }
         },

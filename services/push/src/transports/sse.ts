@@ -7,7 +7,7 @@ import type { NodeContext } from '../context.js'
 import type { EncodedMessage, EncodedPresence } from '../engine/encoded.js'
 import { ChannelSubscription } from '../engine/subscription.js'
 import { HeraldError } from '../errors.js'
-import { currentTurn, TURN_ALLOWANCE_BYTES } from './send-bound.js'
+import { currentTurn, TURN_ALLOWANCE_BYTES } from '../engine/send-bound.js'
 import { newConnectionId, type Connection } from './transport.js'
 
 export interface SseStreamOptions {

@@ -82,5 +82,5 @@ export function connectionLimit(app: App): HeraldError {
 
 /** Whether the app has room for one more connection on this node. */
 export function hasRoom(ctx: NodeContext, app: App): boolean {
-  return ctx.hub.connectionCount(app.id) < app.settings.maxConnections
+  return ctx.hub.sessionCount(app.id) < app.settings.maxConnections
 }

@@ -1,5 +1,5 @@
-import type { IncomingMessage, Server } from 'node:http'
-import type { Duplex } from 'node:stream'
+import type { IncomingMessage } from 'node:http'
+import type { UpgradeRoute } from '../http/protocols.js'
 import { CloseCodes, closeCodeFor } from '@herald/protocol'
 import { WebSocketServer, type WebSocket } from 'ws'
 import { identifyClient } from '../auth/credentials.js'
@@ -30,21 +30,14 @@ export class WebSocketTransport {
     })
   }
 
-  attach(server: Server): void {
-    server.on('upgrade', (req, socket, head) => this.onUpgrade(req, socket, head))
+  upgrade(): UpgradeRoute {
+    return { path: PATH, handle: (req, socket, head, match) => this.wss.handleUpgrade(req, socket, head, (ws) => void this.open(ws, req, match[1]!, new URL(req.url ?? '/', 'http://localhost').searchParams.get('token'))) }
+  }
+
+  start(): void {
     const interval = this.ctx.config.heartbeatSeconds * 1000
     this.heartbeat = setInterval(() => this.beat(), interval)
     this.heartbeat.unref()
-  }
-
-  private onUpgrade(req: IncomingMessage, socket: Duplex, head: Buffer): void {
-    const url = new URL(req.url ?? '/', 'http://localhost')
-    const match = PATH.exec(url.pathname)
-    if (!match || this.ctx.draining()) {
-      socket.end(match ? 'HTTP/1.1 503 Service Unavailable\r\nConnection: close\r\n\r\n' : 'HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n')
-      return
-    }
-    this.wss.handleUpgrade(req, socket, head, (ws) => void this.open(ws, req, match[1]!, url.searchParams.get('token')))
   }
 
   private async open(ws: WebSocket, req: IncomingMessage, appId: string, token: string | null): Promise<void> {
@@ -73,7 +66,7 @@ export class WebSocketTransport {
         this.ctx.metrics.authFailures.inc({ app: appId, transport: 'websocket', code: e.code })
         return refuse(e, closeCodeFor(e.code))
       }
-      if (this.ctx.hub.connectionCount(appId) >= app.settings.maxConnections) {
+      if (this.ctx.hub.sessionCount(appId) >= app.settings.maxConnections) {
         return refuse(new HeraldError('limit_exceeded', `the app allows ${app.settings.maxConnections} connections`), CloseCodes.rateLimited)
       }
       if (ws.readyState !== ws.OPEN) return
@@ -84,14 +77,14 @@ export class WebSocketTransport {
     }
 
     this.conns.add(conn)
-    this.ctx.hub.addConnection(conn)
+    this.ctx.hub.add(conn)
     this.ctx.metrics.connectionOpened(appId, 'websocket')
     ws.off('message', keep)
     ws.on('message', (data: Buffer, isBinary) => conn.receive(data, isBinary))
     ws.on('pong', () => (conn.alive = true))
     ws.on('close', () => {
       this.conns.delete(conn)
-      this.ctx.hub.removeConnection(conn)
+      this.ctx.hub.remove(conn)
       this.ctx.metrics.connectionClosed(appId, 'websocket')
       conn.cleanup()
     })

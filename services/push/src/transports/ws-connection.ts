@@ -10,7 +10,7 @@ import { ChannelSubscription } from '../engine/subscription.js'
 import { badRequest, forbidden, HeraldError, notFound, toHeraldError } from '../errors.js'
 import { parseClientFrame, refOf } from './client-frames.js'
 import { newConnectionId, type Connection } from './transport.js'
-import { TURN_ALLOWANCE_BYTES } from './send-bound.js'
+import { TURN_ALLOWANCE_BYTES } from '../engine/send-bound.js'
 import { frameText, rawSocket, scheduleFlush, type Flushable } from './ws-wire.js'
 import type { Socket } from 'node:net'
 
