@@ -2,6 +2,7 @@ import { resolve } from 'node:path'
 import { z } from 'zod'
 import { parseEnv } from './env.js'
 import { streamOptionsFromEnv, type StreamOptions } from './transports/stream-options.js'
+import { webhookOptionsFromEnv, type WebhookOptions } from './webhooks/options.js'
 
 const Env = z.object({
   HERALD_HOST: z.string().default('127.0.0.1'),
@@ -42,6 +43,8 @@ export interface Config {
   shutdownGraceMs: number
   /** SSE and long-poll tunables (`HERALD_SSE_PING_SECONDS`, `HERALD_SSE_MAX_STREAM_SECONDS`, `HERALD_SSE_RETRY_MS`). */
   streams: StreamOptions
+  /** Webhook delivery tunables (`HERALD_WEBHOOK_*`, docs/webhooks.md). */
+  webhooks: WebhookOptions
 }
 
 /** Reads the configuration; throws a readable error naming the bad variable. */
@@ -64,5 +67,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     sendBufferBytes: e.HERALD_SEND_BUFFER_BYTES,
     shutdownGraceMs: e.HERALD_SHUTDOWN_GRACE_MS,
     streams: streamOptionsFromEnv(env),
+    webhooks: webhookOptionsFromEnv(env),
   }
 }

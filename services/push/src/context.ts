@@ -5,6 +5,7 @@ import type { ControlBus } from './control/control-bus.js'
 import type { Engine } from './engine/engine.js'
 import type { Logger } from './logger.js'
 import type { Metrics } from './metrics.js'
+import type { Webhooks } from './webhooks/webhooks.js'
 
 /**
  * What the protocols and routes of a node share; built once in `createNode`. Client-facing
@@ -21,6 +22,8 @@ export interface NodeContext {
   control: ControlBus
   /** The app cache the control events invalidate (admin reads fresh apps through the store). */
   registry: AppRegistry
+  /** Webhook delivery log and test POSTs, for the admin API. */
+  webhooks: Webhooks
   /** @deprecated the wires still being moved use these; go through `engine`. */
   broker: import('./engine/broker.js').Broker
   /** @deprecated */

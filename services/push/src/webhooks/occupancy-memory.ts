@@ -4,7 +4,8 @@ import type { Occupancy, OccupancyChange } from './occupancy.js'
 export class MemoryOccupancy implements Occupancy {
   private readonly counts = new Map<string, number>()
 
-  async start(): Promise<void> {}
+  /** One process: nothing can die and leave holdings behind. */
+  async start(_onGone: (appId: string, key: string) => void): Promise<void> {}
 
   async enter(appId: string, key: string): Promise<OccupancyChange> {
     const k = appId + '|' + key
