@@ -159,6 +159,7 @@ export async function createNode(config: Config, deps: NodeDeps = {}): Promise<H
       : new MemoryOccupancy(),
     options: config.webhooks,
     nodeId,
+    soleSender: store.driver === 'sqlite',
     app: (appId) => registry.app(appId),
     // The app's oldest live key signs (keys are listed oldest first).
     signingKey: async (appId) => (await store.listKeys(appId)).find((k) => !k.revokedAt) ?? null,

@@ -58,8 +58,8 @@ export class MemoryOutbox implements Outbox {
     return min
   }
 
-  async releaseAll(owner: string): Promise<void> {
-    for (const r of this.rows.values()) if (r.leaseOwner === owner) Object.assign(r, { leaseOwner: null, leaseUntil: 0 })
+  async releaseAll(owner: string | null): Promise<void> {
+    for (const r of this.rows.values()) if (owner === null || r.leaseOwner === owner) Object.assign(r, { leaseOwner: null, leaseUntil: 0 })
   }
 
   async depth(): Promise<Record<string, number>> {

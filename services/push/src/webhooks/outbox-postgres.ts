@@ -95,7 +95,8 @@ export function createPostgresOutbox(options: PostgresOutboxOptions): Outbox {
     },
 
     async releaseAll(owner) {
-      await db.update(webhookOutbox).set({ leaseOwner: null, leaseUntil: 0 }).where(eq(webhookOutbox.leaseOwner, owner))
+      const q = db.update(webhookOutbox).set({ leaseOwner: null, leaseUntil: 0 })
+      await (owner === null ? q : q.where(eq(webhookOutbox.leaseOwner, owner)))
     },
 
     async depth() {

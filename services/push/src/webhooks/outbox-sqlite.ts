@@ -95,7 +95,8 @@ export function createSqliteOutbox(options: SqliteOutboxOptions): Outbox {
     },
 
     async releaseAll(owner) {
-      db.update(webhookOutbox).set({ leaseOwner: null, leaseUntil: 0 }).where(eq(webhookOutbox.leaseOwner, owner)).run()
+      const q = db.update(webhookOutbox).set({ leaseOwner: null, leaseUntil: 0 })
+      ;(owner === null ? q : q.where(eq(webhookOutbox.leaseOwner, owner))).run()
     },
 
     async depth() {

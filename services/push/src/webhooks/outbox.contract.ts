@@ -128,7 +128,10 @@ export function describeOutboxContract(driver: string, setup: () => Promise<Outb
       await o.releaseAll('someone-else')
       expect(await o.claim('n1', t + 1, LEASE, 1)).toEqual([])
       await o.releaseAll('crashed')
-      expect((await o.claim('n1', t + 1, LEASE, 1)).map((x) => x.id)).toEqual([e!.id])
+      const [again] = await o.claim('n1', t + 1, LEASE, 1)
+      expect(again!.id).toBe(e!.id)
+      await o.releaseAll(null)
+      expect((await o.claim('n2', t + 2, LEASE, 1)).map((x) => x.id)).toEqual([e!.id])
       await drain(t + 3 * LEASE)
     })
 

@@ -69,8 +69,11 @@ export interface Outbox {
   finish(entry: OutboxEntry, attempt: DeliveryAttempt): Promise<void>
   /** The earliest time an entry becomes due (null when the outbox is empty). */
   nextDueAt(): Promise<number | null>
-  /** Releases every lease `owner` holds (a restart: what it was sending is due again). */
-  releaseAll(owner: string): Promise<void>
+  /**
+   * Releases every lease `owner` holds (a restart: what it was sending is due again), or
+   * every lease when `owner` is null (the embedded default: one process owns the file).
+   */
+  releaseAll(owner: string | null): Promise<void>
   /** Pending entries per app. */
   depth(): Promise<Record<string, number>>
   /** The app's delivery log, newest first. */

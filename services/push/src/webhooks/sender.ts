@@ -20,6 +20,8 @@ export interface SenderDeps {
   outbox: Outbox
   /** This node's id: it owns the leases it takes. */
   owner: string
+  /** At start, release every lease, not only this owner's (the embedded default: one process per outbox). */
+  soleOwner?: boolean
   signingKey: SigningKeyLookup
   post: PostFn
   options: WebhookOptions
@@ -55,7 +57,7 @@ export class WebhookSender {
 
   async start(): Promise<void> {
     this.stopped = false
-    await this.deps.outbox.releaseAll(this.deps.owner).catch((err: unknown) => this.deps.events?.error?.(err))
+    await this.deps.outbox.releaseAll(this.deps.soleOwner ? null : this.deps.owner).catch((err: unknown) => this.deps.events?.error?.(err))
     this.wake()
   }
 

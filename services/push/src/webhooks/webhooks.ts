@@ -33,6 +33,8 @@ export interface WebhooksDeps {
   options: WebhookOptions
   /** This node's id (it owns the outbox leases it takes). */
   nodeId: string
+  /** This node is the outbox's only sender (the embedded default): a restart releases every lease. */
+  soleSender?: boolean
   /** The app as the node knows it now (its `webhooks` setting), null when it is gone. */
   app: (appId: string) => Promise<App | null>
   signingKey: SigningKeyLookup
@@ -74,6 +76,7 @@ export class Webhooks implements SessionListener {
     this.sender = new WebhookSender({
       outbox: deps.outbox,
       owner: deps.nodeId,
+      soleOwner: deps.soleSender ?? false,
       signingKey: deps.signingKey,
       post: deps.post ?? postWebhook,
       options: deps.options,
