@@ -212,19 +212,21 @@ describe('webhooks across a crash (embedded)', () => {
     const node = await startHerald({ env: { ...fast, HERALD_WEBHOOK_BACKOFF_MS: '200', HERALD_WEBHOOK_MAX_BACKOFF_MS: '400' } })
     try {
       const app = await createApp(node, { webhooks: [{ url: r.url }] })
-      const c = await WsClient.connect(`${node.wsUrl}/v1/apps/${app.appId}/ws`)
-      await c.request({ op: 'subscribe', channel: 'durable-hook' })
+      const call = (path: string) => fetch(`${node.url}/admin/v1${path}`, { method: 'POST', headers: { authorization: `Bearer ${node.adminToken}` } })
+      expect((await call(`/apps/${app.appId}/webhooks/test`)).status).toBe(202)
       await until(() => r.calls.length >= 1, 10_000, 'a first (failed) attempt')
       const pending = r.calls[0]!.rawBody
+      const metrics = await (await fetch(`${node.url}/metrics`)).text()
+      expect(metrics).toMatch(new RegExp(`herald_webhook_queue_depth\\{app="${app.appId}"\\} 1`))
       await node.stop('SIGKILL')
-      c.close()
       r.respond = () => 200
-      const again = await startHerald({ env: fast, dataDir: node.dataDir, adminToken: node.adminToken, port: node.port })
+      const again = await startHerald({ env: fast, dataDir: node.dataDir, adminToken: node.adminToken })
       try {
         await until(() => r.delivered().length >= 1, 15_000, 'the pending POST after the restart')
         expect(r.delivered()[0]!.rawBody).toBe(pending)
         expect(verifies(app, r.delivered()[0]!)).toBe(true)
-        expect(names(r)).toContain('channel_occupied:durable-hook')
+        expect(r.delivered()).toHaveLength(1)
+        expect(names(r)).toEqual(['channel_occupied:herald-webhook-test', 'channel_vacated:herald-webhook-test'])
       } finally {
         await again.stop()
       }
