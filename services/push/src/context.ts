@@ -1,4 +1,3 @@
-import type { AppRegistry } from './apps/registry.js'
 import type { AppStore } from './apps/app-store.js'
 import type { Config } from './config.js'
 import type { ControlBus } from './control/control-bus.js'
@@ -20,16 +19,8 @@ export interface NodeContext {
   /** The control plane: the admin API manages apps and keys through it. */
   store: AppStore
   control: ControlBus
-  /** The app cache the control events invalidate (admin reads fresh apps through the store). */
-  registry: AppRegistry
   /** Webhook delivery log and test POSTs, for the admin API. */
   webhooks: Webhooks
-  /** @deprecated the wires still being moved use these; go through `engine`. */
-  broker: import('./engine/broker.js').Broker
-  /** @deprecated */
-  hub: import('./engine/hub.js').Hub
-  /** @deprecated */
-  publisher: import('./engine/publisher.js').Publisher
   /** True once shutdown has begun: new connections are refused. */
   draining: () => boolean
 }

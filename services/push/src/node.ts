@@ -150,7 +150,6 @@ export async function createNode(config: Config, deps: NodeDeps = {}): Promise<H
     presence: deps.presence ?? presenceOfBroker(broker),
     clusterState: deps.clusterState ?? clusterStateOfBroker(broker),
   })
-  const hub = engine.hub
   const outbox = deps.outbox ?? (await outboxes[store.driver](config, logger))
   const webhooks = new Webhooks({
     outbox,
@@ -177,13 +176,9 @@ export async function createNode(config: Config, deps: NodeDeps = {}): Promise<H
     config,
     logger,
     store,
-    registry,
     webhooks,
     control,
     engine,
-    broker,
-    hub,
-    publisher: engine.publisher,
     metrics,
     draining: () => draining,
   }
@@ -202,7 +197,7 @@ export async function createNode(config: Config, deps: NodeDeps = {}): Promise<H
 
   revalidate = () => {
     registry.clear()
-    for (const session of [...hub.sessions()]) {
+    for (const session of [...engine.hub.sessions()]) {
       void (async () => {
         if (!(await engine.app(session.appId))) return session.close(CloseCodes.appGone, 'app deleted')
         if (session.keyId && !(await engine.keyActive(session.appId, session.keyId))) session.close(CloseCodes.unauthorized, 'key revoked')
@@ -213,7 +208,7 @@ export async function createNode(config: Config, deps: NodeDeps = {}): Promise<H
 
   const protocols = (deps.protocols ?? PROTOCOLS).map((make) => make(ctx))
   const http = createHttpApp(ctx, { verifyAdmin: (token) => adminHash !== null && adminTokenMatches(adminHash, token), protocols })
-  metrics.bindHub(hub)
+  metrics.bindHub(engine.hub)
   const server = createServer(getRequestListener(http.fetch))
   server.keepAliveTimeout = 65_000
   server.headersTimeout = 66_000

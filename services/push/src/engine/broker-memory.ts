@@ -81,7 +81,9 @@ export class MemoryBroker implements Broker {
       if (input.id !== undefined) rememberId(ch, input.id, message, now)
       outcomes.push({ message, duplicate: false })
     }
-    for (const o of outcomes) if (!o.duplicate) this.handler?.onMessage(appId, o.message)
+    outcomes.forEach((o, i) => {
+      if (!o.duplicate) this.handler?.onMessage(appId, o.message, undefined, inputs[i]!.exclude)
+    })
     return outcomes
   }
 

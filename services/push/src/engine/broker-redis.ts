@@ -117,7 +117,8 @@ export class RedisBroker implements Broker {
       keys.push(this.keys.meta(appId, input.channel), this.keys.history(appId, input.channel))
       if (input.id !== undefined) keys.push(this.keys.idempotency(appId, input.channel, input.id))
       const { head, tail } = messageJsonParts(input, ts)
-      args.push(input.id !== undefined ? '1' : '0', newEpoch(), this.keys.pubsub(appId, input.channel), head, tail)
+      const prefix = input.exclude === undefined ? '' : 'x' + JSON.stringify(input.exclude) + '\n'
+      args.push(input.id !== undefined ? '1' : '0', newEpoch(), this.keys.pubsub(appId, input.channel), head, tail, prefix)
     }
     const reply = (await PUBLISH_SCRIPT.run(this.cmd, keys, args)) as string[]
     const outcomes: PublishOutcome[] = []
@@ -234,7 +235,12 @@ export class RedisBroker implements Broker {
     if (appId === undefined || !handler) return
     try {
       if (payload.startsWith('p')) handler.onPresence(appId, JSON.parse(payload.slice(1)) as PresenceEvent)
-      else handler.onMessage(appId, JSON.parse(payload) as Message, payload)
+      else if (payload.startsWith('x')) {
+        // `x<JSON session id>\n<message JSON>`: published with an exclusion.
+        const cut = payload.indexOf('\n')
+        const json = payload.slice(cut + 1)
+        handler.onMessage(appId, JSON.parse(json) as Message, json, JSON.parse(payload.slice(1, cut)) as string)
+      } else handler.onMessage(appId, JSON.parse(payload) as Message, payload)
     } catch (err) {
       this.onError(err)
     }

@@ -13,11 +13,13 @@ export interface BrokerFactory {
 
 /** A {@link BrokerHandler} that records what it is told, for tests. */
 export class Recorder implements BrokerHandler {
-  readonly messages: { appId: string; message: Message; json?: string }[] = []
+  readonly messages: { appId: string; message: Message; json?: string; exclude?: string }[] = []
   readonly presence: { appId: string; event: PresenceEvent }[] = []
 
-  onMessage(appId: string, message: Message, json?: string): void {
-    this.messages.push(json === undefined ? { appId, message } : { appId, message, json })
+  onMessage(appId: string, message: Message, json?: string, exclude?: string): void {
+    const entry: { appId: string; message: Message; json?: string; exclude?: string } = json === undefined ? { appId, message } : { appId, message, json }
+    if (exclude !== undefined) entry.exclude = exclude
+    this.messages.push(entry)
   }
 
   onPresence(appId: string, event: PresenceEvent): void {
@@ -132,6 +134,24 @@ export function brokerContract(name: string, factory: BrokerFactory): void {
       await waitFor(() => expect(b.rec.of(app, 'live')).toHaveLength(6))
       expect(b.rec.of(app, 'live')).toEqual(outs.map((o) => o.message))
       for (const m of b.rec.messages) if (m.json !== undefined) expect(JSON.parse(m.json)).toEqual(m.message)
+    })
+
+    it('carries a publish input\'s exclude to every subscribed node, outside the message', async () => {
+      const [a, b] = await twoNodes()
+      const app = newTestAppId()
+      await b.broker.subscribe(app, 'ex')
+      const odd = 'c_{"odd"}\nid'
+      const outs = await a.broker.publish(app, [{ channel: 'ex', data: 1, exclude: '123.456' }, { channel: 'ex', data: 2 }, { channel: 'ex', data: 3, exclude: odd }], OPTS)
+      await waitFor(() => expect(b.rec.of(app, 'ex')).toHaveLength(3))
+      const got = b.rec.messages.filter((m) => m.appId === app)
+      expect(got.map((m) => m.exclude)).toEqual(['123.456', undefined, odd])
+      expect(got.map((m) => m.message)).toEqual(outs.map((o) => o.message))
+      for (const m of got) {
+        expect(m.message).not.toHaveProperty('exclude')
+        if (m.json !== undefined) expect(JSON.parse(m.json)).toEqual(m.message)
+      }
+      const { messages } = await a.broker.history(app, 'ex', { limit: 10 })
+      expect(messages).toEqual(outs.map((o) => o.message))
     })
 
     it('never gives two concurrent publishers the same seq', async () => {

@@ -75,8 +75,7 @@ export class Engine implements SessionHost {
   readonly metrics: Metrics
   private readonly registry: AppRegistry
   private readonly limiter = new AppRateLimiter()
-  /** @deprecated for the wires still being moved */
-  readonly publisher: Publisher
+  private readonly publisher: Publisher
 
   constructor(options: EngineOptions) {
     this.config = options.config
@@ -209,6 +208,11 @@ export class Engine implements SessionHost {
     const outcomes = await this.publisher.publish(app, inputs)
     this.metrics.messagesIn.inc({ app: app.id, via }, outcomes.length)
     return outcomes
+  }
+
+  /** Deliveries a wire made outside the hub's fan-out (a poll's answer). */
+  countDelivered(appId: string, n: number): void {
+    this.hub.countDelivered(appId, n)
   }
 
   history(appId: string, channel: string, query: { limit: number; after?: number }): Promise<{ epoch: string; messages: Message[] }> {

@@ -48,7 +48,7 @@ export function createHttpApp(ctx: NodeContext, options: HttpOptions) {
   }
   app.use('/v1/*', limit)
   app.use('/admin/*', limit)
-  app.use('/v1/apps/:appId/*', appCors(ctx.registry))
+  app.use('/v1/apps/:appId/*', appCors((appId) => ctx.engine.app(appId)))
 
   app.route('/', healthRoutes(ctx))
   app.route('/v1', messageRoutes(ctx))
