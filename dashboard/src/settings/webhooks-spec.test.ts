@@ -12,16 +12,16 @@ describe('webhooks form validation', () => {
 
   it('names the row and the field that is wrong', () => {
     const r = validateWebhooks([
-      { url: 'https://ok.example/h', all: true, events: [] },
-      { url: 'ftp://x.example/h', all: true, events: [] },
-      { url: 'https://y.example/h', all: false, events: [] },
-      { url: 'not a url', all: true, events: [] },
+      { id: 1, url: 'https://ok.example/h', all: true, events: [] },
+      { id: 2, url: 'ftp://x.example/h', all: true, events: [] },
+      { id: 3, url: 'https://y.example/h', all: false, events: [] },
+      { id: 4, url: 'not a url', all: true, events: [] },
     ])
     expect(r).toEqual({ ok: false, errors: { 1: { url: expect.stringMatching(/http/) }, 2: { events: expect.stringMatching(/at least one/) }, 3: { url: expect.any(String) } } })
   })
 
   it('refuses more than 10', () => {
-    const rows = Array.from({ length: 11 }, (_, i) => ({ url: `https://h.example/${i}`, all: true, events: [] }))
+    const rows = Array.from({ length: 11 }, (_, i) => ({ id: i, url: `https://h.example/${i}`, all: true, events: [] }))
     expect(validateWebhooks(rows)).toMatchObject({ ok: false, message: 'At most 10 webhooks.' })
   })
 })

@@ -13,15 +13,28 @@ export const WEBHOOK_EVENTS = [
 
 export const MAX_WEBHOOKS = 10
 
-/** One row of the form: `all` means no `events` filter. */
+/** One row of the form: `all` means no `events` filter; `id` only keys the row on screen. */
 export interface WebhookDraft {
+  id: number
   url: string
   all: boolean
   events: string[]
 }
 
+let nextRowId = 1
+
+/** A new empty row (all events). */
+export function newWebhookDraft(): WebhookDraft {
+  return { id: nextRowId++, url: '', all: true, events: [] }
+}
+
 export function toWebhookDrafts(webhooks: readonly Webhook[]): WebhookDraft[] {
-  return webhooks.map((w) => ({ url: w.url, all: w.events === undefined, events: w.events ? [...w.events] : [] }))
+  return webhooks.map((w) => ({ id: nextRowId++, url: w.url, all: w.events === undefined, events: w.events ? [...w.events] : [] }))
+}
+
+/** What a row list would save, to compare with the saved setting. */
+export function draftsKey(rows: readonly WebhookDraft[]): string {
+  return JSON.stringify(rows.map((r) => [r.url, r.all, r.all ? [] : [...r.events].sort()]))
 }
 
 export type WebhooksValidation = { ok: true; webhooks: Webhook[] } | { ok: false; errors: Record<number, { url?: string; events?: string }>; message?: string }

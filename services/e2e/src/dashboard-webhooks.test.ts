@@ -89,7 +89,7 @@ describe('dashboard webhooks (browser end-to-end)', () => {
     await page.getByRole('button', { name: 'Save webhooks' }).click()
     const alert = panel().getByRole('alert')
     await alert.waitFor()
-    expect(await alert.innerText()).toMatch(/settings\.webhooks\.0\.url: .*link-local/)
+    expect(await alert.textContent()).toMatch(/settings\.webhooks\.0\.url: .*link-local/)
     await screenshot(page, 'webhooks-link-local-1280')
     expect((await settings()).webhooks).toEqual([])
   })

@@ -2,7 +2,7 @@ import { useState } from 'react'
 import type { App } from '../../api/types.js'
 import { ErrorNote } from '../../components/ErrorNote.js'
 import { useSession } from '../../lib/api-context.js'
-import { MAX_WEBHOOKS, toWebhookDrafts, validateWebhooks, WEBHOOK_EVENTS, type WebhookDraft } from '../../settings/webhooks-spec.js'
+import { draftsKey, MAX_WEBHOOKS, newWebhookDraft, toWebhookDrafts, validateWebhooks, WEBHOOK_EVENTS, type WebhookDraft } from '../../settings/webhooks-spec.js'
 
 /** The app's webhooks: a URL and its events per row, validated, saved as the `webhooks` setting; and a test button. */
 export function WebhooksForm({ app, onSaved }: { app: App; onSaved(app: App): void }) {
@@ -17,7 +17,7 @@ export function WebhooksForm({ app, onSaved }: { app: App; onSaved(app: App): vo
     setNote(null)
   }
   // The test goes to the saved webhooks: offered only when the form shows what is saved.
-  const dirty = JSON.stringify(rows) !== JSON.stringify(toWebhookDrafts(app.settings.webhooks))
+  const dirty = draftsKey(rows) !== draftsKey(toWebhookDrafts(app.settings.webhooks))
 
   return (
     <form
@@ -59,7 +59,7 @@ export function WebhooksForm({ app, onSaved }: { app: App; onSaved(app: App): vo
           const id = `webhook-${i}`
           const err = errors[i]
           return (
-            <li key={i} className="webhook-row" aria-label={`Webhook ${i + 1}`}>
+            <li key={row.id} className="webhook-row" aria-label={`Webhook ${i + 1}`}>
               <div className="field field-wide">
                 <label htmlFor={`${id}-url`}>URL</label>
                 <input
@@ -112,7 +112,7 @@ export function WebhooksForm({ app, onSaved }: { app: App; onSaved(app: App): vo
         </p>
       ) : null}
       <div className="actions">
-        <button type="button" className="button" disabled={rows.length >= MAX_WEBHOOKS} onClick={() => setRows((rs) => [...rs, { url: '', all: true, events: [] }])}>
+        <button type="button" className="button" disabled={rows.length >= MAX_WEBHOOKS} onClick={() => setRows((rs) => [...rs, newWebhookDraft()])}>
           Add webhook
         </button>
         <button type="submit" className="button button-primary" disabled={busy}>

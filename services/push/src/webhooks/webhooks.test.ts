@@ -20,7 +20,9 @@ function setup(webhooks: Webhook[]) {
   }
   const occupancy = new MemoryOccupancy()
   let gone: (appId: string, key: string) => void = () => {}
-  occupancy.start = async (onGone) => void (gone = onGone)
+  occupancy.start = async (onGone) => {
+    gone = onGone
+  }
   const wh = new Webhooks({
     outbox: new MemoryOutbox(),
     occupancy,
@@ -33,7 +35,7 @@ function setup(webhooks: Webhook[]) {
     clock,
   })
   const session = { appId: app.id, app }
-  const names = () => posts.flatMap((p) => p.body.events.map((e) => e.name + ':' + ('user_id' in e ? e.user_id : e.channel)))
+  const names = () => posts.flatMap((p) => p.body.events.map((e) => `${e.name}:${'user_id' in e ? e.user_id : e.channel}`))
   return { clock, app, posts, wh, session, names, gone: (k: string) => gone(app.id, k) }
 }
 

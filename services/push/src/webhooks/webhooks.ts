@@ -47,8 +47,8 @@ export interface WebhooksDeps {
 /** The channel a test POST names. */
 export const TEST_CHANNEL = 'herald-webhook-test'
 
-const channelKey = (channel: string) => 'c:' + channel
-const memberKey = (channel: string, userId: string) => 'm:' + channel + '\n' + userId
+const channelKey = (channel: string) => `c:${channel}`
+const memberKey = (channel: string, userId: string) => `m:${channel}\n${userId}`
 
 /**
  * Webhooks of a node: turns session events into the contract's webhook events, batches
@@ -134,7 +134,7 @@ export class Webhooks implements SessionListener {
 
   /** A client event (`client-*`) a client sent on a channel. */
   clientEvent(e: ClientEventInput): void {
-    this.then(e.appId, async () =>
+    this.queue(e.appId, async () =>
       this.emit(e.appId, {
         name: 'client_event',
         channel: e.channel,
@@ -148,13 +148,13 @@ export class Webhooks implements SessionListener {
 
   /** A subscriber of a cache channel found no cached event. */
   cacheMiss(appId: string, channel: string): void {
-    this.then(appId, async () => this.emit(appId, { name: 'cache_miss', channel }))
+    this.queue(appId, async () => this.emit(appId, { name: 'cache_miss', channel }))
   }
 
   /** The app was deleted: forget this node's holdings (its outbox rows went with it). */
   forgetApp(appId: string): void {
-    for (const k of [...this.held.keys()]) if (k.startsWith(appId + '|')) this.held.delete(k)
-    this.then(appId, () => this.deps.occupancy.forgetApp(appId))
+    for (const k of [...this.held.keys()]) if (k.startsWith(`${appId}|`)) this.held.delete(k)
+    this.queue(appId, () => this.deps.occupancy.forgetApp(appId))
   }
 
   // ---- admin ---------------------------------------------------------------------------
@@ -189,23 +189,23 @@ export class Webhooks implements SessionListener {
 
   private enter(session: SessionView, key: string, then: (change: { edge: boolean; count: number }) => void): void {
     if (session.app.settings.webhooks.length === 0) return
-    const k = session.appId + '|' + key
+    const k = `${session.appId}|${key}`
     this.held.set(k, (this.held.get(k) ?? 0) + 1)
-    this.then(session.appId, async () => then(await this.deps.occupancy.enter(session.appId, key)))
+    this.queue(session.appId, async () => then(await this.deps.occupancy.enter(session.appId, key)))
   }
 
   private leave(appId: string, key: string, then: (change: { edge: boolean; count: number }) => void): void {
-    const k = appId + '|' + key
+    const k = `${appId}|${key}`
     const n = this.held.get(k) ?? 0
     if (n === 0) return
     if (n === 1) this.held.delete(k)
     else this.held.set(k, n - 1)
-    this.then(appId, async () => then(await this.deps.occupancy.leave(appId, key)))
+    this.queue(appId, async () => then(await this.deps.occupancy.leave(appId, key)))
   }
 
   /** A key a dead node (or this node's previous run) left with no holder anywhere. */
   private gone(appId: string, key: string): void {
-    this.then(appId, async () => {
+    this.queue(appId, async () => {
       if (key.startsWith('c:')) {
         const channel = key.slice(2)
         this.emit(appId, { name: 'subscription_count', channel, subscription_count: 0 })
@@ -218,7 +218,7 @@ export class Webhooks implements SessionListener {
   }
 
   /** Runs `step` after the app's earlier steps (so its events keep their order); errors are logged. */
-  private then(appId: string, step: () => Promise<void>): void {
+  private queue(appId: string, step: () => Promise<void>): void {
     const previous = this.chains.get(appId) ?? Promise.resolve()
     const next = previous.then(step).catch((err: unknown) => this.deps.logger.warn({ err, app: appId }, 'webhook occupancy update failed'))
     this.chains.set(appId, next)
