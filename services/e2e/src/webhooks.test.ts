@@ -235,4 +235,26 @@ describe('webhooks across a crash (embedded)', () => {
       await r.close()
     }
   })
+
+  it('sends the channel_vacated of the sessions a SIGTERM closed, after the restart at the latest', async () => {
+    const r = await startReceiver()
+    const node = await startHerald({ env: fast })
+    try {
+      const app = await createApp(node, { webhooks: [{ url: r.url, events: ['channel_occupied', 'channel_vacated'] }] })
+      const c = await WsClient.connect(`${node.wsUrl}/v1/apps/${app.appId}/ws`)
+      await c.request({ op: 'subscribe', channel: 'graceful' })
+      await until(() => names(r).includes('channel_occupied:graceful'), 10_000, 'channel_occupied')
+      await node.stop('SIGTERM')
+      const again = await startHerald({ env: fast, dataDir: node.dataDir, adminToken: node.adminToken })
+      try {
+        await until(() => names(r).includes('channel_vacated:graceful'), 15_000, 'channel_vacated')
+        expect(names(r)).toEqual(['channel_occupied:graceful', 'channel_vacated:graceful'])
+      } finally {
+        await again.stop()
+      }
+    } finally {
+      await node.stop('SIGKILL')
+      await r.close()
+    }
+  })
 })
