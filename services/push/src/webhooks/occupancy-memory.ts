@@ -5,7 +5,7 @@ export class MemoryOccupancy implements Occupancy {
   private readonly counts = new Map<string, number>()
 
   /** One process: nothing can die and leave holdings behind. */
-  async start(_onGone: (appId: string, key: string) => void): Promise<void> {}
+  async start(_onGone: (appId: string, key: string) => void, _onRestored?: (appId: string, key: string, count: number) => void): Promise<void> {}
 
   async enter(appId: string, key: string): Promise<OccupancyChange> {
     const k = appId + '|' + key

@@ -17,10 +17,13 @@ afterAll(async () => {
   r.disconnect()
 })
 
-async function node(nodeId: string, gone: string[] = [], ttlMs = 30_000): Promise<RedisOccupancy> {
+async function node(nodeId: string, gone: string[] = [], ttlMs = 30_000, restored: string[] = []): Promise<RedisOccupancy> {
   const o = new RedisOccupancy({ url: URL, nodeId, keyPrefix: prefix, ttlMs })
   opened.push(o)
-  await o.start((appId, key) => gone.push(`${appId}|${key}`))
+  await o.start(
+    (appId, key) => gone.push(`${appId}|${key}`),
+    (appId, key, count) => restored.push(`${appId}|${key}|${count}`),
+  )
   return o
 }
 
@@ -50,8 +53,9 @@ describe('RedisOccupancy across nodes', () => {
     const goneB: string[] = []
     const goneC: string[] = []
     const dead = await node('dead-a', [], 300)
-    const b = await node('dead-b', goneB, 300)
-    const c = await node('dead-c', goneC, 300)
+    // Only the dead node has a short TTL: the live ones must not be swept on a slow machine.
+    const b = await node('dead-b', goneB)
+    const c = await node('dead-c', goneC)
     await dead.enter(app, 'only-dead')
     await dead.enter(app, 'only-dead')
     await dead.enter(app, 'shared')
@@ -74,5 +78,28 @@ describe('RedisOccupancy across nodes', () => {
     const gone: string[] = []
     await node('restarted', gone)
     expect(gone).toEqual([`${app}|held-before`])
+  })
+
+  it('a node swept as dead while it was only stalled holds its keys again at its next heartbeat', async () => {
+    const gone: string[] = []
+    const restored: string[] = []
+    const stalled = await node('stalled', [], 30_000, restored)
+    const other = await node('sweeper', gone)
+    await stalled.enter(app, 'k-alone')
+    await stalled.enter(app, 'k-alone')
+    await stalled.enter(app, 'k-shared')
+    await other.enter(app, 'k-shared')
+    // As if its heartbeats had stopped for longer than the TTL: its expiry is in the past.
+    const r = new Redis(URL)
+    await r.zadd(`${prefix}:nodes`, '1', 'stalled')
+    r.disconnect()
+    await other.tick()
+    expect(gone).toEqual([`${app}|k-alone`])
+    await stalled.tick()
+    expect(restored).toEqual([`${app}|k-alone|2`])
+    expect(await other.leave(app, 'k-shared')).toEqual({ edge: false, count: 1 })
+    expect(await stalled.leave(app, 'k-alone')).toEqual({ edge: false, count: 1 })
+    expect(await stalled.leave(app, 'k-alone')).toEqual({ edge: true, count: 0 })
+    expect(await stalled.leave(app, 'k-shared')).toEqual({ edge: true, count: 0 })
   })
 })

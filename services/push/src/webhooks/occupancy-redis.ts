@@ -99,8 +99,6 @@ export interface RedisOccupancyOptions {
   /** A node's holdings expire this long after its last heartbeat (heartbeats every third of it). */
   ttlMs: number
   onError?: (err: unknown) => void
-  /** Keys this node held again after it had been swept as dead, and that nobody else held (a new 0→1). */
-  onRestored?: (appId: string, key: string, count: number) => void
 }
 
 /**
@@ -114,7 +112,8 @@ export class RedisOccupancy implements Occupancy {
   private readonly local = new Map<string, number>()
   private timer: NodeJS.Timeout | null = null
   private onGone: (appId: string, key: string) => void = () => {}
-  private ticking = false
+  private onRestored: (appId: string, key: string, count: number) => void = () => {}
+  private ticking: Promise<void> | null = null
 
   constructor(private readonly options: RedisOccupancyOptions) {
     this.redis = new Redis(options.url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true, connectionName: `herald-occupancy-${options.nodeId}` })
@@ -134,13 +133,16 @@ export class RedisOccupancy implements Occupancy {
     return `${this.prefix}:nodes`
   }
 
-  async start(onGone: (appId: string, key: string) => void): Promise<void> {
+  async start(onGone: (appId: string, key: string) => void, onRestored?: (appId: string, key: string, count: number) => void): Promise<void> {
     this.onGone = onGone
+    if (onRestored) this.onRestored = onRestored
     await this.redis.connect()
     // What this node id held in a previous run (a crash, then a restart) is gone now.
     await this.sweepNode(this.options.nodeId)
     await HEARTBEAT.run(this.redis, [this.nodes()], [this.options.nodeId, this.options.ttlMs])
-    this.timer = setInterval(() => void this.tick(), Math.max(50, Math.floor(this.options.ttlMs / 3)))
+    this.timer = setInterval(() => {
+      if (!this.ticking) void this.tick()
+    }, Math.max(50, Math.floor(this.options.ttlMs / 3)))
     this.timer.unref()
   }
 
@@ -168,10 +170,20 @@ export class RedisOccupancy implements Occupancy {
     }
   }
 
-  /** Heartbeat (re-asserting holdings if this node had been swept), then a sweep of dead nodes. Public for tests. */
-  async tick(): Promise<void> {
-    if (this.ticking) return
-    this.ticking = true
+  /**
+   * Heartbeat (re-asserting holdings if this node had been swept), then a sweep of dead nodes.
+   * Calls run one after the other, each a whole tick. Public for tests.
+   */
+  tick(): Promise<void> {
+    const run = (this.ticking ?? Promise.resolve()).then(() => this.tickOnce())
+    this.ticking = run
+    void run.then(() => {
+      if (this.ticking === run) this.ticking = null
+    })
+    return run
+  }
+
+  private async tickOnce(): Promise<void> {
     try {
       const wasGone = (await HEARTBEAT.run(this.redis, [this.nodes()], [this.options.nodeId, this.options.ttlMs])) === 1
       if (wasGone) await this.reassert()
@@ -181,8 +193,6 @@ export class RedisOccupancy implements Occupancy {
       }
     } catch (err) {
       this.options.onError?.(err)
-    } finally {
-      this.ticking = false
     }
   }
 
@@ -201,7 +211,7 @@ export class RedisOccupancy implements Occupancy {
       // Swept holdings were removed; put this node's count back as it is now.
       await this.redis.hdel(hash, this.options.nodeId)
       const [edge, total] = (await ENTER.run(this.redis, [hash, this.nodeSet(), this.nodes()], [this.options.nodeId, k, this.options.ttlMs, count])) as [number, number]
-      if (edge === 1) this.options.onRestored?.(appId, key, total)
+      if (edge === 1) this.onRestored(appId, key, total)
     }
   }
 

@@ -19,8 +19,12 @@ export interface OccupancyChange {
  * - Calls of one node resolve in the order they were made.
  */
 export interface Occupancy {
-  /** Starts heartbeats and sweeps; `onGone` gets keys a dead node (or this node's previous run) left empty. */
-  start(onGone: (appId: string, key: string) => void): Promise<void>
+  /**
+   * Starts heartbeats and sweeps. `onGone` gets keys a dead node (or this node's previous run)
+   * left with no holder; `onRestored` keys this node held again, with nobody else holding
+   * them, after it had been swept as dead (a stall longer than its heartbeat): a new 0→1.
+   */
+  start(onGone: (appId: string, key: string) => void, onRestored?: (appId: string, key: string, count: number) => void): Promise<void>
   enter(appId: string, key: string): Promise<OccupancyChange>
   leave(appId: string, key: string): Promise<OccupancyChange>
   /** Drops this node's holdings of an app (it was deleted); reports nothing. */

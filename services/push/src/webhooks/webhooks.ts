@@ -89,7 +89,10 @@ export class Webhooks implements SessionListener {
   }
 
   async start(): Promise<void> {
-    await this.deps.occupancy.start((appId, key) => this.gone(appId, key))
+    await this.deps.occupancy.start(
+      (appId, key) => this.gone(appId, key),
+      (appId, key, count) => this.restored(appId, key, count),
+    )
     await this.sender.start()
   }
 
@@ -213,6 +216,20 @@ export class Webhooks implements SessionListener {
       } else if (key.startsWith('m:')) {
         const nl = key.indexOf('\n')
         this.emit(appId, { name: 'member_removed', channel: key.slice(2, nl), user_id: key.slice(nl + 1) })
+      }
+    })
+  }
+
+  /** A key this node holds again after it had been swept as dead (it stalled), nobody else holding it. */
+  private restored(appId: string, key: string, count: number): void {
+    this.queue(appId, async () => {
+      if (key.startsWith('c:')) {
+        const channel = key.slice(2)
+        this.emit(appId, { name: 'channel_occupied', channel })
+        this.emit(appId, { name: 'subscription_count', channel, subscription_count: count })
+      } else if (key.startsWith('m:')) {
+        const nl = key.indexOf('\n')
+        this.emit(appId, { name: 'member_added', channel: key.slice(2, nl), user_id: key.slice(nl + 1) })
       }
     })
   }
