@@ -39,6 +39,8 @@ export class Metrics {
 
   /** `herald_webhook_queue_depth{app}`: POSTs waiting in the app's outbox, read when scraped (the outbox is shared: every node reports the same value). */
   bindWebhookQueue(depth: () => Promise<Record<string, number>>): void {
+    // An app whose queue emptied reports 0 (not a vanished series), so graphs fall to zero.
+    const seen = new Set<string>()
     new Gauge({
       name: 'herald_webhook_queue_depth',
       help: 'Webhook POSTs waiting in the outbox, per app',
@@ -48,7 +50,8 @@ export class Metrics {
         const d = await depth().catch(() => null)
         if (!d) return
         this.reset()
-        for (const [app, n] of Object.entries(d)) this.set({ app }, n)
+        for (const app of Object.keys(d)) seen.add(app)
+        for (const app of seen) this.set({ app }, d[app] ?? 0)
       },
     })
   }
