@@ -149,6 +149,32 @@ describe('webhook delivery', () => {
   })
 })
 
+describe('a receiver that hangs', () => {
+  it('delays neither another app\'s webhooks nor message delivery', async () => {
+    const stuck = await appWithHook()
+    stuck.r.respond = () => null
+    const other = await appWithHook()
+    const sub = await ws(stuck.app)
+    await sub.request({ op: 'subscribe', channel: 'live' })
+    expect((await admin(`/apps/${stuck.app.appId}/webhooks/test`, { method: 'POST' })).status).toBe(202)
+    await until(() => stuck.r.held >= 1, 10_000, 'the stuck receiver to get its POST')
+    expect((await admin(`/apps/${other.app.appId}/webhooks/test`, { method: 'POST' })).status).toBe(202)
+    await until(() => other.r.delivered().length === 1, 10_000, 'the other app\'s POST')
+    const res = await fetch(`${h.url}/v1/apps/${stuck.app.appId}/messages`, {
+      method: 'POST',
+      headers: { authorization: stuck.app.basic, 'content-type': 'application/json' },
+      body: JSON.stringify({ channel: 'live', data: 'still flowing' }),
+    })
+    expect(res.status).toBe(200)
+    await sub.next((f) => f.op === 'message' && f.data === 'still flowing')
+    // All the while the stuck receiver had not answered.
+    expect(stuck.r.calls).toHaveLength(0)
+    stuck.r.release(200)
+    sub.close()
+    await Promise.all([stuck.r.close(), other.r.close()])
+  })
+})
+
 describe('webhook events from native clients', () => {
   it('channel_occupied for the first subscriber, subscription_count, channel_vacated after the last (WebSocket and SSE)', async () => {
     const { app, r } = await appWithHook()

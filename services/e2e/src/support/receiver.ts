@@ -18,19 +18,30 @@ export interface Receiver {
   delivered(): ReceivedHook[]
   /** Events of the delivered POSTs, in order. */
   events(): Array<Record<string, unknown> & { name: string }>
-  /** Decides the status of the next POST (n = 1 for the first one ever). */
-  respond: (n: number, hook: Omit<ReceivedHook, 'status'>) => number
+  /** Decides the status of the next POST (n = 1 for the first one ever); null holds it unanswered until `release`. */
+  respond: (n: number, hook: Omit<ReceivedHook, 'status'>) => number | null
+  /** POSTs received and held without an answer. */
+  readonly held: number
+  /** Answers every held POST with `status`. */
+  release(status: number): void
   close(): Promise<void>
 }
 
 export async function startReceiver(path = '/hook'): Promise<Receiver> {
   const calls: ReceivedHook[] = []
+  const holding: Array<(status: number) => void> = []
   const receiver: Receiver = {
     url: '',
     calls,
     delivered: () => calls.filter((c) => c.status >= 200 && c.status < 300),
     events: () => receiver.delivered().flatMap((c) => c.body.events),
     respond: () => 200,
+    get held() {
+      return holding.length
+    },
+    release: (status) => {
+      for (const answer of holding.splice(0)) answer(status)
+    },
     close: async () => {
       server.closeAllConnections()
       await new Promise<void>((r) => server.close(() => r()))
@@ -48,10 +59,14 @@ export async function startReceiver(path = '/hook'): Promise<Receiver> {
         body = { time_ms: 0, events: [] }
       }
       const hook = { headers: req.headers, rawBody, body }
-      const status = receiver.respond(calls.length + 1, hook)
-      calls.push({ ...hook, status })
-      res.statusCode = status
-      res.end()
+      const answer = (status: number) => {
+        calls.push({ ...hook, status })
+        res.statusCode = status
+        res.end()
+      }
+      const status = receiver.respond(calls.length + holding.length + 1, hook)
+      if (status === null) holding.push(answer)
+      else answer(status)
     })
   })
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()))
