@@ -247,7 +247,7 @@ export async function createNode(config: Config, deps: NodeDeps = {}): Promise<H
       clearTimeout(grace)
       for (const p of protocols) p.stop?.()
       // Events of the sessions just closed go to the outbox; what is not delivered waits there.
-      await webhooks.stop().catch((err: unknown) => logger.warn({ err }, 'webhooks stop failed'))
+      await webhooks.stop(Math.min(2_000, config.shutdownGraceMs)).catch((err: unknown) => logger.warn({ err }, 'webhooks stop failed'))
       await outbox.close().catch(() => {})
       await engine.close()
       await control.close().catch((err: unknown) => logger.warn({ err }, 'control bus close failed'))

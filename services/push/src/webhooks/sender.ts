@@ -71,14 +71,17 @@ export class WebhookSender {
     void this.pump()
   }
 
-  /** Stops claiming and waits (at most `timeoutMs`) for the POSTs in flight; what is left stays in the outbox. */
-  async stop(): Promise<void> {
+  /**
+   * Stops claiming and waits for the POSTs in flight, at most `waitMs` (default `timeoutMs`);
+   * what is left stays in the outbox (a POST cut off is sent again: at least once).
+   */
+  async stop(waitMs = this.deps.options.timeoutMs): Promise<void> {
     this.stopped = true
     if (this.timer !== null) this.deps.clock.clearTimeout(this.timer)
     this.timer = null
     if (this.inflight === 0) return
     await new Promise<void>((resolve) => {
-      const t = this.deps.clock.setTimeout(resolve, this.deps.options.timeoutMs)
+      const t = this.deps.clock.setTimeout(resolve, waitMs)
       this.idle.push(() => {
         this.deps.clock.clearTimeout(t)
         resolve()

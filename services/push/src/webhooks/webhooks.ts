@@ -97,11 +97,12 @@ export class Webhooks implements SessionListener {
   }
 
   /**
-   * Waits for queued work, writes the batches still waiting to the outbox, and stops sending;
-   * whatever is not delivered stays in the outbox for the next start (or another node).
+   * Stops sending (POSTs in flight get up to `waitMs`), waits for queued work and writes the
+   * batches still waiting to the outbox; whatever is not delivered stays there for the next
+   * start (or another node).
    */
-  async stop(): Promise<void> {
-    await this.sender.stop()
+  async stop(waitMs?: number): Promise<void> {
+    await this.sender.stop(waitMs)
     await Promise.all([...this.chains.values()])
     await this.batcher.drain()
     await this.deps.occupancy.stop()
