@@ -7,4 +7,5 @@ export const sourceAliases = {
   '@herald/protocol': root('./sdks/protocol/src/index.ts'),
   '@herald/client': root('./sdks/browser/src/index.ts'),
   '@herald/node': root('./sdks/node/src/index.ts'),
+  '@herald/react': root('./sdks/react/src/index.ts'),
 }

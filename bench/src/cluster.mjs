@@ -51,7 +51,9 @@ export async function startHeraldCluster({ nodes = 3 } = {}) {
     kind: 'herald-cluster',
     pids: members.map((m) => m.pid),
     targets: members.map((m) => ({ url: m.url, wsBase: m.wsBase })),
-    assertAlive: () => members.forEach((m) => m.assertAlive()),
+    assertAlive: () => {
+      for (const m of members) m.assertAlive()
+    },
     async stop() {
       await Promise.all(members.map((m) => m.stop()))
       redis.stop()

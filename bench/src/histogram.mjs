@@ -11,7 +11,7 @@ export class Histogram {
   max = 0
 
   record(ms) {
-    const v = ms < 0 ? 0 : ms
+    const v = Math.max(0, ms)
     this.counts[Math.min(SIZE, Math.round(v * RES))]++
     this.count++
     if (v > this.max) this.max = v

@@ -1,29 +1,20 @@
+import { type ErrorCode, HeraldProtocolError } from '@herald/protocol'
+
 /** Codes the admin API answers with, plus `network` when no answer came at all. */
-export type ApiErrorCode =
-  | 'bad_request'
-  | 'unauthorized'
-  | 'token_expired'
-  | 'forbidden'
-  | 'not_found'
-  | 'too_large'
-  | 'rate_limited'
-  | 'limit_exceeded'
-  | 'internal'
-  | 'network'
+export type ApiErrorCode = ErrorCode | 'network'
 
 /** An error reply (`{"error":{"code","message"}}`) or a failed request. */
-export class ApiError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: ApiErrorCode | string,
-    message: string,
-  ) {
-    super(message)
+export class ApiError extends HeraldProtocolError<ApiErrorCode | string> {
+  override readonly status: number
+
+  constructor(status: number, code: ApiErrorCode | string, message: string) {
+    super(code, message, { status })
+    this.status = status
     this.name = 'ApiError'
   }
 }
 
-const headlines: Record<string, string> = {
+const headlines: Record<ApiErrorCode, string> = {
   bad_request: 'The request was not accepted',
   unauthorized: 'Not authorised',
   token_expired: 'The token has expired',
@@ -42,7 +33,7 @@ const headlines: Record<string, string> = {
  */
 export function describeError(err: unknown): string {
   if (err instanceof ApiError) {
-    const head = headlines[err.code] ?? `Error ${err.status || ''}`.trim()
+    const head = headlines[err.code as ApiErrorCode] ?? `Error ${err.status || ''}`.trim()
     return err.message && err.message !== head ? `${head}: ${err.message}` : head
   }
   if (err instanceof Error) return err.message

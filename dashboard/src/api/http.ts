@@ -1,3 +1,4 @@
+import { errorCodeForStatus } from '@herald/protocol'
 import { ApiError } from './api-error.js'
 
 /**
@@ -28,17 +29,7 @@ export async function requestJson<T>(method: string, url: string, headers: Recor
   }
   if (!res.ok) {
     const error = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error
-    throw new ApiError(res.status, error?.code ?? httpCode(res.status), error?.message ?? `HTTP ${res.status} ${res.statusText}`.trim())
+    throw new ApiError(res.status, error?.code ?? errorCodeForStatus(res.status), error?.message ?? `HTTP ${res.status} ${res.statusText}`.trim())
   }
   return parsed as T
-}
-
-function httpCode(status: number): string {
-  if (status === 401) return 'unauthorized'
-  if (status === 403) return 'forbidden'
-  if (status === 404) return 'not_found'
-  if (status === 413) return 'too_large'
-  if (status === 429) return 'rate_limited'
-  if (status >= 500) return 'internal'
-  return 'bad_request'
 }

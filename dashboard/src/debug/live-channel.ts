@@ -1,69 +1,66 @@
-import { Client } from '@herald/client'
-import type { Message, PresenceEvent, PresenceMember } from '@herald/protocol'
+import type { Message, PresenceMember } from '@herald/client'
+import { useChannel, useConnectionState, usePresence } from '@herald/react'
+import { isPresenceChannel } from '@herald/protocol'
+import { useMemo, useState } from 'react'
 
-export interface LiveChannelHandlers {
-  onMessage(message: Message): void
-  onSubscribed(info: { channel: string; epoch?: string; seq?: number }): void
-  onPresence(event: PresenceEvent): void
-  onMembers(members: PresenceMember[]): void
-  onError(error: unknown): void
-  onState(state: string, transport: string | null, reason: string): void
-}
+/** How many messages the console keeps. */
+export const MAX_LOG = 200
 
-/** What the console needs from one subscription. */
-export interface LiveChannel {
-  readonly channel: string
-  refreshMembers(): Promise<void>
-  close(): void
+/** What the debug console shows of one live channel. */
+export interface LiveChannelView {
+  /** One line on the connection and the subscription. */
+  status: string
+  /** Connected, and the server confirmed the subscription. */
+  subscribed: boolean
+  /** Newest first, at most {@link MAX_LOG}, minus those cleared. */
+  log: readonly Message[]
+  clear(): void
+  /** `null` unless the channel is a presence channel. */
+  members: readonly PresenceMember[] | null
+  refreshMembers(): void
+  /** The connection failed, the subscribe was refused, or the member list could not be read. */
+  error: Error | null
 }
 
 /**
- * Opens a browser-SDK client for one app and subscribes to one channel, with a token the
- * page signs itself (`getToken` signs a fresh one when the SDK asks for a refresh).
- * @example const live = openLiveChannel({ appId, channel: 'chat', getToken }, handlers)
+ * The console's view of one channel, through `@herald/react` (inside a `HeraldProvider`):
+ * its messages, presence members (the console joins as its token's `sub`) and a status line.
+ * @example const live = useLiveChannel('chat'); live.log.map(...)
  */
-export function openLiveChannel(
-  options: { appId: string; channel: string; getToken(): Promise<string>; url?: string },
-  handlers: LiveChannelHandlers,
-): LiveChannel {
-  let closed = false
-  const client = new Client({ url: options.url ?? location.origin, appId: options.appId, getToken: options.getToken })
-  client.on('state', ({ current, reason }) => {
-    if (!closed) handlers.onState(current, client.transport ?? null, reason)
-  })
-  const sub = client.subscribe(options.channel, (message) => {
-    if (!closed) handlers.onMessage(message)
-  })
-  const refreshMembers = async () => {
-    try {
-      const reply: unknown = await sub.members()
-      const members = Array.isArray(reply) ? reply : ((reply as { members?: PresenceMember[] }).members ?? [])
-      if (!closed) handlers.onMembers(members as PresenceMember[])
-    } catch (err) {
-      if (!closed) handlers.onError(err)
-    }
-  }
-  sub.on('subscribed', (info) => {
-    if (closed) return
-    handlers.onSubscribed({ channel: options.channel, ...(info as object) })
-    if (options.channel.startsWith('presence-')) void refreshMembers()
-  })
-  sub.on('presence', (event) => {
-    if (!closed) handlers.onPresence(event as PresenceEvent)
-  })
-  sub.on('error', (error) => {
-    if (!closed) handlers.onError(error)
-  })
+export function useLiveChannel(channel: string): LiveChannelView {
+  const presence = isPresenceChannel(channel)
+  const { state, transport, reason } = useConnectionState()
+  const sub = useChannel(channel, undefined, { limit: MAX_LOG })
+  const who = usePresence(presence ? channel : null)
+  // Clearing hides what arrived up to now; the newest message at that time marks the spot
+  // (if it has scrolled out of the kept messages, everything kept is newer).
+  const [clearedAt, setClearedAt] = useState<Message | null>(null)
+  const all = sub.messages as readonly Message[]
+  const log = useMemo(() => all.slice(clearedAt ? all.indexOf(clearedAt) + 1 : 0).reverse(), [all, clearedAt])
+
+  const subscribed = state === 'connected' && sub.state === 'subscribed'
+  const status = subscribed
+    ? `Subscribed to ${channel}`
+    : state === 'connected'
+      ? `Connected${transport ? ` (${transport})` : ''}, subscribing to ${channel}…`
+      : state === 'connecting'
+        ? `Connecting to ${channel}…`
+        : `Connection ${state}${reason ? `: ${reason}` : ''}`
+
+  let error: Error | null = null
+  if (state === 'failed') {
+    const hint = /forbidden|origin/i.test(reason) ? ` If the app limits its allowed origins, add ${location.origin} to them.` : ''
+    error = new Error(`The connection failed (${reason}).${hint}`)
+  } else if (sub.error) error = new Error(`${sub.error.code}: ${sub.error.message}`)
+  else if (presence && who.error) error = new Error(`Presence members: ${who.error.message}`)
+
   return {
-    channel: options.channel,
-    refreshMembers,
-    close() {
-      closed = true
-      try {
-        sub.unsubscribe()
-      } finally {
-        client.close()
-      }
-    },
+    status,
+    subscribed,
+    log,
+    clear: () => setClearedAt(all.at(-1) ?? null),
+    members: presence ? who.members : null,
+    refreshMembers: who.refresh,
+    error,
   }
 }

@@ -1,12 +1,18 @@
 import { decodeProtectedHeader, jwtVerify } from 'jose'
-import { describe, expect, it } from 'vitest'
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
 import { firstActiveKey, signDebugToken } from './sign-token.js'
 
 const key = { keyId: 'key_abc123', secret: 'c2VjcmV0LXRoYXQtaXMtbG9uZy1lbm91Z2gtMzJieXRlcw_-' }
 
+/** The fake clock's "now" (jose checks `exp` against it), on a whole second. */
+const NOW = Date.UTC(2026, 0, 1, 12)
+
+beforeEach(() => vi.useFakeTimers({ now: NOW, toFake: ['Date'] }))
+afterEach(() => vi.useRealTimers())
+
 describe('signDebugToken', () => {
   it('makes an HS256 JWT that jose verifies with the secret as UTF-8 bytes', async () => {
-    const now = Math.floor(Date.now() / 1000)
+    const now = NOW / 1000
     const jwt = await signDebugToken(key, { ttlSeconds: 120, now })
     expect(decodeProtectedHeader(jwt)).toEqual({ alg: 'HS256', kid: 'key_abc123' })
     const { payload } = await jwtVerify(jwt, new TextEncoder().encode(key.secret), { algorithms: ['HS256'] })
@@ -24,7 +30,7 @@ describe('signDebugToken', () => {
   })
 
   it('is rejected once expired', async () => {
-    const jwt = await signDebugToken(key, { now: Math.floor(Date.now() / 1000) - 3600, ttlSeconds: 60 })
+    const jwt = await signDebugToken(key, { now: NOW / 1000 - 3600, ttlSeconds: 60 })
     await expect(jwtVerify(jwt, new TextEncoder().encode(key.secret))).rejects.toThrow(/exp/)
   })
 

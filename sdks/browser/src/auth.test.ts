@@ -1,11 +1,20 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { CloseCodes } from '@herald/protocol'
 import { Client, type ClientOptions } from './client.js'
 import { fakeEnv, fakeJwt } from './testing/fakes.js'
 
 const flush = () => vi.advanceTimersByTimeAsync(10)
 
+/** The fake clock's start, on a whole second. */
+const START = Date.UTC(2026, 0, 1)
+
+/**
+ * The n-th token of a test, valid for `ttl` seconds. It does not read the clock: the same
+ * arguments give the same token whenever they are called (the SDK schedules refreshes from
+ * `exp - iat`, not from the clock).
+ */
 function tokenFor(ttl: number, n: number) {
-  const iat = Math.floor(Date.now() / 1000)
+  const iat = START / 1000
   return fakeJwt({ iat, exp: iat + ttl, sub: `u${n}` })
 }
 
@@ -17,7 +26,7 @@ function setup(options: Partial<ClientOptions>) {
   return { ...fake, client, states }
 }
 
-beforeEach(() => vi.useFakeTimers())
+beforeEach(() => vi.useFakeTimers({ now: START }))
 afterEach(() => vi.useRealTimers())
 
 describe('tokens', () => {
@@ -65,11 +74,11 @@ describe('tokens', () => {
     const t = setup({ getToken })
     await flush()
     t.lastSocket().frame({ op: 'error', code: 'unauthorized', message: 'bad signature' })
-    t.lastSocket().drop(4001, 'unauthorized')
+    t.lastSocket().drop(CloseCodes.unauthorized, 'unauthorized')
     await flush()
     expect(getToken).toHaveBeenCalledTimes(2)
     expect(t.sockets).toHaveLength(2)
-    t.lastSocket().drop(4001, 'unauthorized')
+    t.lastSocket().drop(CloseCodes.unauthorized, 'unauthorized')
     await flush()
     expect(t.client.state).toBe('failed')
     await vi.advanceTimersByTimeAsync(120_000)
@@ -100,7 +109,7 @@ describe('tokens', () => {
   it('without getToken, unauthorized is failed at once', async () => {
     const t = setup({ token: 'x.y.z' })
     await flush()
-    t.lastSocket().drop(4001)
+    t.lastSocket().drop(CloseCodes.unauthorized)
     expect(t.client.state).toBe('failed')
     expect(t.sockets).toHaveLength(1)
   })
@@ -113,7 +122,7 @@ describe('publish, history, members', () => {
     const p = t.client.publish('chat', 'early')
     await flush()
     expect(getToken).toHaveBeenCalledTimes(1)
-    expect((t.requests[0]!.init?.headers as Record<string, string>).authorization).toBe(`Bearer ${tokenFor(3600, 1)}`)
+    expect((t.requests[0]!.init!.headers as Record<string, string>).authorization).toBe(`Bearer ${tokenFor(3600, 1)}`)
     t.requests[0]!.respond(200, { messages: [{ channel: 'chat', id: 'm', seq: 1, epoch: 'e' }] })
     await expect(p).resolves.toMatchObject({ seq: 1 })
     expect(t.sources).toHaveLength(0)
@@ -143,7 +152,7 @@ describe('publish, history, members', () => {
     const req = t.requests[0]!
     expect(req.url).toBe('http://herald.test/v1/apps/app_1/messages')
     expect(req.init?.method).toBe('POST')
-    expect((req.init?.headers as Record<string, string>).authorization).toBe('Bearer tok.en.x')
+    expect((req.init!.headers as Record<string, string>).authorization).toBe('Bearer tok.en.x')
     expect(JSON.parse(String(req.init?.body))).toEqual({ channel: 'chat', data: 1 })
     req.respond(200, { messages: [{ channel: 'chat', id: 'm', seq: 1, epoch: 'e' }] })
     await expect(p).resolves.toEqual({ channel: 'chat', id: 'm', seq: 1, epoch: 'e' })

@@ -25,7 +25,7 @@ describe('Backoff (full jitter)', () => {
 
   it('starts over after reset', () => {
     const b = new Backoff({ random: () => 0.5 })
-    b.next(), b.next(), b.next()
+    for (let i = 0; i < 3; i++) b.next()
     b.reset()
     expect(b.next()).toBe(250)
   })

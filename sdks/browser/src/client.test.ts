@@ -1,7 +1,8 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
+import { CloseCodes } from '@herald/protocol'
 import { Client, type ClientOptions } from './client.js'
 import type { StateChange } from './state.js'
-import { fakeEnv, fakeJwt, msg } from './testing/fakes.js'
+import { fakeEnv, msg } from './testing/fakes.js'
 import type { TransportHandlers } from './transports/transport.js'
 
 const flush = () => vi.advanceTimersByTimeAsync(0)
@@ -38,7 +39,7 @@ describe('Client state machine', () => {
     const { client, states, sockets, lastSocket } = setup({ backoff: { random: () => 0.5 } })
     await flush()
     lastSocket().frame({ op: 'connected', connectionId: 'c1', heartbeat: 25 })
-    lastSocket().drop(1001, 'going away')
+    lastSocket().drop(CloseCodes.goingAway, 'going away')
     expect(states.at(-1)).toEqual({ previous: 'connected', current: 'disconnected', reason: 'going away', retryIn: 250 })
     expect(client.transport).toBeNull()
     await vi.advanceTimersByTimeAsync(249)
@@ -55,18 +56,18 @@ describe('Client state machine', () => {
     await flush()
     const delays: number[] = []
     for (let i = 0; i < 3; i++) {
-      lastSocket().drop(1011)
+      lastSocket().drop(CloseCodes.internal)
       delays.push(states.at(-1)!.retryIn!)
       await vi.advanceTimersByTimeAsync(states.at(-1)!.retryIn!)
     }
     expect(delays).toEqual([499, 999, 1999])
     lastSocket().frame({ op: 'connected', connectionId: 'c', heartbeat: 25 })
-    lastSocket().drop(1011)
+    lastSocket().drop(CloseCodes.internal)
     expect(states.at(-1)!.retryIn).toBe(499)
   })
 
-  it('goes to failed on 4003, 4004 and 4009, and retries with backoff on 4008', async () => {
-    for (const code of [4003, 4004, 4009]) {
+  it(`goes to failed on ${CloseCodes.forbidden}, ${CloseCodes.appGone} and ${CloseCodes.frameTooLarge}, and retries with backoff on ${CloseCodes.rateLimited}`, async () => {
+    for (const code of [CloseCodes.forbidden, CloseCodes.appGone, CloseCodes.frameTooLarge]) {
       const { client, sockets, lastSocket } = setup()
       await flush()
       lastSocket().frame({ op: 'connected', connectionId: 'c', heartbeat: 25 })
@@ -78,7 +79,7 @@ describe('Client state machine', () => {
     const { client, states, sockets, lastSocket } = setup()
     await flush()
     lastSocket().frame({ op: 'connected', connectionId: 'c', heartbeat: 25 })
-    lastSocket().drop(4008, 'too slow')
+    lastSocket().drop(CloseCodes.rateLimited, 'too slow')
     expect(client.state).toBe('disconnected')
     expect(states.at(-1)!.retryIn).toBeTypeOf('number')
     await vi.advanceTimersByTimeAsync(states.at(-1)!.retryIn!)
@@ -116,7 +117,7 @@ describe('Client state machine', () => {
     // the old transport keeps talking: nothing of it may reach the app
     captured[0]!.subscribed({ channel: 'chat', epoch: 'e1', seq: 0 })
     captured[0]!.message(msg('chat', 'e1', 1))
-    captured[0]!.close({ opened: true, status: 4003, message: 'late' })
+    captured[0]!.close({ opened: true, status: CloseCodes.forbidden, message: 'late' })
     expect(got).toEqual([])
     expect(client.state).toBe('connecting')
     captured[1]!.open({})
@@ -228,7 +229,7 @@ describe('Client transport fallback', () => {
     const { client, sources, lastSocket } = setup()
     await flush()
     lastSocket().frame({ op: 'error', code: 'unauthorized', message: 'bad token' })
-    lastSocket().drop(4001)
+    lastSocket().drop(CloseCodes.unauthorized)
     expect(sources).toHaveLength(0)
     expect(client.state).toBe('failed')
   })

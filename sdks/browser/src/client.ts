@@ -83,7 +83,7 @@ export class Client extends Emitter<ClientEvents> {
 
   constructor(private readonly options: ClientOptions) {
     super()
-    if (!options || !options.appId) throw new HeraldError('bad_request', 'appId is required')
+    if (!options?.appId) throw new HeraldError('bad_request', 'appId is required')
     this.url = (options.url ?? globalThis.location?.origin ?? '').replace(/\/+$/, '')
     this.order = (options.transports ?? ['websocket', 'sse', 'longpoll']).filter((n) => options.factories?.[n] ?? FACTORIES[n])
     if (!this.order.length) throw new HeraldError('bad_request', 'no known transport in options.transports')

@@ -1,14 +1,12 @@
+import { HeraldProtocolError } from '@herald/protocol'
+
 /**
  * An error from Herald (`code` is one of the contract's error codes) or from the SDK
  * itself (`disconnected`, `timeout`, `network`).
  */
-export class HeraldError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly status?: number,
-  ) {
-    super(message)
+export class HeraldError extends HeraldProtocolError {
+  constructor(code: string, message: string, status?: number) {
+    super(code, message, status === undefined ? {} : { status })
     this.name = 'HeraldError'
   }
 }

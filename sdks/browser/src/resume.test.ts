@@ -1,5 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest'
-import { decodeCursor, encodeCursor, type Message } from '@herald/protocol'
+import { decodeCursor, encodeCursor, type Message, CloseCodes } from '@herald/protocol'
 import { Client } from './client.js'
 import type { SubscribedContext, UnrecoveredContext } from './subscription.js'
 import { fakeEnv, msg } from './testing/fakes.js'
@@ -53,7 +53,7 @@ describe('resume over WebSocket', () => {
     ws.frame({ op: 'connected', connectionId: 'c1', heartbeat: 25 })
     ws.frame({ op: 'subscribed', channel: 'chat', epoch: 'e1', seq: 0 })
     ws.frame({ op: 'message', ...msg('chat', 'e1', 1) })
-    ws.drop(1001)
+    ws.drop(CloseCodes.goingAway)
     await flush()
     ws = t.lastSocket()
     ws.frame({ op: 'connected', connectionId: 'c2', heartbeat: 25 })

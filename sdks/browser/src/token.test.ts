@@ -12,7 +12,7 @@ describe('token', () => {
   it('refreshes at 80% of the lifetime, at most a minute early, never sooner than 1 s', () => {
     const now = 1_000_000_000_000
     const iat = now / 1000
-    expect(refreshDelay(fakeJwt({ iat, exp: iat + 5 }), now)).toBe(4000)
+    expect(refreshDelay(fakeJwt({ iat, exp: iat + 5 }), now)).toBe(4_000)
     expect(refreshDelay(fakeJwt({ iat, exp: iat + 86400 }), now)).toBe(86400_000 - 60_000)
     expect(refreshDelay(fakeJwt({ iat, exp: iat + 1 }), now)).toBe(1000)
     // no iat: the lifetime is counted from now

@@ -29,7 +29,7 @@ export function decodeToken(token: string): TokenClaims {
  * Returns `null` when the token has no `exp`.
  *
  * @example
- * refreshDelay(token, Date.now()) // 4000 for a 5-second token
+ * refreshDelay(token, Date.now()) // 4_000 (ms) for a 5-second token
  */
 export function refreshDelay(token: string, now: number): number | null {
   const { exp, iat } = decodeToken(token)

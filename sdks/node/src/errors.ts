@@ -1,4 +1,4 @@
-import { ErrorCodes, type ErrorCode } from '@herald/protocol'
+import { type ErrorCode, errorCodeForStatus, HeraldProtocolError, isErrorCode } from '@herald/protocol'
 
 /**
  * The `code` of a {@link HeraldError}: one of the contract's error codes, or
@@ -25,38 +25,28 @@ export interface HeraldErrorOptions {
  *   if (e instanceof HeraldError && e.code === 'rate_limited') console.log(e.retryAfter)
  * }
  */
-export class HeraldError extends Error {
+export class HeraldError extends HeraldProtocolError<HeraldErrorCode> {
   override readonly name = 'HeraldError'
-  readonly code: HeraldErrorCode
-  readonly status: number
+  override readonly status: number
+  /** Transport failures, 5xx, and 429 `rate_limited` (or any 429 carrying `Retry-After`); other 4xx are the caller's to fix. */
+  override readonly retryable: boolean
   readonly retryAfter?: number
 
   constructor(code: HeraldErrorCode, message: string, options: HeraldErrorOptions = {}) {
-    super(message, options.cause === undefined ? undefined : { cause: options.cause })
-    this.code = code
-    this.status = options.status ?? 0
+    const status = options.status ?? 0
+    const retryable = retryableFailure(code, status, options.retryAfter)
+    super(code, message, options.cause === undefined ? { status, retryable } : { status, retryable, cause: options.cause })
+    this.status = status
+    this.retryable = retryable
     if (options.retryAfter !== undefined) this.retryAfter = options.retryAfter
   }
 }
 
-/** The contract code for a status when the body is not a contract error. */
-function codeForStatus(status: number): ErrorCode {
-  switch (status) {
-    case 400:
-      return 'bad_request'
-    case 401:
-      return 'unauthorized'
-    case 403:
-      return 'forbidden'
-    case 404:
-      return 'not_found'
-    case 413:
-      return 'too_large'
-    case 429:
-      return 'rate_limited'
-    default:
-      return status >= 500 ? 'internal' : 'bad_request'
-  }
+function retryableFailure(code: HeraldErrorCode, status: number, retryAfter: number | undefined): boolean {
+  if (code === 'network' || code === 'timeout') return true
+  if (status >= 500) return true
+  if (status === 429) return code === 'rate_limited' || retryAfter !== undefined
+  return false
 }
 
 /**
@@ -76,12 +66,12 @@ export function parseRetryAfter(value: string | null | undefined, now = Date.now
 
 /** Builds the error of a non-2xx response from its `{"error":{"code","message"}}` body. */
 export function errorFromResponse(status: number, bodyText: string, retryAfterHeader: string | null): HeraldError {
-  let code: ErrorCode = codeForStatus(status)
+  let code: ErrorCode = errorCodeForStatus(status)
   let message = `HTTP ${status}`
   try {
     const body = JSON.parse(bodyText) as { error?: { code?: unknown; message?: unknown } }
     const err = body?.error
-    if (err && typeof err.code === 'string' && (ErrorCodes as readonly string[]).includes(err.code)) code = err.code as ErrorCode
+    if (err && isErrorCode(err.code)) code = err.code
     if (err && typeof err.message === 'string') message = err.message
   } catch {
     if (bodyText.length > 0) message = `HTTP ${status}: ${bodyText.slice(0, 200)}`

@@ -14,7 +14,7 @@ export interface HttpClientOptions {
 }
 
 export interface RequestOptions {
-  method: 'GET' | 'POST'
+  method: 'GET' | 'POST' | 'PATCH' | 'DELETE'
   /** Path with query, starting with `/`. */
   path: string
   body?: unknown
@@ -32,7 +32,7 @@ function transportError(error: unknown): HeraldError {
 }
 
 /**
- * JSON over `fetch` with Basic auth, a timeout per attempt and retries.
+ * JSON over `fetch` with one `Authorization` header (Basic for an app key, Bearer for the admin token), a timeout per attempt and retries.
  * Node's global fetch (undici) keeps connections alive between calls by itself.
  */
 export class HttpClient {

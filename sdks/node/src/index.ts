@@ -1,5 +1,7 @@
 export { Herald, DEFAULT_TIMEOUT_MS } from './herald.js'
 export type { HeraldOptions, PublishOptions, PublishResult, BatchMessage, HistoryOptions, ChannelsOptions } from './herald.js'
+export { HeraldAdmin } from './admin.js'
+export type { HeraldAdminOptions, AdminApp, AdminKey, AdminStats, AppSettings, CreateAppOptions, UpdateAppOptions, CreateKeyOptions } from './admin.js'
 export { HeraldError, type HeraldErrorCode } from './errors.js'
 export type { TokenOptions, Capability, Operation } from './token.js'
 export type { FetchLike } from './http.js'

@@ -30,10 +30,7 @@ export function fullJitter(attempt: number, baseMs: number, maxMs: number, rando
  * (or any 429 carrying `Retry-After`). Other 4xx are the caller's to fix.
  */
 export function isRetryable(error: HeraldError): boolean {
-  if (error.code === 'network' || error.code === 'timeout') return true
-  if (error.status >= 500) return true
-  if (error.status === 429) return error.code === 'rate_limited' || error.retryAfter !== undefined
-  return false
+  return error.retryable
 }
 
 /**

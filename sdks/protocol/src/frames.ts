@@ -44,6 +44,17 @@ export interface SseSubscribed {
   recovered?: boolean
 }
 
+/** One message of a publish: `POST …/messages` body, or an entry of its `messages` batch. */
+export interface PublishOne {
+  channel: string
+  name?: string
+  data: unknown
+  id?: string
+}
+
+/** Body of `POST …/messages`: one message, one message to several channels, or a batch (≤ 100). */
+export type PublishBody = PublishOne | { channels: string[]; name?: string; data: unknown; id?: string } | { messages: PublishOne[] }
+
 /** Reply of `POST …/messages`. */
 export interface PublishReply {
   messages: Array<{ channel: string; id: string; seq: number; epoch: string }>

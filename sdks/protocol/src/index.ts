@@ -1,4 +1,5 @@
 export * from './codes.js'
+export * from './errors.js'
 export * from './message.js'
 export * from './frames.js'
 export * from './cursor.js'

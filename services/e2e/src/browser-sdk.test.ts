@@ -318,15 +318,21 @@ describe('browser SDK (Chromium end-to-end)', () => {
   for (const transport of TRANSPORTS) {
     it(`goes to failed, not into a retry loop, when every token is refused (${transport})`, async () => {
       let issued = 0
-      await page.exposeFunction('nextToken', () => (issued++, signToken({ keyId: app.keyId, secret: 'not-the-secret-'.repeat(3) }, { sub: 'mallory' })))
+      await page.exposeFunction('nextToken', () => {
+        issued++
+        return signToken({ keyId: app.keyId, secret: 'not-the-secret-'.repeat(3) }, { sub: 'mallory' })
+      })
+      // The page's clock is Playwright's fake one (it runs at real speed until told otherwise).
+      await page.clock.install()
       await startClient(page, { appId: app.appId, getToken: true, transports: [transport], channels: ['refused'] })
       await until(page, `client.state === 'failed'`)
       const log = await pageLog(page)
       expect(log.states.at(-1)!.reason).toBe('unauthorized')
       expect(log.tokens).toBe(2)
-      // and it stays there: no timer asks again
-      await new Promise((r) => setTimeout(r, 3000))
+      // and it stays there: two minutes of the page's timers (past any backoff) ask nothing again
+      await page.clock.runFor(120_000)
       expect(await page.evaluate(() => (window as any).t.log.tokens)).toBe(2)
+      expect(await page.evaluate(() => (window as any).t.client.state)).toBe('failed')
       expect(issued).toBe(2)
     })
   }

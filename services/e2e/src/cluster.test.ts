@@ -1,6 +1,8 @@
+import { CloseCodes } from '@herald/protocol'
 import { EventSource } from 'eventsource'
 import { Redis } from 'ioredis'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { metric, scrape } from './support/attack.js'
 import { startCluster, type Cluster } from './support/cluster.js'
 import { createApp, publish, signToken, type CreatedApp, type HeraldProcess } from './support/herald.js'
 import { until, WsClient, type Frame } from './support/ws-client.js'
@@ -203,8 +205,10 @@ describe('resume on another node', () => {
     expect(again).toMatchObject({ op: 'subscribed', channel: 'resume-ws', epoch: sub.epoch, seq: 4, recovered: true })
     await publishOk(B, app, { channel: 'resume-ws', data: 5 })
     await until(() => c.messages('resume-ws').length >= 4, 10_000, 'replayed and live messages')
-    await new Promise((r) => setTimeout(r, 200)) // a duplicate would arrive right behind
-    expect(dataOf(c.messages('resume-ws'))).toEqual([2, 3, 4, 5])
+    // A duplicate would arrive before a later message of the channel (per-channel order): publish one and wait for it.
+    await publishOk(A, app, { channel: 'resume-ws', data: 6 })
+    await until(() => c.messages('resume-ws').some((m) => m.data === 6), 10_000, 'the last message')
+    expect(dataOf(c.messages('resume-ws'))).toEqual([2, 3, 4, 5, 6])
     c.close()
   })
 
@@ -221,12 +225,14 @@ describe('resume on another node', () => {
     expect(c.of('subscribed')[0]!.data).toMatchObject({ channel: 'resume-sse', seq: 3, recovered: true })
     await publishOk(A, app, { channel: 'resume-sse', data: 4 })
     await until(() => c.of('message').length >= 3, 10_000, 'replayed and live SSE messages')
-    await new Promise((r) => setTimeout(r, 200))
-    expect(c.of('message').map((e) => e.data.data)).toEqual([2, 3, 4])
+    // A duplicate would arrive before a later message of the channel: publish one and wait for it.
+    await publishOk(C, app, { channel: 'resume-sse', data: 5 })
+    await until(() => c.of('message').some((e) => e.data.data === 5), 10_000, 'the last SSE message')
+    expect(c.of('message').map((e) => e.data.data)).toEqual([2, 3, 4, 5])
 
     // Any transport resumes any other's cursor: the SSE event id works as a poll cursor on B.
     const fromSseId = await poll(B, app, 'resume-sse', { cursor: c.of('message')[0]!.id, wait: 0 })
-    expect(fromSseId.messages.map((m) => m.data)).toEqual([3, 4])
+    expect(fromSseId.messages.map((m) => m.data)).toEqual([3, 4, 5])
     c.close()
   })
 
@@ -241,7 +247,7 @@ describe('resume on another node', () => {
     expect(onC.recovered).toBeUndefined()
     // A long-poll held on B wakes up for a message published through C.
     const held = poll(B, app, 'resume-poll', { cursor: onC.cursor, wait: 20 })
-    await new Promise((r) => setTimeout(r, 300))
+    await until(async () => metric(await scrape(B), 'herald_connections', { app: app.appId, transport: 'longpoll' }) === 1, 10_000, 'the poll held on B')
     await publishOk(C, app, { channel: 'resume-poll', data: 4 })
     expect(dataOf((await held).messages)).toEqual([4])
   })
@@ -292,7 +298,7 @@ describe('control plane across nodes', () => {
     c.close()
   })
 
-  it('a key revoked through A closes its WebSockets on B and C with 4001 and is refused on C', async () => {
+  it(`a key revoked through A closes its WebSockets on B and C with ${CloseCodes.unauthorized} and is refused on C`, async () => {
     const fresh = await createApp(A, {}, 'revoke')
     const created = await admin(A, 'POST', `/apps/${fresh.appId}/keys`, { label: 'second' })
     expect(created.status).toBe(201)
@@ -312,14 +318,14 @@ describe('control plane across nodes', () => {
 
     const revoked = await admin(A, 'DELETE', `/apps/${fresh.appId}/keys/${fresh.keyId}`)
     expect(revoked.status).toBe(204)
-    expect((await closedWithin(onB, 3000)).code).toBe(4001)
-    expect((await closedWithin(onC, 3000)).code).toBe(4001)
+    expect((await closedWithin(onB, 3000)).code).toBe(CloseCodes.unauthorized)
+    expect((await closedWithin(onC, 3000)).code).toBe(CloseCodes.unauthorized)
 
     // New connections with that key are refused on C; REST with it is refused on B.
     const refused = await WsClient.open(wsUrl(C, fresh, await signToken(fresh, { sub: 'late', cap: { '*': ['subscribe'] } })))
     openClients.add(refused)
     expect(await refused.next((f) => f.op === 'error')).toMatchObject({ code: 'unauthorized' })
-    expect((await closedWithin(refused, 3000)).code).toBe(4001)
+    expect((await closedWithin(refused, 3000)).code).toBe(CloseCodes.unauthorized)
     const rest = await publish(B, fresh, { channel: 'k', data: 'old key' })
     expect(rest.status).toBe(401)
     expect(rest.body).toMatchObject({ error: { code: 'unauthorized' } })
@@ -424,7 +430,7 @@ describe('presence across nodes', () => {
     const stopped = await again.stop('SIGTERM')
     expect(stopped.code).toBe(0)
     expect(ids((await restMembers(C)).members)).toEqual(['alice', 'carol'])
-    expect((await closedWithin(dave, 1000)).code).toBe(1001)
+    expect((await closedWithin(dave, 1000)).code).toBe(CloseCodes.goingAway)
     await alice.next((f) => f.op === 'presence' && f.action === 'leave' && f.member.clientId === 'dave', 5000)
     alice.close()
     carol.close()
@@ -517,8 +523,10 @@ describe('Redis restart', () => {
     const resumed = await c.request({ op: 'subscribe', channel: 'restart', since: { epoch: sub.epoch, seq: before.seq } })
     expect(resumed).toMatchObject({ op: 'subscribed', channel: 'restart', epoch: after!.epoch, recovered: false })
     expect(resumed.seq).toBeGreaterThanOrEqual(seqNow)
-    await new Promise((r) => setTimeout(r, 200))
-    expect(c.messages('restart')).toEqual([])
+    // A replay of the old epoch would come before a later message of the channel: publish one and wait for it.
+    await publishOk(C, app, { channel: 'restart', data: 'no replay before me' })
+    await until(() => c.messages('restart').length > 0, 10_000, 'the live message after the resume')
+    expect(dataOf(c.messages('restart'))).toEqual(['no replay before me'])
 
     const sseAgain = await SseClient.open(A, app, 'restart', lastEventId)
     expect(sseAgain.of('subscribed')[0]!.data).toMatchObject({ channel: 'restart', epoch: after!.epoch, recovered: false })
@@ -535,7 +543,7 @@ describe('Redis restart', () => {
     // through A closes its connection on C.
     await controlListeners(2)
     await revokeAfterRestart(A, revocable)
-    expect((await closedWithin(onC, 3000)).code).toBe(4001)
+    expect((await closedWithin(onC, 3000)).code).toBe(CloseCodes.unauthorized)
 
     c.close()
     live.close()
@@ -566,6 +574,6 @@ describe('admin change during a Redis outage', () => {
     await controlListeners(2)
     await until(async () => (await fetch(`${A.url}/readyz`)).status === 200, 20_000, 'A ready again')
     await revokeAfterRestart(A, target)
-    expect((await closedWithin(onC, 3000)).code).toBe(4001)
+    expect((await closedWithin(onC, 3000)).code).toBe(CloseCodes.unauthorized)
   })
 })

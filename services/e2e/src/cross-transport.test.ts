@@ -1,6 +1,7 @@
 import { EventSource } from 'eventsource'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp, publish, startHerald, type CreatedApp, type HeraldProcess } from './support/herald.js'
+import { metric, scrape } from './support/attack.js'
 import { WsClient } from './support/ws-client.js'
 import { until } from './support/ws-client.js'
 
@@ -53,7 +54,7 @@ describe('across transports', () => {
     await until(() => sse.seen.subscribed.length === 1, 15_000, 'the SSE subscribed event')
     const start = await poll('channels=all')
     const held = poll(`channels=all&wait=30&cursor=${start.cursor}`)
-    await new Promise((r) => setTimeout(r, 300))
+    await until(async () => metric(await scrape(h), 'herald_connections', { app: app.appId, transport: 'longpoll' }) === 1, 10_000, 'the held poll')
 
     const published = await publish(h, app, { channel: 'all', name: 'hello', data: { n: 1 } })
     expect(published.status).toBe(200)

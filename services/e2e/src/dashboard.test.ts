@@ -127,7 +127,15 @@ describe('dashboard (browser end-to-end)', () => {
     // Two anonymous WebSocket clients connect; the list (refreshed every 5 s) shows them.
     const sockets = [0, 1].map(() => new WebSocket(`${herald.wsUrl}/v1/apps/${appId}/ws`))
     try {
-      await Promise.all(sockets.map((s) => new Promise((resolve, reject) => ((s.onmessage = resolve), (s.onerror = reject)))))
+      await Promise.all(
+        sockets.map(
+          (s) =>
+            new Promise((resolve, reject) => {
+              s.onmessage = resolve
+              s.onerror = reject
+            }),
+        ),
+      )
       await expect.poll(() => count.innerText(), { timeout: 20_000, interval: 250 }).toBe('2')
       await screenshot(page, 'apps-1280')
     } finally {

@@ -1,9 +1,10 @@
 import { Herald, HeraldError } from '@herald/node'
 import { EventSource } from 'eventsource'
-import type { ServerFrame } from '@herald/protocol'
+import { CloseCodes, type ServerFrame } from '@herald/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import WebSocket from 'ws'
 import { createApp, startHerald, type CreatedApp, type HeraldProcess } from './support/herald.js'
+import { until } from './support/ws-client.js'
 
 /** A raw WebSocket client that keeps every frame and waits for the one it needs. */
 async function connect(h: HeraldProcess, appId: string, token?: string) {
@@ -36,15 +37,6 @@ async function connect(h: HeraldProcess, appId: string, token?: string) {
       check()
     })
   return { ws, frames, next, send: (frame: object) => ws.send(JSON.stringify(frame)) }
-}
-
-/** Retries `probe` until it returns true (service state that settles asynchronously). */
-async function eventually(probe: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!(await probe())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time')
-    await new Promise((r) => setTimeout(r, 50))
-  }
 }
 
 let h: HeraldProcess
@@ -157,7 +149,7 @@ describe('@herald/node against a running service: history, members, channels', (
     expect(await client.next((f) => f.op === 'connected')).toMatchObject({ clientId: 'ann' })
     client.send({ op: 'subscribe', channel: 'presence-room', ref: 1 })
     await client.next((f) => f.op === 'subscribed' && f.channel === 'presence-room')
-    await eventually(async () => (await herald.members('presence-room')).count === 1)
+    await until(async () => (await herald.members('presence-room')).count === 1, 15_000, 'one member')
     expect(await herald.members('presence-room')).toEqual({ members: [{ clientId: 'ann', info: { name: 'Ann' } }], count: 1 })
 
     // the same clientId on a second connection is still one member
@@ -168,7 +160,7 @@ describe('@herald/node against a running service: history, members, channels', (
     expect((await herald.members('presence-room')).count).toBe(1)
     again.ws.close()
     client.ws.close()
-    await eventually(async () => (await herald.members('presence-room')).count === 0)
+    await until(async () => (await herald.members('presence-room')).count === 0, 15_000, 'no member')
     expect((await herald.members('presence-room')).members).toEqual([])
   })
 
@@ -181,7 +173,7 @@ describe('@herald/node against a running service: history, members, channels', (
       await client.next((f) => f.op === 'subscribed' && f.channel === channel)
     }
     const sorted = async () => (await herald.channels({ prefix: 'pfx:' })).channels.sort((x, y) => x.name.localeCompare(y.name))
-    await eventually(async () => (await sorted()).length === 2)
+    await until(async () => (await sorted()).length === 2, 15_000, 'two channels')
     expect(await sorted()).toEqual([
       { name: 'pfx:1', subscribers: 1 },
       { name: 'pfx:2', subscribers: 2 },
@@ -211,14 +203,14 @@ describe('@herald/node tokens on the client transports', () => {
     await client.next((f) => f.op === 'pong')
   })
 
-  it('are rejected by the WebSocket when signed with another secret: error frame, then close 4001', async () => {
+  it(`are rejected by the WebSocket when signed with another secret: error frame, then close ${CloseCodes.unauthorized}`, async () => {
     const forged = await new Herald({ url: h.url, appId: app.appId, keyId: app.keyId, secret: 'not-the-secret' }).createToken({ clientId: 'x' })
     const ws = new WebSocket(`${h.wsUrl}/v1/apps/${app.appId}/ws?token=${forged}`)
     sockets.push(ws)
     const frames: ServerFrame[] = []
     ws.on('message', (data) => frames.push(JSON.parse(String(data)) as ServerFrame))
     const code = await new Promise<number>((resolve) => ws.once('close', (c) => resolve(c)))
-    expect(code).toBe(4001)
+    expect(code).toBe(CloseCodes.unauthorized)
     expect(frames).toEqual([{ op: 'error', code: 'unauthorized', message: expect.any(String) }])
   })
 

@@ -1,6 +1,7 @@
 import { decodeCursor } from '@herald/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp, publish, signToken, startHerald, type CreatedApp, type HeraldProcess } from './support/herald.js'
+import { until } from './support/ws-client.js'
 
 /** Long-poll and poll against a real Herald process. */
 
@@ -34,11 +35,13 @@ describe('long-poll', () => {
     expect(first.body.messages).toEqual([])
     let settled = false
     const held = poll(app, `channels=orders,alerts&wait=30&cursor=${first.body.cursor}`).finally(() => (settled = true))
-    // Held: still pending a moment later, and it counts as a connection of the app.
-    await new Promise((r) => setTimeout(r, 500))
+    // Held: it counts as a connection of the app, and is still pending then.
+    const connections = () =>
+      fetch(`${h.url}/admin/v1/apps/${app.appId}/stats`, { headers: { authorization: `Bearer ${h.adminToken}` } })
+        .then((r) => r.json() as Promise<{ stats: { connections: number } }>)
+        .then((s) => s.stats.connections)
+    await until(async () => (await connections()) === 1, 10_000, 'the held poll counted as a connection')
     expect(settled).toBe(false)
-    const stats = await fetch(`${h.url}/admin/v1/apps/${app.appId}/stats`, { headers: { authorization: `Bearer ${h.adminToken}` } }).then((r) => r.json() as Promise<{ stats: { connections: number } }>)
-    expect(stats.stats.connections).toBe(1)
     const published = await publish(h, app, { channel: 'alerts', data: { level: 'high' } })
     expect(published.status).toBe(200)
     // The wait is 30 s, the test times out at 20 s: only the publish can have answered it.

@@ -1,6 +1,7 @@
 import { chromium, type Browser } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp, publish, startHerald, type HeraldProcess } from './support/herald.js'
+import { until } from './support/ws-client.js'
 
 /**
  * A native EventSource in a real Chromium. The server ends every stream after
@@ -50,24 +51,17 @@ describe('SSE in a browser', () => {
       })
     }, `/v1/apps/${app.appId}/sse?channels=live`)
     const read = () => page.evaluate(() => (window as any).log as PageLog)
-    const deadline = Date.now() + 15_000
-    while ((await read()).subscribed.length === 0) {
-      if (Date.now() > deadline) throw new Error('the EventSource did not subscribe')
-      await new Promise((r) => setTimeout(r, 50))
-    }
+    await until(async () => (await read()).subscribed.length > 0, 15_000, 'the EventSource subscribed')
 
-    // Publish continuously for about 7 s: the stream is cut and resumed at least twice meanwhile.
-    const total = 140
-    for (let i = 1; i <= total; i++) {
-      expect((await publish(h, app, { channel: 'live', data: i })).status).toBe(200)
+    // Publish continuously (a message every 50 ms) until the stream has been cut and resumed at least twice.
+    let total = 0
+    while (total < 140 || (await read()).opens < 3) {
+      expect((await publish(h, app, { channel: 'live', data: ++total })).status).toBe(200)
       await new Promise((r) => setTimeout(r, 50))
     }
-    const end = Date.now() + 20_000
-    while ((await read()).messages.length < total) {
-      if (Date.now() > end) throw new Error(`the page got ${(await read()).messages.length} of ${total} messages`)
-      await new Promise((r) => setTimeout(r, 100))
-    }
-    await new Promise((r) => setTimeout(r, 300))
+    // A duplicate would arrive before a later message: one more, and wait until it is there.
+    expect((await publish(h, app, { channel: 'live', data: ++total })).status).toBe(200)
+    await until(async () => (await read()).messages.some((m) => m.data === total), 20_000, `message ${total} in the page`)
     const log = await read()
     expect(log.messages.map((m) => m.data)).toEqual(Array.from({ length: total }, (_, i) => i + 1))
     expect(log.messages.map((m) => m.seq)).toEqual(Array.from({ length: total }, (_, i) => i + 1))

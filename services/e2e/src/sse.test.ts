@@ -63,15 +63,19 @@ describe('SSE with a WHATWG EventSource', () => {
   it('survives server-side cuts of the stream: Last-Event-ID resumes with every message once, in order', async () => {
     const { seen } = listen(`${h.url}/v1/apps/${app.appId}/sse?channels=feed,ticks`)
     await until(() => seen.subscribed.length === 2, 15_000, 'subscribed events')
-    const total = 120
-    // Published continuously for about 6 s: the stream is cut (and resumed) at least twice.
-    for (let i = 1; i <= total; i++) {
-      const r = await publish(h, app, { channel: i % 3 === 0 ? 'ticks' : 'feed', data: i })
+    // Published continuously (a message every 50 ms) until the stream has been cut and resumed
+    // at least twice: each reconnect subscribes both channels again.
+    let total = 0
+    while (total < 120 || seen.subscribed.length < 6) {
+      total++
+      const r = await publish(h, app, { channel: total % 3 === 0 ? 'ticks' : 'feed', data: total })
       expect(r.status).toBe(200)
       await new Promise((r) => setTimeout(r, 50))
     }
     await until(() => seen.messages.length >= total, 20_000, `all ${total} messages`)
-    await new Promise((r) => setTimeout(r, 300))
+    // A duplicate would arrive before a later message of its channel: one more on each, and wait for both.
+    for (const channel of ['feed', 'ticks']) expect((await publish(h, app, { channel, data: ++total })).status).toBe(200)
+    await until(() => seen.messages.some((m) => m.data.data === total - 1) && seen.messages.some((m) => m.data.data === total), 20_000, 'the last message of each channel')
     // Every message once (order is per channel: a resume replays channel by channel).
     expect(seen.messages.map((m) => m.data.data as number).sort((a, b) => a - b)).toEqual(Array.from({ length: total }, (_, i) => i + 1))
     for (const channel of ['feed', 'ticks']) {

@@ -1,6 +1,9 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
 import type { Hub } from './engine/hub.js'
 
+/** Resolution of the event-loop delay histogram behind `nodejs_eventloop_lag_*_seconds`, in ms. */
+export const EVENT_LOOP_PRECISION_MS = 10
+
 /**
  * Prometheus metrics of the node (prom-client). Per app and per transport; label values are
  * app ids (public) and transport names, never tokens or channel names (unbounded cardinality).
@@ -20,7 +23,9 @@ export class Metrics {
   readonly webhookFailures = new Counter({ name: 'herald_webhook_failures_total', help: 'Webhook POSTs dropped: retries exhausted, or the URL refused', labelNames: ['app'], registers: [this.registry] })
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry, prefix: 'herald_process_' })
+    // The runtime's metrics under prom-client's standard names (`process_*`, `nodejs_*`), the
+    // names operators' Node.js dashboards and alerts already use; event-loop delay sampled every 10 ms.
+    collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: EVENT_LOOP_PRECISION_MS })
   }
 
   /**

@@ -1,83 +1,40 @@
-import { isPresenceChannel, isValidChannel, type Message, type PresenceMember } from '@herald/protocol'
-import { useCallback, useEffect, useRef, useState } from 'react'
+import { HeraldProvider } from '@herald/react'
+import { isValidChannel } from '@herald/protocol'
+import { useCallback, useState } from 'react'
 import { ErrorNote } from '../../components/ErrorNote.js'
-import { openLiveChannel, type LiveChannel } from '../../debug/live-channel.js'
+import { useLiveChannel } from '../../debug/live-channel.js'
 import { firstActiveKey, signDebugToken } from '../../debug/sign-token.js'
 import type { AppData } from '../AppPage.js'
 import { PublishForm } from './PublishForm.js'
 
-const MAX_LOG = 200
-
-interface LogEntry {
-  at: number
-  message: Message
-}
+const NO_KEY = 'This app has no active key; create one on the Keys tab.'
 
 /**
- * Subscribe to a channel through the browser SDK and watch messages live, publish test
+ * Subscribe to a channel through `@herald/react` and watch messages live, publish test
  * messages over REST, and see presence members. Tokens are signed in the page with the
- * app's first active key (sub "dashboard", full capability, 10 minutes).
+ * app's first active key (sub "dashboard", full capability, 10 minutes). Each subscribe
+ * opens a client (a `HeraldProvider`); unsubscribing closes it.
  */
 export function DebugConsole({ data }: { data: AppData }) {
   const appId = data.app.id
   const key = firstActiveKey(data.keys)
   const getToken = useCallback(async () => {
-    if (!key) throw new Error('This app has no active key; create one on the Keys tab.')
+    if (!key) throw new Error(NO_KEY)
     return signDebugToken(key, { ttlSeconds: 600 })
   }, [key])
 
   const [channel, setChannel] = useState('debug')
-  const [live, setLive] = useState<LiveChannel | null>(null)
-  const liveRef = useRef<LiveChannel | null>(null)
-  const [status, setStatus] = useState('Not subscribed')
-  const [subscribed, setSubscribed] = useState(false)
-  const [log, setLog] = useState<LogEntry[]>([])
-  const [members, setMembers] = useState<PresenceMember[]>([])
+  const [subscription, setSubscription] = useState<{ appId: string; channel: string } | null>(null)
   const [error, setError] = useState<unknown>(null)
-
-  const stop = useCallback(() => {
-    liveRef.current?.close()
-    liveRef.current = null
-    setLive(null)
-    setSubscribed(false)
-    setMembers([])
-    setStatus('Not subscribed')
-  }, [])
-  useEffect(() => stop, [stop, appId])
+  // Another app's subscription is over: its provider unmounts, which closes its client.
+  const live = subscription?.appId === appId ? subscription.channel : null
+  const setLive = (channel: string | null) => setSubscription(channel === null ? null : { appId, channel })
 
   const start = (name: string) => {
-    stop()
     setError(null)
-    if (!key) return setError(new Error('This app has no active key; create one on the Keys tab.'))
+    if (!key) return setError(new Error(NO_KEY))
     if (!isValidChannel(name)) return setError(new Error('A channel name is 1 to 164 characters of letters, digits and _ - = @ . ; : /'))
-    setStatus(`Connecting to ${name}…`)
-    const handle = openLiveChannel(
-      { appId, channel: name, getToken },
-      {
-        onMessage: (message) => setLog((l) => [{ at: Date.now(), message }, ...l].slice(0, MAX_LOG)),
-        onSubscribed: () => {
-          setSubscribed(true)
-          setStatus(`Subscribed to ${name}`)
-        },
-        onPresence: (event) =>
-          setMembers((m) => {
-            const rest = m.filter((x) => x.clientId !== event.member.clientId)
-            return event.action === 'join' ? [...rest, event.member] : rest
-          }),
-        onMembers: setMembers,
-        onError: setError,
-        onState: (state, transport, reason) => {
-          if (state !== 'connected') setSubscribed(false)
-          if (state === 'failed') {
-            const hint = /forbidden|origin/i.test(reason) ? ` If the app limits its allowed origins, add ${location.origin} to them.` : ''
-            setError(new Error(`The connection failed (${reason}).${hint}`))
-          }
-          setStatus((s) => (state === 'connected' ? (s.startsWith('Subscribed') ? s : `Connected${transport ? ` (${transport})` : ''}, subscribing to ${name}…`) : `Connection ${state}${reason && state !== 'connecting' ? `: ${reason}` : ''}`))
-        },
-      },
-    )
-    liveRef.current = handle
-    setLive(handle)
+    setLive(name)
   }
 
   return (
@@ -88,7 +45,7 @@ export function DebugConsole({ data }: { data: AppData }) {
           className="inline-form"
           onSubmit={(e) => {
             e.preventDefault()
-            if (live) stop()
+            if (live) setLive(null)
             else start(channel.trim())
           }}
         >
@@ -100,56 +57,78 @@ export function DebugConsole({ data }: { data: AppData }) {
             {live ? 'Unsubscribe' : 'Subscribe'}
           </button>
         </form>
-        <p className="muted small" role="status" data-testid="debug-status" data-subscribed={subscribed}>
-          {status}
-        </p>
         {!key ? <p className="note note-error">This app has no active key, so the console cannot sign a token. Create one on the Keys tab.</p> : null}
-        <ErrorNote error={error} />
-        <div className="log-head">
-          <h3>Messages</h3>
-          <button type="button" className="button button-small" onClick={() => setLog([])} disabled={log.length === 0}>
-            Clear
-          </button>
-        </div>
-        <ol className="message-log" aria-label="Received messages" aria-live="polite" data-testid="message-log">
-          {log.length === 0 ? <li className="muted">No messages yet.</li> : null}
-          {log.map(({ at, message }) => (
-            <li key={`${message.channel}:${message.epoch}:${message.seq}:${message.id}`} className="message">
-              <div className="message-meta">
-                <span className="badge">#{message.seq}</span>
-                <strong className="message-name">{message.name ?? '(no name)'}</strong>
-                <span className="muted small">{message.channel}</span>
-                {message.clientId ? <span className="muted small">from {message.clientId}</span> : null}
-                <time className="muted small" dateTime={new Date(message.ts || at).toISOString()}>
-                  {new Date(message.ts || at).toLocaleTimeString('en-GB')}
-                </time>
-              </div>
-              <pre className="message-data">{JSON.stringify(message.data, null, 2)}</pre>
-            </li>
-          ))}
-        </ol>
-        {live && isPresenceChannel(live.channel) ? (
-          <div className="presence">
-            <div className="log-head">
-              <h3>Presence members ({members.length})</h3>
-              <button type="button" className="button button-small" onClick={() => void live.refreshMembers()}>
-                Refresh
-              </button>
-            </div>
-            <ul aria-label="Presence members" data-testid="presence-members">
-              {members.map((m) => (
-                <li key={m.clientId}>
-                  <code>{m.clientId}</code>
-                  {m.info ? <span className="muted small"> {JSON.stringify(m.info)}</span> : null}
-                </li>
-              ))}
-            </ul>
-          </div>
+        {live ? (
+          <HeraldProvider url={location.origin} appId={appId} getToken={getToken}>
+            <LiveChannel channel={live} />
+          </HeraldProvider>
         ) : (
-          <p className="muted small">Presence members show for presence-* channels (the console joins as “dashboard”).</p>
+          <>
+            <p className="muted small" role="status" data-testid="debug-status" data-subscribed={false}>
+              Not subscribed
+            </p>
+            <ErrorNote error={error} />
+            <p className="muted small">Presence members show for presence-* channels (the console joins as “dashboard”).</p>
+          </>
         )}
       </section>
-      <PublishForm appId={appId} defaultChannel={live?.channel ?? channel} getToken={key ? getToken : null} />
+      <PublishForm appId={appId} defaultChannel={live ?? channel} getToken={key ? getToken : null} />
     </div>
+  )
+}
+
+/** The status, message log and presence members of the subscribed channel. */
+function LiveChannel({ channel }: { channel: string }) {
+  const { status, subscribed, log, clear, members, refreshMembers, error } = useLiveChannel(channel)
+  return (
+    <>
+      <p className="muted small" role="status" data-testid="debug-status" data-subscribed={subscribed}>
+        {status}
+      </p>
+      <ErrorNote error={error} />
+      <div className="log-head">
+        <h3>Messages</h3>
+        <button type="button" className="button button-small" onClick={clear} disabled={log.length === 0}>
+          Clear
+        </button>
+      </div>
+      <ol className="message-log" aria-label="Received messages" aria-live="polite" data-testid="message-log">
+        {log.length === 0 ? <li className="muted">No messages yet.</li> : null}
+        {log.map((message) => (
+          <li key={`${message.channel}:${message.epoch}:${message.seq}:${message.id}`} className="message">
+            <div className="message-meta">
+              <span className="badge">#{message.seq}</span>
+              <strong className="message-name">{message.name ?? '(no name)'}</strong>
+              <span className="muted small">{message.channel}</span>
+              {message.clientId ? <span className="muted small">from {message.clientId}</span> : null}
+              <time className="muted small" dateTime={new Date(message.ts).toISOString()}>
+                {new Date(message.ts).toLocaleTimeString('en-GB')}
+              </time>
+            </div>
+            <pre className="message-data">{JSON.stringify(message.data, null, 2)}</pre>
+          </li>
+        ))}
+      </ol>
+      {members ? (
+        <div className="presence">
+          <div className="log-head">
+            <h3>Presence members ({members.length})</h3>
+            <button type="button" className="button button-small" onClick={refreshMembers}>
+              Refresh
+            </button>
+          </div>
+          <ul aria-label="Presence members" data-testid="presence-members">
+            {members.map((m) => (
+              <li key={m.clientId}>
+                <code>{m.clientId}</code>
+                {m.info ? <span className="muted small"> {JSON.stringify(m.info)}</span> : null}
+              </li>
+            ))}
+          </ul>
+        </div>
+      ) : (
+        <p className="muted small">Presence members show for presence-* channels (the console joins as “dashboard”).</p>
+      )}
+    </>
   )
 }

@@ -51,7 +51,10 @@ export function longpollTransport(ctx: TransportContext): Transport {
     while (!closed && id === loopId) {
       const starts = ctx.channels()
       if (starts.length === 0) {
-        if (!opened) (opened = true), h.open({})
+        if (!opened) {
+          opened = true
+          h.open({})
+        }
         return
       }
       const q = startQuery(starts)

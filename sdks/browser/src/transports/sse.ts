@@ -74,7 +74,10 @@ export function sseTransport(ctx: TransportContext): Transport {
     const starts = ctx.channels()
     if (starts.length === 0) {
       // Nothing to stream: idle until a channel is added.
-      if (!opened) (opened = true), h.open({})
+      if (!opened) {
+        opened = true
+        h.open({})
+      }
       return
     }
     const q = startQuery(starts)
@@ -90,7 +93,10 @@ export function sseTransport(ctx: TransportContext): Transport {
     on('open', () => {
       streaming = true
       clearTimeout(timer)
-      if (!opened) (opened = true), h.open({})
+      if (!opened) {
+        opened = true
+        h.open({})
+      }
     })
     on('subscribed', (ev) => {
       const s: SseSubscribed = json(ev)

@@ -1,4 +1,4 @@
-import type { ClientFrame, ErrorCode, ServerFrame } from '@herald/protocol'
+import { type ClientFrame, CloseCodes, type ErrorCode, ErrorRecovery, type ServerFrame } from '@herald/protocol'
 import { HeraldError } from '../errors.js'
 import { endpoint, type ChannelStart, type Transport, type TransportContext } from './transport.js'
 
@@ -113,8 +113,8 @@ export function websocketTransport(ctx: TransportContext): Transport {
           return
         }
         const channel = frame.channel ?? (typeof r === 'number' ? subscribeRefs.get(r) : undefined)
-        if (channel === undefined && (frame.code === 'unauthorized' || frame.code === 'token_expired')) {
-          return end({ opened, code: frame.code, status: 4001, message: frame.message })
+        if (channel === undefined && ErrorRecovery[frame.code] === 'new_token') {
+          return end({ opened, code: frame.code, status: CloseCodes.unauthorized, message: frame.message })
         }
         return h.error({ code: frame.code, message: frame.message, channel })
       }
@@ -157,7 +157,8 @@ export function websocketTransport(ctx: TransportContext): Transport {
     setToken(token) {
       if (!opened || closed) return
       this.request!({ op: 'auth', token })?.catch((err: HeraldError) => {
-        if (err.code === 'unauthorized' || err.code === 'token_expired') end({ opened, code: err.code, status: 4001, message: err.message })
+        const code = err.code as ErrorCode
+        if (ErrorRecovery[code] === 'new_token') end({ opened, code, status: CloseCodes.unauthorized, message: err.message })
       })
     },
     request(frame) {

@@ -215,7 +215,10 @@ export async function startRedisServer(port?: number): Promise<RedisProcess> {
   port ??= await freePort()
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] })
   children.add(child)
-  const exited = new Promise<void>((resolve) => child.once('exit', () => (children.delete(child), resolve())))
+  const exited = new Promise<void>((resolve) => child.once('exit', () => {
+      children.delete(child)
+      resolve()
+    }))
   let out = ''
   await new Promise<void>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error('redis-server did not start:\n' + out)), 15_000)
@@ -282,4 +285,3 @@ export async function history(h: Pick<HeraldProcess, 'url'>, app: { appId: strin
   return res.json
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))

@@ -1,5 +1,5 @@
 import type { Message, PresenceEvent } from '@herald/protocol'
-import { afterEach, describe, expect, it } from 'vitest'
+import { afterEach, describe, expect, it, vi } from 'vitest'
 import { MemoryBroker } from './broker-memory.js'
 import { Hub } from './hub.js'
 import { ChannelSubscription } from './subscription.js'
@@ -28,7 +28,6 @@ async function setup(drop: (m: Message) => boolean = () => false) {
 }
 
 const pub = (n: number) => broker.publish('app_1', [{ channel: 'chat', data: n }], opts)
-const settle = () => new Promise((r) => setTimeout(r, 20))
 
 afterEach(() => broker?.close())
 
@@ -56,10 +55,10 @@ describe('ChannelSubscription', () => {
     await pub(2)
     await pub(3)
     await pub(4)
-    await settle()
+    const seqs = () => got.filter((g) => g.kind === 'message').map((g) => g.seq)
+    await vi.waitFor(() => expect(seqs()).toEqual([1, 2, 3, 4]))
     await pub(5)
-    await settle()
-    expect(got.filter((g) => g.kind === 'message').map((g) => g.seq)).toEqual([1, 2, 3, 4, 5])
+    await vi.waitFor(() => expect(seqs()).toEqual([1, 2, 3, 4, 5]))
   })
 
   it('drops duplicates at or below the last delivered seq', async () => {

@@ -1,6 +1,7 @@
-import { existsSync, readFileSync } from 'node:fs'
+import { readFileSync } from 'node:fs'
 import { readFile } from 'node:fs/promises'
-import { extname, join, normalize, resolve, sep } from 'node:path'
+import { createRequire } from 'node:module'
+import { dirname, extname, join, normalize, resolve, sep } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { Hono } from 'hono'
 
@@ -19,6 +20,26 @@ const TYPES: Record<string, string> = {
 
 /** The repository root, from this file (src/http or dist/http of services/push). */
 export const REPO_ROOT = resolve(fileURLToPath(new URL('../../../../', import.meta.url)))
+
+const require = createRequire(import.meta.url)
+
+/**
+ * The folder of a file a dependency exports (the browser SDK's bundle, the dashboard's build),
+ * found through the package as Node resolves it; null while that package is not built. Looked
+ * up again until found, so a build made after the start is served.
+ */
+function builtDir(specifier: string): () => string | null {
+  let dir: string | null = null
+  return () => {
+    if (dir) return dir
+    try {
+      dir = dirname(require.resolve(specifier))
+    } catch {
+      return null
+    }
+    return dir
+  }
+}
 
 export const DASHBOARD_CSP =
   "default-src 'self'; script-src 'self'; style-src 'self'; connect-src 'self' ws: wss:; img-src 'self' data:; font-src 'self'; object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
@@ -47,12 +68,13 @@ async function serveFile(dir: string, rel: string, fallback?: string): Promise<{
  */
 export function staticRoutes() {
   const r = new Hono()
-  const sdkDir = join(REPO_ROOT, 'sdks/browser/dist/bundle')
-  const dashboardDir = join(REPO_ROOT, 'dashboard/dist')
+  const sdkDir = builtDir('@herald/client/bundle/herald.js')
+  const dashboardDir = builtDir('@herald/dashboard/dist/index.html')
   const examplesDir = join(REPO_ROOT, 'examples')
 
   r.get('/sdk/:file{herald\\.m?js(\\.map)?}', async (c) => {
-    const f = await serveFile(sdkDir, c.req.param('file'))
+    const dir = sdkDir()
+    const f = dir && (await serveFile(dir, c.req.param('file')))
     if (!f) return c.json({ error: { code: 'not_found', message: 'the browser SDK is not built: run npm run build' } }, 404)
     return c.body(new Uint8Array(f.body), 200, {
       'Content-Type': f.type,
@@ -66,7 +88,8 @@ export function staticRoutes() {
   r.get('/dashboard/*', async (c) => {
     const rel = decodeURIComponent(c.req.path.slice('/dashboard/'.length))
     // Client-side routes fall back to index.html; a missing file (a stale asset) is a 404.
-    const f = await serveFile(dashboardDir, rel, extname(rel) === '' ? 'index.html' : undefined)
+    const dir = dashboardDir()
+    const f = dir && (await serveFile(dir, rel, extname(rel) === '' ? 'index.html' : undefined))
     if (!f) return c.json({ error: { code: 'not_found', message: 'the dashboard is not built: run npm run build' } }, 404)
     const immutable = f.file.includes(`${sep}assets${sep}`)
     return c.body(new Uint8Array(f.body), 200, {
@@ -90,7 +113,7 @@ export function staticRoutes() {
     c.json({
       name: 'Herald',
       docs: '/openapi.json',
-      dashboard: existsSync(join(dashboardDir, 'index.html')) ? '/dashboard/' : 'not built',
+      dashboard: dashboardDir() ? '/dashboard/' : 'not built',
       sdk: ['/sdk/herald.js', '/sdk/herald.mjs'],
     }),
   )

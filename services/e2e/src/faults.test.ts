@@ -1,3 +1,4 @@
+import { CloseCodes } from '@herald/protocol'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
@@ -62,7 +63,7 @@ function publishLoops(h: HeraldProcess, app: CreatedApp, channel: string, lanes:
 }
 
 describe('SIGTERM while publishing (Redis broker)', () => {
-  it('closes clients with 1001, answers held polls, and keeps every acknowledged publish', async () => {
+  it(`closes clients with ${CloseCodes.goingAway}, answers held polls, and keeps every acknowledged publish`, async () => {
     const redis = await redisServer()
     const env = { HERALD_REDIS_URL: redis.url }
     const h = await herald({ env })
@@ -77,7 +78,7 @@ describe('SIGTERM while publishing (Redis broker)', () => {
     const loops = publishLoops(h, app, 'live', 4, () => stopping)
     await until(() => loops.acked.length >= 200, 30_000, '200 acknowledged publishes')
     const exit = h.stop('SIGTERM')
-    expect((await sub.closed).code).toBe(1001)
+    expect((await sub.closed).code).toBe(CloseCodes.goingAway)
     const poll = await held
     expect(poll.status).toBe(200)
     expect(poll.json).toMatchObject({ cursor: expect.any(String), messages: [] })
@@ -186,13 +187,12 @@ describe('a failing Redis', () => {
     expect(ready.json).toMatchObject({ status: 'unavailable', database: 'ok', broker: expect.stringMatching(/^down/) })
 
     for (let i = 0; i < 3; i++) {
-      const started = Date.now()
+      // A publish must fail fast, not hang: one that hangs is aborted after 10 s and fails the test.
       const res = await http(h.url, 'POST', `/v1/apps/${app.appId}/messages`, {
         headers: { authorization: app.basic, 'content-type': 'application/json' },
         body: JSON.stringify({ channel: 'c', data: 2 }),
-        timeoutMs: 30_000,
+        timeoutMs: 10_000,
       })
-      expect(Date.now() - started, 'a publish must fail fast, not hang').toBeLessThan(10_000)
       expectError(res, 'internal', 'publish with Redis down')
     }
     // a WebSocket frame that needs the broker gets an error frame, not silence
@@ -235,13 +235,12 @@ describe('a failing database (PostgreSQL store)', () => {
     await until(async () => (await http(h.url, 'GET', '/readyz')).status === 503, 10_000, '/readyz 503')
     expect((await http(h.url, 'GET', '/readyz')).json).toMatchObject({ status: 'unavailable', database: expect.stringMatching(/^down/), broker: 'ok' })
 
-    const started = Date.now()
+    // An admin write must fail fast, not hang: one that hangs is aborted after 10 s and fails the test.
     const res = await http(h.url, 'POST', '/admin/v1/apps', {
       headers: { authorization: `Bearer ${h.adminToken}`, 'content-type': 'application/json' },
       body: JSON.stringify({ name: 'during outage' }),
-      timeoutMs: 30_000,
+      timeoutMs: 10_000,
     })
-    expect(Date.now() - started, 'an admin write must fail fast, not hang').toBeLessThan(10_000)
     expectError(res, 'internal', 'create app with the database down')
     // the public API answers within the contract (the app may be cached, or the lookup fails)
     const pub = await http(h.url, 'POST', `/v1/apps/${app.appId}/messages`, {

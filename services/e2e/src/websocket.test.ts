@@ -1,3 +1,4 @@
+import { CloseCodes } from '@herald/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp, publish, signToken, startHerald, type CreatedApp, type HeraldProcess } from './support/herald.js'
 import { until, WsClient } from './support/ws-client.js'
@@ -60,8 +61,10 @@ describe('WebSocket subscribe and REST publish', () => {
     await publish(h, app, { channel: 'gone', data: 1 })
     const r = await c.request({ op: 'subscribe', channel: 'gone', since: { epoch: 'e_old', seq: 1 } })
     expect(r).toMatchObject({ op: 'subscribed', recovered: false, seq: 1 })
-    await new Promise((r) => setTimeout(r, 100))
-    expect(c.messages('gone')).toEqual([])
+    // A replay would come before a later message of the channel: publish one and wait for it.
+    await publish(h, app, { channel: 'gone', data: 2 })
+    await c.next((f) => f.op === 'message' && f.channel === 'gone')
+    expect(c.messages('gone').map((m) => m.data)).toEqual([2])
     c.close()
   })
 
@@ -147,20 +150,20 @@ describe('bad input gets the contract code and the connection stays usable', () 
     c.close()
   })
 
-  it('closes a frame past the size limit with 4009', async () => {
+  it(`closes a frame past the size limit with ${CloseCodes.frameTooLarge}`, async () => {
     const c = await WsClient.connect(wsUrl(app))
     c.send(JSON.stringify({ op: 'ping', pad: 'x'.repeat(1_100_000) }))
-    expect((await c.closed).code).toBe(4009)
+    expect((await c.closed).code).toBe(CloseCodes.frameTooLarge)
   })
 
-  it('closes an unknown app with 4004 and a bad token with 4001', async () => {
+  it(`closes an unknown app with ${CloseCodes.appGone} and a bad token with ${CloseCodes.unauthorized}`, async () => {
     const u = await WsClient.open(`${h.wsUrl}/v1/apps/app_nope/ws`)
-    expect((await u.closed).code).toBe(4004)
+    expect((await u.closed).code).toBe(CloseCodes.appGone)
     expect(u.frames[0]).toMatchObject({ op: 'error', code: 'not_found' })
     const forged = await WsClient.open(wsUrl(app, await signToken({ keyId: app.keyId, secret: 'wrong-secret' }, { sub: 'x' })))
-    expect((await forged.closed).code).toBe(4001)
+    expect((await forged.closed).code).toBe(CloseCodes.unauthorized)
     const expired = await WsClient.open(wsUrl(app, await signToken(app, { exp: Math.floor(Date.now() / 1000) - 120 })))
-    expect((await expired.closed).code).toBe(4001)
+    expect((await expired.closed).code).toBe(CloseCodes.unauthorized)
     expect(expired.frames[0]).toMatchObject({ op: 'error', code: 'token_expired' })
   })
 
@@ -168,10 +171,10 @@ describe('bad input gets the contract code and the connection stays usable', () 
     const header = Buffer.from(JSON.stringify({ alg: 'none', kid: app.keyId })).toString('base64url')
     const body = Buffer.from(JSON.stringify({ exp: Math.floor(Date.now() / 1000) + 60, cap: { '*': ['publish'] } })).toString('base64url')
     const none = await WsClient.open(wsUrl(app, `${header}.${body}.`))
-    expect((await none.closed).code).toBe(4001)
+    expect((await none.closed).code).toBe(CloseCodes.unauthorized)
     const other = await createApp(h)
     const foreign = await WsClient.open(wsUrl(other, await signToken(app, { sub: 'x' })))
-    expect((await foreign.closed).code).toBe(4001)
+    expect((await foreign.closed).code).toBe(CloseCodes.unauthorized)
     const rest = await fetch(`${h.url}/v1/apps/${other.appId}/messages`, {
       method: 'POST',
       headers: { authorization: app.basic, 'content-type': 'application/json' },
@@ -206,14 +209,16 @@ describe('tenant isolation', () => {
     expect((await chB.json()).channels).toEqual([{ name: 'shared', subscribers: 1 }])
     const keysOfA = await fetch(`${h.url}/v1/apps/${b.appId}/channels/shared/messages`, { headers: { authorization: a.basic } })
     expect(keysOfA.status).toBe(401)
-    await new Promise((r) => setTimeout(r, 100))
-    expect(onB.messages()).toEqual([])
+    // A's message would have reached B before B's own later one: publish that and wait for it.
+    await publish(h, b, { channel: 'shared', data: 'for B' })
+    await onB.next((f) => f.op === 'message')
+    expect(onB.messages().map((m) => m.data)).toEqual(['for B'])
     onB.close()
   })
 })
 
 describe('revocation and app deletion', () => {
-  it('closes connections that used a revoked key with 4001, at once', async () => {
+  it(`closes connections that used a revoked key with ${CloseCodes.unauthorized}, at once`, async () => {
     const a = await createApp(h)
     const other = await fetch(`${h.url}/admin/v1/apps/${a.appId}/keys`, {
       method: 'POST',
@@ -225,11 +230,11 @@ describe('revocation and app deletion', () => {
     const anonymous = await WsClient.connect(wsUrl(a))
     const res = await fetch(`${h.url}/admin/v1/apps/${a.appId}/keys/${a.keyId}`, { method: 'DELETE', headers: { authorization: `Bearer ${h.adminToken}` } })
     expect(res.status).toBe(204)
-    expect((await viaRevoked.closed).code).toBe(4001)
+    expect((await viaRevoked.closed).code).toBe(CloseCodes.unauthorized)
     expect(await viaOther.request({ op: 'ping' })).toMatchObject({ op: 'pong' })
     expect(await anonymous.request({ op: 'ping' })).toMatchObject({ op: 'pong' })
     const again = await WsClient.open(wsUrl(a, await signToken(a, { sub: 'u1' })))
-    expect((await again.closed).code).toBe(4001)
+    expect((await again.closed).code).toBe(CloseCodes.unauthorized)
     expect((await publish(h, a, { channel: 'x', data: 1 })).status).toBe(401)
     const read = await fetch(`${h.url}/admin/v1/apps/${a.appId}`, { headers: { authorization: `Bearer ${h.adminToken}` } }).then((r) => r.json())
     expect(read.keys.find((k: any) => k.keyId === a.keyId).revokedAt).toEqual(expect.any(String))
@@ -237,23 +242,23 @@ describe('revocation and app deletion', () => {
     anonymous.close()
   })
 
-  it('closes the connections of a deleted app with 4004', async () => {
+  it(`closes the connections of a deleted app with ${CloseCodes.appGone}`, async () => {
     const a = await createApp(h)
     const c = await WsClient.connect(wsUrl(a))
     const res = await fetch(`${h.url}/admin/v1/apps/${a.appId}`, { method: 'DELETE', headers: { authorization: `Bearer ${h.adminToken}` } })
     expect(res.status).toBe(204)
-    expect((await c.closed).code).toBe(4004)
+    expect((await c.closed).code).toBe(CloseCodes.appGone)
     expect((await publish(h, a, { channel: 'x', data: 1 })).status).toBe(404)
   })
 })
 
 describe('shutdown', () => {
-  it('closes clients with 1001 on SIGTERM and exits cleanly', async () => {
+  it(`closes clients with ${CloseCodes.goingAway} on SIGTERM and exits cleanly`, async () => {
     const own = await startHerald()
     const a = await createApp(own)
     const c = await WsClient.connect(`${own.wsUrl}/v1/apps/${a.appId}/ws`)
     const exit = own.stop('SIGTERM')
-    expect((await c.closed).code).toBe(1001)
+    expect((await c.closed).code).toBe(CloseCodes.goingAway)
     expect(await exit).toEqual({ code: 0, signal: null })
   })
 })

@@ -1,3 +1,4 @@
+import { CloseCodes } from '@herald/protocol'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { expectAlive, metric, rssBytes, scrape } from './support/attack.js'
 import { createApp, publish, startHerald, type CreatedApp, type HeraldProcess } from './support/herald.js'
@@ -5,7 +6,7 @@ import { until, WsClient } from './support/ws-client.js'
 
 /**
  * 1,000 subscribers that stop reading while messages of a few KB are published fast: the
- * server closes each one (4008, counted as a slow-consumer drop) once its send buffer passes
+ * server closes each one (CloseCodes.rateLimited, counted as a slow-consumer drop) once its send buffer passes
  * HERALD_SEND_BUFFER_BYTES, its memory stays bounded, and healthy subscribers get everything.
  */
 
@@ -29,7 +30,7 @@ afterAll(async () => {
 })
 
 describe('slow consumers', () => {
-  it('closes 1,000 stalled subscribers with 4008, keeps RSS bounded and healthy subscribers complete', async () => {
+  it(`closes 1,000 stalled subscribers with ${CloseCodes.rateLimited}, keeps RSS bounded and healthy subscribers complete`, async () => {
     const url = `${h.wsUrl}/v1/apps/${app.appId}/ws`
     const slow: WsClient[] = []
     for (let i = 0; i < SLOW; i += 100) {
@@ -59,7 +60,7 @@ describe('slow consumers', () => {
       } catch {}
     }, 50)
 
-    const payload = 'x'.repeat(4000)
+    const payload = 'x'.repeat(4_000)
     const drops = async () => metric(await scrape(h), 'herald_slow_consumer_drops_total', { app: app.appId, transport: 'websocket' })
     let sent = 0
     try {

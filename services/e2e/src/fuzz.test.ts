@@ -40,7 +40,6 @@ const weird = fc.oneof(
   fc.string({ unit: 'binary', maxLength: 40 }),
   fc.jsonValue({ maxDepth: 3 }),
 )
-const maybe = <T>(arb: fc.Arbitrary<T>) => fc.option(arb, { nil: undefined })
 const channelish = fc.oneof(validChannel, weird, fc.constant('seeded'), fc.constant('presence-room'))
 
 /** Frames of the right shape with fields of any type or value. */
@@ -64,7 +63,7 @@ const nearValidFrame = fc
   )
   .map((f) => JSON.stringify(f).replace('"TOKEN"', () => JSON.stringify(token)))
 
-/** Nesting up to 100,000 levels: frames stay under the 1 MiB frame limit (past it the close is 4009, tested elsewhere). */
+/** Nesting up to 100,000 levels: frames stay under the 1 MiB frame limit (past it the close is `CloseCodes.frameTooLarge`, tested elsewhere). */
 const deep = fc.integer({ min: 1, max: 100_000 }).chain((depth) =>
   fc.constantFrom(
     `{"op":"publish","channel":"deep","data":${'['.repeat(depth)}${']'.repeat(depth)}}`,

@@ -1,3 +1,4 @@
+import { CloseCodes } from '@herald/protocol'
 import { generateKeyPairSync } from 'node:crypto'
 import { SignJWT, importPKCS8 } from 'jose'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -8,7 +9,7 @@ import { until, WsClient } from './support/ws-client.js'
 
 /**
  * Every forged, tampered, expired or malformed client token is refused the same way on every
- * surface: WebSocket (error frame + close 4001), SSE and poll (401) and REST Bearer (401).
+ * surface: WebSocket (error frame + close CloseCodes.unauthorized), SSE and poll (401) and REST Bearer (401).
  */
 
 let h: HeraldProcess
@@ -103,7 +104,7 @@ attacks.push(
   },
   { name: 'kid path traversal', code: 'unauthorized', token: () => hsJwt({ alg: 'HS256', kid: '../../../../etc/passwd' }, claims(), app.secret) },
   { name: 'kid SQL-ish', code: 'unauthorized', token: () => hsJwt({ alg: 'HS256', kid: "' OR 1=1 --" }, claims(), app.secret) },
-  { name: 'kid very long', code: 'unauthorized', token: () => hsJwt({ alg: 'HS256', kid: 'k'.repeat(4000) }, claims(), app.secret) },
+  { name: 'kid very long', code: 'unauthorized', token: () => hsJwt({ alg: 'HS256', kid: 'k'.repeat(4_000) }, claims(), app.secret) },
   { name: 'kid not a string', code: 'unauthorized', token: () => hsJwt({ alg: 'HS256', kid: { $ne: null } }, claims(), app.secret) },
   { name: 'no kid', code: 'unauthorized', token: () => hsJwt({ alg: 'HS256' }, claims(), app.secret) },
   { name: 'unknown crit header', code: 'unauthorized', token: () => hsJwt({ ...header(), crit: ['x-herald'], 'x-herald': 1 }, claims(), app.secret) },
@@ -118,7 +119,7 @@ describe('forged and broken tokens are refused on every surface', () => {
     const q = encodeURIComponent(token)
 
     const ws = await wsAttempt(`${h.wsUrl}/v1/apps/${target.appId}/ws?token=${q}`)
-    expect(ws.code, JSON.stringify(ws)).toBe(4001)
+    expect(ws.code, JSON.stringify(ws)).toBe(CloseCodes.unauthorized)
     expect(ws.frames).toHaveLength(1)
     expect(ws.frames[0]).toMatchObject({ op: 'error', code: attack.code })
 
@@ -183,7 +184,7 @@ describe('revocation and origins reach every transport', () => {
 
     const del = await http(h.url, 'DELETE', `/admin/v1/apps/${a.appId}/keys/${key.keyId}`, { headers: { authorization: `Bearer ${h.adminToken}` } })
     expect(del.status).toBe(204)
-    expect((await ws.closed).code).toBe(4001)
+    expect((await ws.closed).code).toBe(CloseCodes.unauthorized)
     const stream = await sse
     expect(stream.status).toBe(200)
     expect(stream.text).toMatch(/event: error\ndata: \{"code":"unauthorized"/)
@@ -201,7 +202,7 @@ describe('revocation and origins reach every transport', () => {
       s.on('error', () => {})
       s.on('close', (code: number) => resolve(code))
     })
-    expect(ws).toBe(4003)
+    expect(ws).toBe(CloseCodes.forbidden)
     expectError((await sseAttempt(`${h.url}/v1/apps/${a.appId}/sse?channels=c`, { headers: evil })) as any, 'forbidden', 'sse')
     expectError(await http(h.url, 'GET', `/v1/apps/${a.appId}/poll?channels=c&wait=0`, { headers: evil }), 'forbidden', 'poll')
     const pre = await http(h.url, 'OPTIONS', `/v1/apps/${a.appId}/messages`, { headers: { ...evil, 'access-control-request-method': 'POST' } })

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { metric, scrape, sseAttempt, wsAttempt } from './support/attack.js'
+import { http, metric, scrape, sseAttempt, wsAttempt } from './support/attack.js'
 import { createApp, publish, startHerald, type CreatedApp, type HeraldProcess } from './support/herald.js'
 import { until, WsClient } from './support/ws-client.js'
 
@@ -120,10 +120,19 @@ describe('/metrics', () => {
     expect(metric(s, 'herald_requests_rejected_total', { app: 'unknown', code: 'not_found' })).toBeGreaterThanOrEqual(ids.length)
   })
 
-  it('exposes process metrics with the herald_ prefix and labels only apps and transports', async () => {
+  it('exposes the runtime under the standard process_ / nodejs_ names, and labels Herald\'s own only with apps and transports', async () => {
     const s = await scrape(h)
-    expect(s.some((x) => x.name === 'herald_process_process_resident_memory_bytes')).toBe(true)
-    const labelNames = new Set(s.filter((x) => x.name.startsWith('herald_') && !x.name.startsWith('herald_process_')).flatMap((x) => Object.keys(x.labels)))
+    const has = (name: string) => s.some((x) => x.name === name)
+    // event-loop lag (the live value and the sampled percentiles), memory, heap, CPU, GC
+    for (const name of ['nodejs_eventloop_lag_seconds', 'nodejs_eventloop_lag_p99_seconds', 'process_resident_memory_bytes', 'nodejs_heap_size_used_bytes', 'process_cpu_seconds_total']) {
+      expect(has(name), name).toBe(true)
+    }
+    expect(metric(s, 'process_resident_memory_bytes')).toBeGreaterThan(1024 * 1024)
+    expect(metric(s, 'nodejs_heap_size_used_bytes')).toBeGreaterThan(0)
+    expect(metric(s, 'nodejs_eventloop_lag_seconds')).toBeGreaterThanOrEqual(0)
+    expect((await http(h.url, 'GET', '/metrics')).text).toContain('# TYPE nodejs_gc_duration_seconds histogram')
+    expect(s.some((x) => x.name.startsWith('herald_process_')), 'the old herald_process_ names are gone').toBe(false)
+    const labelNames = new Set(s.filter((x) => x.name.startsWith('herald_')).flatMap((x) => Object.keys(x.labels)))
     for (const l of labelNames) expect(['app', 'transport', 'code', 'via']).toContain(l)
   })
 })

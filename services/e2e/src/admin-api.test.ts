@@ -1,7 +1,8 @@
+import { CloseCodes } from '@herald/protocol'
 import WebSocket from 'ws'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp, publish, startHerald, type HeraldProcess } from './support/herald.js'
-import { WsClient } from './support/ws-client.js'
+import { until, WsClient } from './support/ws-client.js'
 
 let h: HeraldProcess
 const admin = (path: string, init: RequestInit = {}) =>
@@ -92,7 +93,7 @@ describe('CORS', () => {
     const res = await fetch(`${h.url}/v1/apps/${app.appId}/channels/x/messages`, { headers: { origin: 'https://good.example', authorization: app.basic } })
     expect(res.headers.get('access-control-allow-origin')).toBe('https://good.example')
     const ws = await WsClient.open(`${h.wsUrl}/v1/apps/${app.appId}/ws`, { origin: 'https://evil.example' })
-    expect((await ws.closed).code).toBe(4003)
+    expect((await ws.closed).code).toBe(CloseCodes.forbidden)
   })
 })
 
@@ -109,7 +110,10 @@ describe('heartbeats', () => {
   it('keeps a peer that answers pings', async () => {
     const app = await createApp(h)
     const c = await WsClient.connect(`${h.wsUrl}/v1/apps/${app.appId}/ws`)
-    await new Promise((r) => setTimeout(r, 3500))
+    let pings = 0
+    c.ws.on('ping', () => pings++)
+    // Three heartbeats answered (the ws library pongs by itself): past the two intervals after which a silent peer is dropped.
+    await until(() => pings >= 3, 10_000, 'three heartbeat pings')
     expect(await c.request({ op: 'ping' })).toMatchObject({ op: 'pong' })
     c.close()
   })

@@ -1,0 +1,6 @@
+export { HeraldProvider, type HeraldProviderProps } from './provider.js'
+export { useHerald } from './context.js'
+export { useChannel, type ChannelMessage, type UseChannelOptions, type UseChannelResult } from './use-channel.js'
+export { usePresence, type UsePresenceResult } from './use-presence.js'
+export { useConnectionState, type ConnectionSnapshot } from './use-connection-state.js'
+export type { ChannelError } from './shared-channel.js'
