@@ -17,7 +17,10 @@ describe('webhooks form validation', () => {
       { id: 3, url: 'https://y.example/h', all: false, events: [] },
       { id: 4, url: 'not a url', all: true, events: [] },
     ])
-    expect(r).toEqual({ ok: false, errors: { 1: { url: expect.stringMatching(/http/) }, 2: { events: expect.stringMatching(/at least one/) }, 3: { url: expect.any(String) } } })
+    expect(r).toEqual({
+      ok: false,
+      errors: { 1: { url: expect.stringMatching(/http/) }, 2: { events: expect.stringMatching(/at least one/) }, 3: { url: expect.any(String) } },
+    })
   })
 
   it('refuses more than 10', () => {

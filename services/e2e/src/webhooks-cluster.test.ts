@@ -67,13 +67,21 @@ describe('webhooks in a three-node cluster', () => {
     const b = await ws(B)
     await a.request({ op: 'subscribe', channel: 'shared' })
     await b.request({ op: 'subscribe', channel: 'shared' })
-    await until(() => r.events().some((e) => e.name === 'subscription_count' && e.channel === 'shared' && e.subscription_count === 2), 15_000, 'subscription_count 2')
+    await until(
+      () => r.events().some((e) => e.name === 'subscription_count' && e.channel === 'shared' && e.subscription_count === 2),
+      15_000,
+      'subscription_count 2',
+    )
     await flush([A, B])
     expect(seen('channel_occupied', 'shared')).toBe(1)
     expect(seen('channel_vacated', 'shared')).toBe(0)
 
     await a.request({ op: 'unsubscribe', channel: 'shared' })
-    await until(() => r.events().some((e) => e.name === 'subscription_count' && e.channel === 'shared' && e.subscription_count === 1), 15_000, 'subscription_count 1')
+    await until(
+      () => r.events().some((e) => e.name === 'subscription_count' && e.channel === 'shared' && e.subscription_count === 1),
+      15_000,
+      'subscription_count 1',
+    )
     expect(seen('channel_vacated', 'shared')).toBe(0)
     b.close()
     await until(() => seen('channel_vacated', 'shared') === 1, 15_000, 'channel_vacated')
@@ -81,7 +89,7 @@ describe('webhooks in a three-node cluster', () => {
     expect(seen('channel_vacated', 'shared')).toBe(1)
     expect(seen('channel_occupied', 'shared')).toBe(1)
     // Every POST, from whichever node, verifies with the pusher library.
-    const pusher = new Pusher({ appId: app.appId, key: app.keyId, secret: app.secret })
+    const pusher = new Pusher({ appId: app.appId, key: app.keyId, secret: app.secret, host: '127.0.0.1' })
     for (const call of r.delivered()) expect(pusher.webhook({ headers: call.headers as Record<string, string>, rawBody: call.rawBody }).isValid()).toBe(true)
   })
 
@@ -95,7 +103,11 @@ describe('webhooks in a three-node cluster', () => {
     await flush([A, B])
     expect(seen('member_added', 'presence-hall', 'alice')).toBe(1)
     onA.close()
-    await until(() => r.events().some((e) => e.name === 'subscription_count' && e.channel === 'presence-hall' && e.subscription_count === 1), 15_000, 'one subscriber left')
+    await until(
+      () => r.events().some((e) => e.name === 'subscription_count' && e.channel === 'presence-hall' && e.subscription_count === 1),
+      15_000,
+      'one subscriber left',
+    )
     await flush([A, B])
     expect(seen('member_removed', 'presence-hall', 'alice')).toBe(0)
     onB.close()
@@ -109,7 +121,11 @@ describe('webhooks in a three-node cluster', () => {
     const before = r.calls.length
     const c = await ws(C)
     await c.request({ op: 'subscribe', channel: 'orphan' })
-    await until(() => r.calls.slice(before).some((x) => x.body.events.some((e) => e.name === 'channel_occupied' && e.channel === 'orphan')), 15_000, 'a failed attempt')
+    await until(
+      () => r.calls.slice(before).some((x) => x.body.events.some((e) => e.name === 'channel_occupied' && e.channel === 'orphan')),
+      15_000,
+      'a failed attempt',
+    )
     await C.stop('SIGKILL')
     r.respond = () => 200
     await until(() => seen('channel_occupied', 'orphan') === 1, 20_000, 'the pending channel_occupied, from A or B')

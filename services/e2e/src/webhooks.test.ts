@@ -10,7 +10,10 @@ let receiver: Receiver
 const fast = { HERALD_WEBHOOK_BACKOFF_MS: '50', HERALD_WEBHOOK_MAX_BACKOFF_MS: '200', HERALD_WEBHOOK_BATCH_MS: '50' }
 
 const admin = (path: string, init: RequestInit = {}) =>
-  fetch(`${h.url}/admin/v1${path}`, { ...init, headers: { authorization: `Bearer ${h.adminToken}`, 'content-type': 'application/json', ...(init.headers ?? {}) } })
+  fetch(`${h.url}/admin/v1${path}`, {
+    ...init,
+    headers: { authorization: `Bearer ${h.adminToken}`, 'content-type': 'application/json', ...(init.headers ?? {}) },
+  })
 
 /** A receiver path of its own per test, so tests never see each other's POSTs. */
 async function appWithHook(hook: Record<string, unknown> = {}, settings: Record<string, unknown> = {}): Promise<{ app: CreatedApp; r: Receiver }> {
@@ -41,7 +44,11 @@ describe('webhook settings', () => {
     ['not http(s)', [{ url: 'ftp://example.com/hook' }], /settings\.webhooks\.0\.url/],
     ['an unknown event', [{ url: 'http://127.0.0.1:9/h', events: ['channel_occupied', 'nope'] }], /settings\.webhooks\.0\.events\.1/],
     ['more than 10', Array.from({ length: 11 }, (_, i) => ({ url: `http://127.0.0.1:9/${i}` })), /settings\.webhooks/],
-    ['a link-local IPv4 host (metadata service)', [{ url: 'http://127.0.0.1:9/ok' }, { url: 'http://169.254.169.254/latest/meta-data' }], /settings\.webhooks\.1\.url: .*link-local/],
+    [
+      'a link-local IPv4 host (metadata service)',
+      [{ url: 'http://127.0.0.1:9/ok' }, { url: 'http://169.254.169.254/latest/meta-data' }],
+      /settings\.webhooks\.1\.url: .*link-local/,
+    ],
     ['a link-local IPv6 host', [{ url: 'http://[fe80::1]:8080/hook' }], /settings\.webhooks\.0\.url: .*link-local/],
     ['a link-local host in decimal', [{ url: 'http://2852039166/' }], /settings\.webhooks\.0\.url: .*link-local/],
   ]
@@ -97,7 +104,18 @@ describe('webhook delivery', () => {
     await until(async () => ((await (await admin(`/apps/${app.appId}/webhooks/deliveries`)).json()) as { deliveries: unknown[] }).deliveries.length === 1)
     const log = (await (await admin(`/apps/${app.appId}/webhooks/deliveries`)).json()) as { deliveries: Array<Record<string, unknown>>; pending: number }
     expect(log).toEqual({
-      deliveries: [{ id: expect.any(Number), at: expect.any(Number), url: r.url, events: ['channel_occupied', 'channel_vacated'], outcome: 'delivered', status: 200, attempt: 1, latencyMs: expect.any(Number) }],
+      deliveries: [
+        {
+          id: expect.any(Number),
+          at: expect.any(Number),
+          url: r.url,
+          events: ['channel_occupied', 'channel_vacated'],
+          outcome: 'delivered',
+          status: 200,
+          attempt: 1,
+          latencyMs: expect.any(Number),
+        },
+      ],
       pending: 0,
     })
     await r.close()
@@ -121,7 +139,10 @@ describe('webhook delivery', () => {
     const app = await createApp(h)
     const res = await admin(`/apps/${app.appId}/webhooks/test`, { method: 'POST' })
     expect(res.status).toBe(400)
-    expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({ code: 'bad_request', message: expect.stringMatching(/settings\.webhooks/) })
+    expect(((await res.json()) as { error: { code: string; message: string } }).error).toMatchObject({
+      code: 'bad_request',
+      message: expect.stringMatching(/settings\.webhooks/),
+    })
     expect((await admin('/apps/app_nope/webhooks/deliveries')).status).toBe(404)
   })
 
@@ -135,7 +156,9 @@ describe('webhook delivery', () => {
     expect(verifies(app, r.calls[2]!)).toBe(true)
     expect(names(r)).toEqual(['channel_occupied:herald-webhook-test', 'channel_vacated:herald-webhook-test'])
     await until(async () => ((await (await admin(`/apps/${app.appId}/webhooks/deliveries`)).json()) as { deliveries: unknown[] }).deliveries.length === 3)
-    const log = (await (await admin(`/apps/${app.appId}/webhooks/deliveries`)).json()) as { deliveries: Array<{ outcome: string; status: number; attempt: number }> }
+    const log = (await (await admin(`/apps/${app.appId}/webhooks/deliveries`)).json()) as {
+      deliveries: Array<{ outcome: string; status: number; attempt: number }>
+    }
     expect(log.deliveries.map((d) => [d.outcome, d.status, d.attempt])).toEqual([
       ['delivered', 200, 3],
       ['retrying', 500, 2],
@@ -150,7 +173,7 @@ describe('webhook delivery', () => {
 })
 
 describe('a receiver that hangs', () => {
-  it('delays neither another app\'s webhooks nor message delivery', async () => {
+  it("delays neither another app's webhooks nor message delivery", async () => {
     const stuck = await appWithHook()
     stuck.r.respond = () => null
     const other = await appWithHook()
@@ -159,7 +182,7 @@ describe('a receiver that hangs', () => {
     expect((await admin(`/apps/${stuck.app.appId}/webhooks/test`, { method: 'POST' })).status).toBe(202)
     await until(() => stuck.r.held >= 1, 10_000, 'the stuck receiver to get its POST')
     expect((await admin(`/apps/${other.app.appId}/webhooks/test`, { method: 'POST' })).status).toBe(202)
-    await until(() => other.r.delivered().length === 1, 10_000, 'the other app\'s POST')
+    await until(() => other.r.delivered().length === 1, 10_000, "the other app's POST")
     const res = await fetch(`${h.url}/v1/apps/${stuck.app.appId}/messages`, {
       method: 'POST',
       headers: { authorization: stuck.app.basic, 'content-type': 'application/json' },
@@ -211,7 +234,11 @@ describe('webhook events from native clients', () => {
     expect(names(r)).not.toContain('member_removed:presence-lobby:u1')
     u1b.close()
     await until(() => names(r).includes('member_removed:presence-lobby:u1'), 10_000, 'member_removed u1')
-    expect(names(r).filter((n) => n.startsWith('member_removed')).sort()).toEqual(['member_removed:presence-lobby:u1', 'member_removed:presence-lobby:u2'])
+    expect(
+      names(r)
+        .filter((n) => n.startsWith('member_removed'))
+        .sort(),
+    ).toEqual(['member_removed:presence-lobby:u1', 'member_removed:presence-lobby:u2'])
     expect(r.events().every((e) => e.name === 'member_added' || e.name === 'member_removed')).toBe(true)
     await r.close()
   })

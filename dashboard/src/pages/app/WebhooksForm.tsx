@@ -50,8 +50,8 @@ export function WebhooksForm({ app, onSaved }: { app: App; onSaved(app: App): vo
     >
       <h2 id="webhooks-title">Webhooks</h2>
       <p className="help">
-        Herald POSTs events to these URLs, signed with the app's oldest live key (<code>X-Pusher-Key</code>, <code>X-Pusher-Signature</code>), and retries for at
-        least 5 minutes. Link-local addresses (169.254.0.0/16, fe80::/10) are refused.
+        Herald POSTs events to these URLs, signed with the app's oldest live key (<code>X-Pusher-Key</code>, <code>X-Pusher-Signature</code>), and retries for
+        at least 5 minutes. Link-local addresses (169.254.0.0/16, fe80::/10) are refused.
       </p>
       {rows.length === 0 ? <p className="muted">No webhooks yet.</p> : null}
       <ol className="webhook-rows">

@@ -28,16 +28,31 @@ export const WebhookDeliveriesSchema = z
 
 const routes = {
   deliveries: createRoute({
-    method: 'get', path: '/apps/{appId}/webhooks/deliveries', tags, security, summary: "The app's latest webhook delivery attempts, newest first",
+    method: 'get',
+    path: '/apps/{appId}/webhooks/deliveries',
+    tags,
+    security,
+    summary: "The app's latest webhook delivery attempts, newest first",
     request: {
       params: AppIdParam,
-      query: z.object({ limit: z.coerce.number().int().min(1).max(DELIVERY_LOG_SIZE).optional().openapi({ param: { name: 'limit', in: 'query' }, example: 50 }) }),
+      query: z.object({
+        limit: z.coerce
+          .number()
+          .int()
+          .min(1)
+          .max(DELIVERY_LOG_SIZE)
+          .optional()
+          .openapi({ param: { name: 'limit', in: 'query' }, example: 50 }),
+      }),
     },
     responses: { 200: json(WebhookDeliveriesSchema, 'Delivery attempts'), ...errorResponses(400, 401, 404, 429) },
   }),
   test: createRoute({
-    method: 'post', path: '/apps/{appId}/webhooks/test', tags, security,
-    summary: 'Queue a test POST (channel_occupied + channel_vacated of herald-webhook-test) to each of the app\'s webhooks',
+    method: 'post',
+    path: '/apps/{appId}/webhooks/test',
+    tags,
+    security,
+    summary: "Queue a test POST (channel_occupied + channel_vacated of herald-webhook-test) to each of the app's webhooks",
     request: { params: AppIdParam },
     responses: { 202: json(z.object({ queued: z.number().int() }).openapi('WebhookTestReply'), 'Queued'), ...errorResponses(400, 401, 404, 429) },
   }),

@@ -6,7 +6,13 @@ import { FakeClock } from './fake-clock.js'
 function setup(windowMs = 50, maxEvents = 100) {
   const clock = new FakeClock()
   const flushed: Array<{ appId: string; at: number; events: WebhookEvent[] }> = []
-  const batcher = new Batcher(clock, windowMs, maxEvents, async (appId, events) => void flushed.push({ appId, at: clock.now(), events }), () => {})
+  const batcher = new Batcher(
+    clock,
+    windowMs,
+    maxEvents,
+    async (appId, events) => void flushed.push({ appId, at: clock.now(), events }),
+    () => {},
+  )
   return { clock, flushed, batcher }
 }
 
@@ -18,7 +24,16 @@ describe('Batcher', () => {
     batcher.add('a', { name: 'member_added', channel: 'c1', user_id: 'u' })
     expect(flushed).toEqual([])
     await clock.advance(20)
-    expect(flushed).toEqual([{ appId: 'a', at: clock.now(), events: [{ name: 'channel_occupied', channel: 'c1' }, { name: 'member_added', channel: 'c1', user_id: 'u' }] }])
+    expect(flushed).toEqual([
+      {
+        appId: 'a',
+        at: clock.now(),
+        events: [
+          { name: 'channel_occupied', channel: 'c1' },
+          { name: 'member_added', channel: 'c1', user_id: 'u' },
+        ],
+      },
+    ])
     batcher.add('a', { name: 'channel_vacated', channel: 'c1' })
     await clock.advance(49)
     expect(flushed.length).toBe(1)
@@ -60,16 +75,22 @@ describe('Batcher', () => {
     ])
   })
 
-  it('runs one app\'s flushes one after the other, and drain hands over what is waiting', async () => {
+  it("runs one app's flushes one after the other, and drain hands over what is waiting", async () => {
     const clock = new FakeClock()
     const order: string[] = []
     let release!: () => void
     const gate = new Promise<void>((r) => (release = r))
-    const batcher = new Batcher(clock, 50, 1, async (_appId, events) => {
-      const c = (events[0] as { channel: string }).channel
-      if (c === 'first') await gate
-      order.push(c)
-    }, () => {})
+    const batcher = new Batcher(
+      clock,
+      50,
+      1,
+      async (_appId, events) => {
+        const c = (events[0] as { channel: string }).channel
+        if (c === 'first') await gate
+        order.push(c)
+      },
+      () => {},
+    )
     batcher.add('a', { name: 'cache_miss', channel: 'first' })
     batcher.add('a', { name: 'cache_miss', channel: 'second' })
     await clock.advance(0)

@@ -56,5 +56,7 @@ export async function linkLocalReason(url: string): Promise<string | null> {
   }
   const bad = addresses.find((a) => isLinkLocal(a.address))
   if (!bad) return null
-  return bad.address === host ? `${host} is a link-local address (refused: cloud metadata services live there)` : `${host} resolves to the link-local address ${bad.address} (refused: cloud metadata services live there)`
+  return bad.address === host
+    ? `${host} is a link-local address (refused: cloud metadata services live there)`
+    : `${host} resolves to the link-local address ${bad.address} (refused: cloud metadata services live there)`
 }

@@ -116,7 +116,12 @@ export class RedisOccupancy implements Occupancy {
   private ticking: Promise<void> | null = null
 
   constructor(private readonly options: RedisOccupancyOptions) {
-    this.redis = new Redis(options.url, { lazyConnect: true, maxRetriesPerRequest: 2, enableOfflineQueue: true, connectionName: `herald-occupancy-${options.nodeId}` })
+    this.redis = new Redis(options.url, {
+      lazyConnect: true,
+      maxRetriesPerRequest: 2,
+      enableOfflineQueue: true,
+      connectionName: `herald-occupancy-${options.nodeId}`,
+    })
     this.redis.on('error', (err) => options.onError?.(err))
     this.prefix = options.keyPrefix ?? 'herald:occ'
   }
@@ -140,16 +145,23 @@ export class RedisOccupancy implements Occupancy {
     // What this node id held in a previous run (a crash, then a restart) is gone now.
     await this.sweepNode(this.options.nodeId)
     await HEARTBEAT.run(this.redis, [this.nodes()], [this.options.nodeId, this.options.ttlMs])
-    this.timer = setInterval(() => {
-      if (!this.ticking) void this.tick()
-    }, Math.max(50, Math.floor(this.options.ttlMs / 3)))
+    this.timer = setInterval(
+      () => {
+        if (!this.ticking) void this.tick()
+      },
+      Math.max(50, Math.floor(this.options.ttlMs / 3)),
+    )
     this.timer.unref()
   }
 
   async enter(appId: string, key: string): Promise<OccupancyChange> {
     const k = appId + '|' + key
     this.local.set(k, (this.local.get(k) ?? 0) + 1)
-    const [edge, count] = (await ENTER.run(this.redis, [this.hash(appId, key), this.nodeSet(), this.nodes()], [this.options.nodeId, k, this.options.ttlMs, 1])) as [number, number]
+    const [edge, count] = (await ENTER.run(
+      this.redis,
+      [this.hash(appId, key), this.nodeSet(), this.nodes()],
+      [this.options.nodeId, k, this.options.ttlMs, 1],
+    )) as [number, number]
     return { edge: edge === 1, count }
   }
 
@@ -166,7 +178,11 @@ export class RedisOccupancy implements Occupancy {
     for (const k of [...this.local.keys()]) {
       if (!k.startsWith(appId + '|')) continue
       this.local.delete(k)
-      await this.redis.multi().hdel(this.hash(appId, k.slice(appId.length + 1)), this.options.nodeId).srem(this.nodeSet(), k).exec()
+      await this.redis
+        .multi()
+        .hdel(this.hash(appId, k.slice(appId.length + 1)), this.options.nodeId)
+        .srem(this.nodeSet(), k)
+        .exec()
     }
   }
 
@@ -210,7 +226,10 @@ export class RedisOccupancy implements Occupancy {
       const hash = this.hash(appId, key)
       // Swept holdings were removed; put this node's count back as it is now.
       await this.redis.hdel(hash, this.options.nodeId)
-      const [edge, total] = (await ENTER.run(this.redis, [hash, this.nodeSet(), this.nodes()], [this.options.nodeId, k, this.options.ttlMs, count])) as [number, number]
+      const [edge, total] = (await ENTER.run(this.redis, [hash, this.nodeSet(), this.nodes()], [this.options.nodeId, k, this.options.ttlMs, count])) as [
+        number,
+        number,
+      ]
       if (edge === 1) this.onRestored(appId, key, total)
     }
   }

@@ -30,7 +30,9 @@ export class MemoryOutbox implements Outbox {
   }
 
   async claim(owner: string, now: number, leaseMs: number, limit: number): Promise<OutboxEntry[]> {
-    const due = this.heads().filter((r) => r.nextAttemptAt <= now && r.leaseUntil < now).sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.id - b.id)
+    const due = this.heads()
+      .filter((r) => r.nextAttemptAt <= now && r.leaseUntil < now)
+      .sort((a, b) => a.nextAttemptAt - b.nextAttemptAt || a.id - b.id)
     return due.slice(0, limit).map((r) => {
       r.leaseOwner = owner
       r.leaseUntil = now + leaseMs

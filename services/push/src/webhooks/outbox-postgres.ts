@@ -50,7 +50,9 @@ export function createPostgresOutbox(options: PostgresOutboxOptions): Outbox {
 
   return {
     async enqueue(entry: NewOutboxEntry, now: number) {
-      await db.insert(webhookOutbox).values({ appId: entry.appId, url: entry.url, body: entry.body, eventNames: JSON.stringify(entry.eventNames), createdAt: now, nextAttemptAt: now })
+      await db
+        .insert(webhookOutbox)
+        .values({ appId: entry.appId, url: entry.url, body: entry.body, eventNames: JSON.stringify(entry.eventNames), createdAt: now, nextAttemptAt: now })
     },
 
     async claim(owner, now, leaseMs, limit) {

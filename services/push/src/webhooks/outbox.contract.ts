@@ -56,7 +56,14 @@ export function describeOutboxContract(driver: string, setup: () => Promise<Outb
       await o.enqueue({ appId: A, url: 'http://127.0.0.1:1/a', body: '{"time_ms":1,"events":[]}', eventNames: ['channel_occupied'] }, t)
       const [e, ...rest] = await o.claim('n1', t, LEASE, 10)
       expect(rest).toEqual([])
-      expect(e).toMatchObject({ appId: A, url: 'http://127.0.0.1:1/a', body: '{"time_ms":1,"events":[]}', eventNames: ['channel_occupied'], createdAt: t, attempts: 0 })
+      expect(e).toMatchObject({
+        appId: A,
+        url: 'http://127.0.0.1:1/a',
+        body: '{"time_ms":1,"events":[]}',
+        eventNames: ['channel_occupied'],
+        createdAt: t,
+        attempts: 0,
+      })
       expect(await o.claim('n2', t + 1, LEASE, 10)).toEqual([])
       expect(await o.claim('n2', t + LEASE - 1, LEASE, 10)).toEqual([])
       const again = await o.claim('n2', t + LEASE + 1, LEASE, 10)
@@ -104,8 +111,26 @@ export function describeOutboxContract(driver: string, setup: () => Promise<Outb
       await o.finish(e2!, attempt(2, 'delivered', t + 10, 204))
       const log = await o.deliveries(B, 2)
       expect(log).toEqual([
-        { id: expect.any(Number), url: 'http://h/log', eventNames: ['member_added', 'member_removed'], outcome: 'delivered', httpStatus: 204, attempt: 2, latencyMs: 12, at: t + 10 },
-        { id: expect.any(Number), url: 'http://h/log', eventNames: ['member_added', 'member_removed'], outcome: 'retrying', error: 'timeout', attempt: 1, latencyMs: 5000, at: t },
+        {
+          id: expect.any(Number),
+          url: 'http://h/log',
+          eventNames: ['member_added', 'member_removed'],
+          outcome: 'delivered',
+          httpStatus: 204,
+          attempt: 2,
+          latencyMs: 12,
+          at: t + 10,
+        },
+        {
+          id: expect.any(Number),
+          url: 'http://h/log',
+          eventNames: ['member_added', 'member_removed'],
+          outcome: 'retrying',
+          error: 'timeout',
+          attempt: 1,
+          latencyMs: 5000,
+          at: t,
+        },
       ])
       expect(await o.deliveries(A, 100)).not.toContainEqual(expect.objectContaining({ url: 'http://h/log' }))
       for (let i = 0; i < DELIVERY_LOG_SIZE + 5; i++) {

@@ -51,7 +51,10 @@ describe('postWebhook', () => {
   })
 
   it('refuses a link-local address without connecting', async () => {
-    expect(await postWebhook('http://169.254.169.254/latest/meta-data', '{}', {}, 5000)).toMatchObject({ error: expect.stringMatching(/link-local/), permanent: true })
+    expect(await postWebhook('http://169.254.169.254/latest/meta-data', '{}', {}, 5000)).toMatchObject({
+      error: expect.stringMatching(/link-local/),
+      permanent: true,
+    })
     expect(await postWebhook('http://[fe80::1]/x', '{}', {}, 5000)).toMatchObject({ permanent: true })
   })
 })

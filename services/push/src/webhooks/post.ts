@@ -1,7 +1,7 @@
 import http from 'node:http'
 import https from 'node:https'
 import type { LookupFunction } from 'node:net'
-import { isLinkLocal, resolveHost, urlHost } from './link-local.js'
+import { isLinkLocal, type ResolvedAddress, resolveHost, urlHost } from './link-local.js'
 
 /** What a POST got: the receiver's status, or why there is none. */
 export type PostResult = { status: number } | { error: string; permanent?: boolean }
@@ -25,17 +25,19 @@ export const postWebhook: PostFn = async (url, body, headers, timeoutMs) => {
     return { error: 'not a URL', permanent: true }
   }
   const host = urlHost(target)
-  let addresses
+  let addresses: ResolvedAddress[]
   try {
     addresses = await resolveHost(host)
   } catch (err) {
     return { error: `cannot resolve ${host}: ${(err as NodeJS.ErrnoException).code ?? String(err)}` }
   }
   const bad = addresses.find((a) => isLinkLocal(a.address))
-  if (bad || addresses.length === 0) return { error: bad ? `${host} resolves to the link-local address ${bad.address}: refused` : `${host} has no address`, permanent: Boolean(bad) }
+  if (bad || addresses.length === 0)
+    return { error: bad ? `${host} resolves to the link-local address ${bad.address}: refused` : `${host} has no address`, permanent: Boolean(bad) }
   const pinned = addresses[0]!
   const lookup: LookupFunction = (_hostname, options, callback) => {
-    if (options.all) (callback as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [{ address: pinned.address, family: pinned.family }])
+    if (options.all)
+      (callback as unknown as (e: null, a: { address: string; family: number }[]) => void)(null, [{ address: pinned.address, family: pinned.family }])
     else callback(null, pinned.address, pinned.family)
   }
   const secure = target.protocol === 'https:'

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest'
 import { Metrics } from '../metrics.js'
 
 describe('herald_webhook_queue_depth', () => {
-  it('reports each app\'s outbox depth when scraped, and 0 once an app\'s queue emptied', async () => {
+  it("reports each app's outbox depth when scraped, and 0 once an app's queue emptied", async () => {
     const metrics = new Metrics()
     let depth: Record<string, number> = { app_a: 3, app_b: 1 }
     metrics.bindWebhookQueue(async () => depth)

@@ -24,7 +24,15 @@ function setup(reply: (call: Call, n: number) => PostResult | Promise<PostResult
     calls.push(call)
     return reply(call, calls.filter((c) => c.url === url).length)
   }
-  const opts: WebhookOptions = { ...DEFAULT_WEBHOOK_OPTIONS, backoffMs: 1000, maxBackoffMs: 60_000, retryForMs: 600_000, pollMs: 1000, timeoutMs: 10_000, ...options }
+  const opts: WebhookOptions = {
+    ...DEFAULT_WEBHOOK_OPTIONS,
+    backoffMs: 1000,
+    maxBackoffMs: 60_000,
+    retryForMs: 600_000,
+    pollMs: 1000,
+    timeoutMs: 10_000,
+    ...options,
+  }
   const make = (who: string) =>
     new WebhookSender({
       outbox,
@@ -37,7 +45,8 @@ function setup(reply: (call: Call, n: number) => PostResult | Promise<PostResult
       events: { delivered: () => counts.delivered++, retried: () => counts.retried++, dropped: () => counts.dropped++ },
     })
   const sender = make(owner)
-  const enqueue = (appId: string, url: string, body = '{"time_ms":1,"events":[]}') => outbox.enqueue({ appId, url, body, eventNames: ['channel_occupied'] }, clock.now())
+  const enqueue = (appId: string, url: string, body = '{"time_ms":1,"events":[]}') =>
+    outbox.enqueue({ appId, url, body, eventNames: ['channel_occupied'] }, clock.now())
   return { clock, outbox, calls, counts, sender, make, enqueue }
 }
 

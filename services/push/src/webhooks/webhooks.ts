@@ -83,8 +83,12 @@ export class Webhooks implements SessionListener {
       clock: this.clock,
       events: { error: (err) => deps.logger.warn({ err }, 'webhook delivery failed'), ...deps.metrics },
     })
-    this.batcher = new Batcher(this.clock, deps.options.batchMs, deps.options.maxBatchEvents, (appId, events) => this.enqueue(appId, events), (err, appId) =>
-      deps.logger.warn({ err, app: appId }, 'could not write webhook events to the outbox'),
+    this.batcher = new Batcher(
+      this.clock,
+      deps.options.batchMs,
+      deps.options.maxBatchEvents,
+      (appId, events) => this.enqueue(appId, events),
+      (err, appId) => deps.logger.warn({ err, app: appId }, 'could not write webhook events to the outbox'),
     )
   }
 
