@@ -8,10 +8,11 @@ import type { Identity } from '../auth/identity.js'
 import { createLogger } from '../logger.js'
 import { Metrics } from '../metrics.js'
 import { MemoryBroker } from './broker-memory.js'
-import { clusterStateOfBroker, presenceOfBroker } from './broker-split.js'
+import { MemoryClusterState } from './cluster-state-memory.js'
 import type { EncodedMessage, EncodedPresence } from './encoded.js'
 import { Engine } from './engine.js'
 import { defineFormat } from './format.js'
+import { MemoryPresence } from './presence-memory.js'
 import type { ClientSession } from './session.js'
 import type { EndError, Wire } from './wire.js'
 
@@ -82,8 +83,8 @@ async function newEngine(sendBufferBytes = 1 << 20): Promise<Engine> {
     metrics: new Metrics(),
     registry,
     broker,
-    presence: presenceOfBroker(broker),
-    clusterState: clusterStateOfBroker(broker),
+    presence: new MemoryPresence(),
+    clusterState: new MemoryClusterState(),
   })
   await engine.start()
   engines.push(engine)
@@ -141,6 +142,20 @@ describe('ClientSession', () => {
     await wires[0]!.session.unsubscribe('news')
     wires[1]!.session.close(CloseCodes.normal, 'bye')
     expect(seen).toEqual(['occupied news', 'subscribed news', 'subscribed news', 'vacated news'])
+  })
+
+  it('publishes as a wire-authorized client event that is not echoed to its sender', async () => {
+    const engine = await newEngine()
+    const sender = open(engine, anonymous)
+    const other = open(engine, anonymous)
+    for (const w of [sender, other]) await w.session.subscribe('private-chat', { authorized: true })
+    await expect(sender.session.publish({ channel: 'private-chat', name: 'client-typing', data: 1 })).rejects.toMatchObject({ code: 'forbidden' })
+    const { message } = await sender.session.publish({ channel: 'private-chat', name: 'client-typing', data: 2 }, { authorized: true, excludeSelf: true })
+    expect(message).toMatchObject({ channel: 'private-chat', name: 'client-typing', data: 2, seq: 1 })
+    expect(message).not.toHaveProperty('exclude')
+    expect(other.messages).toEqual([message])
+    expect(sender.messages).toEqual([])
+    await expect(sender.session.publish({ channel: 'bad channel!', data: 3 }, { authorized: true })).rejects.toMatchObject({ code: 'bad_request' })
   })
 
   it('lets a wire that authorized a channel itself subscribe, with a presence member of its own', async () => {

@@ -87,6 +87,9 @@ export class ClientSession {
   /** Bytes written in the current turn of the event loop ({@link currentTurn}). */
   private turn = -1
   private turnBytes = 0
+  /** `HERALD_SEND_BUFFER_BYTES`, and that plus the per-turn allowance. */
+  private readonly bound: number
+  private readonly turnBound: number
 
   constructor(
     private readonly host: SessionHost,
@@ -99,6 +102,8 @@ export class ClientSession {
   ) {
     this.id = init.id ?? newSessionId()
     this.appId = init.app.id
+    this.bound = host.config.sendBufferBytes
+    this.turnBound = this.bound + TURN_ALLOWANCE_BYTES
     this.armExpiry()
   }
 
@@ -170,6 +175,7 @@ export class ClientSession {
       this.host.hub,
       this.host.broker,
       this.id,
+      (err) => this.host.logger.warn({ err, app: this.appId, channel }, 'could not repair a gap from history'),
     )
     const entry: Entry = { sub }
     this.subs.set(channel, entry)
@@ -220,11 +226,12 @@ export class ClientSession {
   // ---- requests ----------------------------------------------------------------------
 
   /**
-   * Publishes one message as this session's identity (capability checked). With
-   * `excludeSelf`, the message is not delivered back to this session (on any node).
+   * Publishes one message as this session's identity (capability checked, unless the wire
+   * `authorized` it itself: Pusher client events). With `excludeSelf`, the message is not
+   * delivered back to this session (on any node).
    */
-  async publish(raw: RawMessage, options: { excludeSelf?: boolean } = {}): Promise<PublishOutcome> {
-    const input = this.host.validate(this.app, this._identity, raw)
+  async publish(raw: RawMessage, options: { excludeSelf?: boolean; authorized?: boolean } = {}): Promise<PublishOutcome> {
+    const input = this.host.validate(this.app, this._identity, raw, { authorized: options.authorized === true })
     if (options.excludeSelf) input.exclude = this.id
     const [outcome] = await this.host.publish(this.app, [input], this.kind)
     return outcome!
@@ -255,24 +262,25 @@ export class ClientSession {
   // ---- output ------------------------------------------------------------------------
 
   /**
-   * The one slow-consumer bound of every wire: a client is ended (4008) when what earlier turns
+   * The one slow-consumer bound of every wire: a client is ended (`CloseCodes.rateLimited`) when what earlier turns
    * wrote is still unsent past `HERALD_SEND_BUFFER_BYTES`, or one turn alone wrote more than
    * any legal burst. A burst the client reads fine (one batch can be larger than the bound) is
    * not slow.
    */
   account(bytes: number): void {
-    if (bytes === 0 || this.ended) return
+    // `ending` is also set once the session is gone.
+    if (bytes === 0 || this.ending) return
     const turn = currentTurn()
-    if (turn !== this.turn) {
-      this.turn = turn
-      this.turnBytes = 0
-    }
-    this.turnBytes += bytes
-    const bound = this.host.config.sendBufferBytes
-    if (this.wire.bufferedBytes() - this.turnBytes > bound || this.turnBytes > bound + TURN_ALLOWANCE_BYTES) {
-      this.host.metrics.drops.inc({ app: this.appId, transport: this.kind })
-      this.close(CloseCodes.rateLimited, 'too slow to keep up')
-    }
+    let n = bytes
+    if (turn === this.turn) n += this.turnBytes
+    else this.turn = turn
+    this.turnBytes = n
+    if (this.wire.bufferedBytes() - n > this.bound || n > this.turnBound) this.slow()
+  }
+
+  private slow(): void {
+    this.host.metrics.drops.inc({ app: this.appId, transport: this.kind })
+    this.close(CloseCodes.rateLimited, 'too slow to keep up')
   }
 
   // ---- lifecycle ---------------------------------------------------------------------

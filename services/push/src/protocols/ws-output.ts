@@ -70,7 +70,7 @@ const CLOSE_GRACE_MS = 2000
  * @example
  * const out = new WsOutput(ws)
  * session.account(out.write(m.as(myFormat)))
- * out.close(4008, 'too slow to keep up', { discard: true })
+ * out.close(CloseCodes.rateLimited, 'too slow to keep up', { discard: true })
  */
 export class WsOutput implements Flushable {
   private out: Buffer[] = []

@@ -91,8 +91,14 @@ export class HeraldWsWire implements Wire {
     this.alive = true
     const session = this.session
     if (session.ended) return
-    if (data.length > this.ctx.config.maxFrameBytes) return session.close(CloseCodes.frameTooLarge, `frame larger than ${this.ctx.config.maxFrameBytes} bytes`)
-    if (++this.pendingFrames > MAX_PENDING_FRAMES) return session.close(CloseCodes.rateLimited, 'too many frames in flight')
+    if (data.length > this.ctx.config.maxFrameBytes) {
+      session.close(CloseCodes.frameTooLarge, `frame larger than ${this.ctx.config.maxFrameBytes} bytes`)
+      return
+    }
+    if (++this.pendingFrames > MAX_PENDING_FRAMES) {
+      session.close(CloseCodes.rateLimited, 'too many frames in flight')
+      return
+    }
     this.chain = this.chain.then(async () => {
       try {
         if (!session.ended) await this.handle(data, isBinary)
@@ -165,7 +171,10 @@ export class HeraldWsWire implements Wire {
 
   /** One heartbeat: a peer that did not answer the last ping (nor sent anything) is dropped. */
   heartbeat(): void {
-    if (!this.alive) return this.out.terminate()
+    if (!this.alive) {
+      this.out.terminate()
+      return
+    }
     this.alive = false
     this.ws.ping()
   }
