@@ -87,6 +87,8 @@ export async function fanoutRun(server, o) {
       published: p.ok,
       publishStatuses: p.statuses,
       publishPerSec: p.ok / ((p.end - p.start) / 1000),
+      ackP50: p.ackP50,
+      ackP99: p.ackP99,
       expected,
       received: r.received,
       losses: expected - r.received,

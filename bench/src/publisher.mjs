@@ -5,6 +5,7 @@
 // Replies over IPC with counts per channel.
 import http from 'node:http'
 import { performance } from 'node:perf_hooks'
+import { Histogram } from './histogram.mjs'
 
 const now = () => performance.timeOrigin + performance.now()
 
@@ -25,18 +26,23 @@ function makeSender(cfg) {
   const pad = 'x'.repeat(Math.max(0, cfg.payloadBytes - 40))
   const published = {}
   const statuses = {}
+  // Publish acknowledgement latency: request sent to reply received, 2xx only.
+  const acks = new Histogram()
   let n = 0
   let ok = 0
   const send = async (channel) => {
-    const body = JSON.stringify({ channel, data: { n: ++n, t: now(), p: pad } })
+    const t = now()
+    const body = JSON.stringify({ channel, data: { n: ++n, t, p: pad } })
     const status = await post(agent, cfg.url, cfg.headers, body)
     statuses[status] = (statuses[status] ?? 0) + 1
     if (status >= 200 && status < 300) {
       ok++
+      acks.record(now() - t)
       published[channel] = (published[channel] ?? 0) + 1
     }
   }
-  return { send, agent, result: () => ({ published, statuses, ok, sent: n }) }
+  const result = () => ({ published, statuses, ok, sent: n, ackP50: acks.percentile(0.5), ackP99: acks.percentile(0.99), ackMax: acks.max })
+  return { send, agent, result }
 }
 
 async function rate(cfg) {

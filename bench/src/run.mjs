@@ -18,8 +18,9 @@ import idle from './scenarios/idle.mjs'
 import rest from './scenarios/rest.mjs'
 import transports from './scenarios/transports.mjs'
 import cluster from './scenarios/cluster.mjs'
+import { durableBurst, durableChannels, durableFanout } from './scenarios/durable.mjs'
 
-const ALL = [idle, fanout, channels, burst, rest, transports, cluster]
+const ALL = [idle, fanout, channels, burst, rest, transports, cluster, durableFanout, durableBurst, durableChannels]
 const NUMERIC = ['runs', 'nodes', 'subscribers', 'rate', 'duration', 'connections', 'channels', 'concurrency', 'warmup', 'settle', 'payload']
 
 const { values } = parseArgs({

@@ -6,11 +6,12 @@ import { createApp, publish, startHerald, type CreatedApp, type HeraldProcess } 
 
 /**
  * The service restarts (SIGTERM, then a new process on the same port and data directory)
- * while a page is subscribed. The default single-process broker keeps history in memory,
- * so the channel's epoch changes across the restart: messages published while the service
- * was down cannot exist, and the SDK must say that its resume was not complete
- * (`recovered: false` and an `unrecovered` event) instead of silently going on. Every
- * message published while the page was connected arrives exactly once, in order.
+ * while a page is subscribed. The embedded default keeps history in SQLite: the page resumes
+ * in the same epoch, `recovered: true`, and no `unrecovered` event. With
+ * `HERALD_HISTORY=memory` history lived in the process, so the channel's epoch changes across
+ * the restart, and the SDK must say that its resume was not complete (`recovered: false` and
+ * an `unrecovered` event) instead of silently going on. Either way, every message published
+ * while the page was connected arrives exactly once, in order.
  */
 
 const BUNDLE_SCRIPT = fileURLToPath(new URL('../../../sdks/browser/scripts/bundle.mjs', import.meta.url))
@@ -23,14 +24,15 @@ interface Log {
   unrecovered: Array<{ epoch: string; previous: { epoch: string; seq: number } }>
 }
 
-describe('browser SDK across a service restart (Chromium end-to-end)', () => {
+for (const history of ['sqlite', 'memory'] as const) describe(`browser SDK across a service restart, HERALD_HISTORY=${history} (Chromium end-to-end)`, () => {
+  const env = { HERALD_HISTORY: history }
   let herald: HeraldProcess
   let app: CreatedApp
   let browser: Browser
 
   beforeAll(async () => {
     execFileSync(process.execPath, [BUNDLE_SCRIPT], { stdio: 'pipe' })
-    herald = await startHerald()
+    herald = await startHerald({ env })
     app = await createApp(herald)
     browser = await chromium.launch({
       executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
@@ -48,7 +50,7 @@ describe('browser SDK across a service restart (Chromium end-to-end)', () => {
     page.waitForFunction(`(() => { const log = window.log, client = window.client; return ${predicate} })()`, undefined, { timeout, polling: 50 })
 
   for (const transport of ['websocket', 'sse', 'longpoll'] as const) {
-    it(`misses nothing it could have had, and reports the lost history (${transport})`, async () => {
+    it(`misses nothing it could have had, and ${history === 'sqlite' ? 'resumes in the same epoch' : 'reports the lost history'} (${transport})`, async () => {
       const channel = `feed-${transport}`
       const page = await browser.newPage()
       const pageErrors: string[] = []
@@ -81,7 +83,7 @@ describe('browser SDK across a service restart (Chromium end-to-end)', () => {
         const stopped = await herald.stop('SIGTERM')
         expect(stopped.code).toBe(0)
         await until(page, `client.state !== 'connected'`)
-        herald = await startHerald({ port, dataDir, adminToken })
+        herald = await startHerald({ port, dataDir, adminToken, env })
         // Back on the same port: the page reconnects by itself and resubscribes.
         await until(page, `client.state === 'connected' && log.subscribed.length === 2`)
         for (let i = 6; i <= 10; i++) expect((await publish(herald, app, { channel, data: i })).status).toBe(200)
@@ -92,12 +94,19 @@ describe('browser SDK across a service restart (Chromium end-to-end)', () => {
         expect(connectedOver(l)).toEqual([transport])
         const before = l.epochs[0]!
         const after = l.epochs[9]!
-        // The embedded default keeps history in memory: it was lost with the process,
-        // and the SDK must say so rather than resume as if nothing happened.
-        expect(after).not.toBe(before)
-        expect(l.epochs.slice(0, 5).every((e) => e === before) && l.epochs.slice(5).every((e) => e === after)).toBe(true)
-        expect(l.subscribed[1]).toMatchObject({ resumed: true, recovered: false, epoch: after })
-        expect(l.unrecovered).toEqual([expect.objectContaining({ epoch: after, previous: { epoch: before, seq: 5 } })])
+        if (history === 'sqlite') {
+          // History is on disk: the page resumes where it was, in the same epoch.
+          expect(l.epochs.every((e) => e === before)).toBe(true)
+          expect(l.subscribed[1]).toMatchObject({ resumed: true, recovered: true, epoch: before })
+          expect(l.unrecovered).toEqual([])
+        } else {
+          // History was in memory: it was lost with the process,
+          // and the SDK must say so rather than resume as if nothing happened.
+          expect(after).not.toBe(before)
+          expect(l.epochs.slice(0, 5).every((e) => e === before) && l.epochs.slice(5).every((e) => e === after)).toBe(true)
+          expect(l.subscribed[1]).toMatchObject({ resumed: true, recovered: false, epoch: after })
+          expect(l.unrecovered).toEqual([expect.objectContaining({ epoch: after, previous: { epoch: before, seq: 5 } })])
+        }
         expect(l.states.map((s) => s.current)).toEqual(expect.arrayContaining(['connecting', 'connected', 'disconnected']))
         expect(l.states.at(-1)!.current).toBe('connected')
         expect(pageErrors).toEqual([])

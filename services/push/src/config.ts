@@ -15,11 +15,13 @@ const Env = z.object({
   HERALD_DATABASE_URL: z.string().optional(),
   HERALD_NODE_ID: z.string().optional(),
   HERALD_HEARTBEAT_SECONDS: z.coerce.number().int().min(1).max(300).default(25),
-  HERALD_PRESENCE_TTL_SECONDS: z.coerce.number().int().min(3).max(600).default(30),
+  HERALD_PRESENCE_TTL_SECONDS: z.coerce.number().int().min(3).max(600).default(9),
   HERALD_MAX_FRAME_BYTES: z.coerce.number().int().min(1024).max(16_777_216).default(1_048_576),
   HERALD_MAX_SUBSCRIPTIONS_PER_CONNECTION: z.coerce.number().int().min(1).max(100_000).default(200),
   HERALD_SEND_BUFFER_BYTES: z.coerce.number().int().min(16_384).default(4_194_304),
   HERALD_SHUTDOWN_GRACE_MS: z.coerce.number().int().min(0).max(60_000).default(5_000),
+  HERALD_HISTORY: z.enum(['sqlite', 'memory']).default('sqlite'),
+  HERALD_SQLITE_SYNCHRONOUS: z.enum(['normal', 'full']).default('normal'),
 })
 
 /** Everything a node needs, from the environment, typed and validated once. */
@@ -41,6 +43,13 @@ export interface Config {
   /** Bytes queued for one client past which it is closed as a slow consumer (`CloseCodes.rateLimited`). */
   sendBufferBytes: number
   shutdownGraceMs: number
+  /**
+   * Where the embedded broker (no HERALD_REDIS_URL) keeps history, positions and publisher ids:
+   * `sqlite` (the data dir's herald.db: survives restarts) or `memory` (faster, lost on restart).
+   */
+  history: 'sqlite' | 'memory'
+  /** SQLite `synchronous`: `normal` survives a crash of the process, `full` also of the OS (an fsync per commit). */
+  sqliteSynchronous: 'normal' | 'full'
   /** SSE and long-poll tunables (`HERALD_SSE_PING_SECONDS`, `HERALD_SSE_MAX_STREAM_SECONDS`, `HERALD_SSE_RETRY_MS`). */
   streams: StreamOptions
   /** Webhook delivery tunables (`HERALD_WEBHOOK_*`, docs/webhooks.md). */
@@ -66,6 +75,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     maxSubscriptionsPerConnection: e.HERALD_MAX_SUBSCRIPTIONS_PER_CONNECTION,
     sendBufferBytes: e.HERALD_SEND_BUFFER_BYTES,
     shutdownGraceMs: e.HERALD_SHUTDOWN_GRACE_MS,
+    history: e.HERALD_HISTORY,
+    sqliteSynchronous: e.HERALD_SQLITE_SYNCHRONOUS,
     streams: streamOptionsFromEnv(env),
     webhooks: webhookOptionsFromEnv(env),
   }

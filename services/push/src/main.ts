@@ -26,5 +26,7 @@ try {
   process.on('SIGINT', () => stop('SIGINT'))
 } catch (err) {
   logger.fatal({ err }, 'herald could not start')
+  // Also in plain text on stderr, where a terminal or a service manager shows it.
+  process.stderr.write(`herald could not start: ${err instanceof Error ? err.message : String(err)}\n`)
   process.exit(1)
 }

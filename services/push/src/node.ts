@@ -29,6 +29,7 @@ import { Webhooks } from './webhooks/webhooks.js'
 import { Metrics } from './metrics.js'
 import { attachUpgrades, type ProtocolFactory } from './http/protocols.js'
 import { heraldProtocol } from './protocols/herald/protocol.js'
+import { lockDatabaseFile } from './sqlite-file.js'
 
 /** Webhook outbox drivers, beside the app store in its database. */
 const outboxes: Record<AppStore['driver'], (config: Config, logger: Logger) => Promise<Outbox>> = {
@@ -42,13 +43,28 @@ const outboxes: Record<AppStore['driver'], (config: Config, logger: Logger) => P
   },
 }
 
-/** Engine and control-bus drivers: in process by default, Redis when HERALD_REDIS_URL is set. */
+/**
+ * Engine and control-bus drivers: in process by default, with history in the data dir's SQLite
+ * file (`HERALD_HISTORY=memory`: in memory); Redis when HERALD_REDIS_URL is set.
+ */
 type Drivers = EngineDrivers & { control: ControlBus }
 const engines: Record<string, (config: Config, nodeId: string, logger: Logger, onResubscribed: () => void) => Promise<Drivers>> = {
   memory: async () => {
     const presence = new MemoryPresence()
     return {
       broker: new MemoryBroker({ inUse: (appId, channel) => presence.has(appId, channel) }),
+      presence,
+      clusterState: new MemoryClusterState(),
+      control: new MemoryControlBus(),
+    }
+  },
+  sqlite: async (config, _nodeId, logger) => {
+    const { openSqliteBroker } = await import('./engine/broker-sqlite.js')
+    const file = join(config.dataDir, 'herald.db')
+    const presence = new MemoryPresence()
+    const onCheckpointError = (message: string) => logger.warn({ file, error: message }, 'WAL checkpoint failed')
+    return {
+      broker: openSqliteBroker({ file, synchronous: config.sqliteSynchronous, onCheckpointError, inUse: (appId, channel) => presence.has(appId, channel) }),
       presence,
       clusterState: new MemoryClusterState(),
       control: new MemoryControlBus(),
@@ -125,9 +141,13 @@ export async function createNode(config: Config, deps: NodeDeps = {}): Promise<H
   if (master.source === 'generated') logger.warn({ file: master.file }, 'generated a master key for secrets at rest: back it up, or set HERALD_MASTER_KEY')
   const secretBox = new SecretBox(master.key)
 
-  const store = deps.store ?? (await openAppStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, secretBox }))
+  const brokerDriver = config.redisUrl ? 'redis' : config.history
+  // One process per database file: a second one would assign the same seqs twice.
+  const usesFile = (!deps.store && !config.databaseUrl) || (!deps.broker && brokerDriver === 'sqlite')
+  const unlock = usesFile ? lockDatabaseFile(join(config.dataDir, 'herald.db')) : () => {}
+  const store = deps.store ?? (await openAppStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, secretBox, synchronous: config.sqliteSynchronous }))
   await store.migrate()
-  await verifyMasterKey(store)
+  await verifyMasterKey(store, secretBox)
 
   const admin = await ensureAdminToken(store, config.adminToken)
   if (admin.token) {
@@ -139,7 +159,7 @@ export async function createNode(config: Config, deps: NodeDeps = {}): Promise<H
   // Control events sent while this node was cut off from Redis were missed: drop every cached
   // app and key, and close connections whose key is gone.
   let revalidate = () => {}
-  const picked = await engines[config.redisUrl ? 'redis' : 'memory']!(config, nodeId, logger, () => revalidate())
+  const picked = await engines[brokerDriver]!(config, nodeId, logger, () => revalidate())
   const broker = deps.broker ?? picked.broker
   const control = deps.control ?? picked.control
   const metrics = new Metrics()
@@ -256,6 +276,7 @@ export async function createNode(config: Config, deps: NodeDeps = {}): Promise<H
       await engine.close()
       await control.close().catch((err: unknown) => logger.warn({ err }, 'control bus close failed'))
       await store.close()
+      unlock()
       logger.info('stopped')
     },
   }

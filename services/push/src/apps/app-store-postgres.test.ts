@@ -4,8 +4,8 @@ import { join } from 'node:path'
 import pg from 'pg'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createPostgresAppStore } from './app-store-postgres.js'
-import { migrationsFolder } from './app-store-rows.js'
 import { describeAppStoreContract } from './app-store.contract.js'
+import { migrationsFolder } from './app-store-rows.js'
 import { SecretBox } from './secret-box.js'
 import { DEFAULT_SETTINGS } from './settings.js'
 
@@ -67,7 +67,7 @@ describe('PostgreSQL app store', () => {
       const { app } = await stores[0]!.createApp({ name: 'after-race', settings: DEFAULT_SETTINGS }, {})
       expect(await stores[3]!.getApp(app.id)).toEqual(app)
       const { rows } = await query(concurrentUrl, 'select count(*)::int as n from drizzle.__drizzle_migrations')
-      // Each migration applied exactly once, however many nodes raced.
+      // every migration applied exactly once
       const journal = JSON.parse(readFileSync(join(migrationsFolder('postgres'), 'meta', '_journal.json'), 'utf8')) as { entries: unknown[] }
       expect(rows[0].n).toBe(journal.entries.length)
     } finally {

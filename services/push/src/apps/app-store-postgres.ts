@@ -3,9 +3,9 @@ import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres'
 import { migrate } from 'drizzle-orm/node-postgres/migrator'
 import pg from 'pg'
 import type { AppStore, NewKey } from './app-store.js'
-import { ADMIN_CREDENTIAL_ID, migrationsFolder, rowToApp, resealSecret, rowToKey } from './app-store-rows.js'
+import { ADMIN_CREDENTIAL_ID, MASTER_KEY_CHECK_ID, migrationsFolder, rowToApp, resealSecret, rowToKey } from './app-store-rows.js'
 import { newAppId, newKeyId, newSecret } from './ids.js'
-import { adminCredentials, appKeys, apps } from './schema-postgres.js'
+import { adminCredentials, appKeys, apps, masterKeyCheck } from './schema-postgres.js'
 import type { SecretBox } from './secret-box.js'
 import { FULL_CAPABILITY, type AppKey } from './types.js'
 
@@ -148,6 +148,9 @@ export function createPostgresAppStore(options: PostgresAppStoreOptions): AppSto
         const rows = await tx.select({ keyId: appKeys.keyId, secretEnc: appKeys.secretEnc }).from(appKeys).for('update')
         const sealed = rows.map((row) => ({ keyId: row.keyId, secretEnc: resealSecret(row.keyId, row.secretEnc, secretBox, next) }))
         for (const row of sealed) await tx.update(appKeys).set({ secretEnc: row.secretEnc }).where(eq(appKeys.keyId, row.keyId))
+        // The master key check goes with the secrets, or the next start would refuse the new key.
+        const [check] = await tx.select().from(masterKeyCheck).where(eq(masterKeyCheck.id, MASTER_KEY_CHECK_ID)).for('update')
+        if (check) await tx.update(masterKeyCheck).set({ sealed: resealSecret('master key check', check.sealed, secretBox, next) }).where(eq(masterKeyCheck.id, MASTER_KEY_CHECK_ID))
         return rows.length
       })
     },
@@ -163,6 +166,12 @@ export function createPostgresAppStore(options: PostgresAppStoreOptions): AppSto
         .insert(adminCredentials)
         .values({ id: ADMIN_CREDENTIAL_ID, tokenHash: hash, createdAt })
         .onConflictDoUpdate({ target: adminCredentials.id, set: { tokenHash: hash, createdAt } })
+    },
+
+    async claimMasterKeyCheck(sealed) {
+      await db.insert(masterKeyCheck).values({ id: MASTER_KEY_CHECK_ID, sealed, createdAt: new Date() }).onConflictDoNothing()
+      const [row] = await db.select().from(masterKeyCheck).where(eq(masterKeyCheck.id, MASTER_KEY_CHECK_ID))
+      return row!.sealed
     },
 
     async ping() {

@@ -71,6 +71,9 @@ export function rowToKey(row: KeyRow, box: SecretBox): AppKey {
 /** The id of the single admin credential row. */
 export const ADMIN_CREDENTIAL_ID = 'admin'
 
+/** The id of the single master key check row. */
+export const MASTER_KEY_CHECK_ID = 'master'
+
 /** Opens a sealed secret with `from` and seals it with `to`; names the key when it does not open. */
 export function resealSecret(keyId: string, sealed: string, from: SecretBox, to: SecretBox): string {
   let plain: string

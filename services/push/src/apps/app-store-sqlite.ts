@@ -1,13 +1,11 @@
-import { mkdirSync } from 'node:fs'
-import { dirname } from 'node:path'
-import Database from 'better-sqlite3'
 import { and, asc, eq, sql } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
 import type { AppStore, NewKey } from './app-store.js'
-import { ADMIN_CREDENTIAL_ID, migrationsFolder, resealSecret, rowToApp, rowToKey } from './app-store-rows.js'
+import { ADMIN_CREDENTIAL_ID, MASTER_KEY_CHECK_ID, migrationsFolder, resealSecret, rowToApp, rowToKey } from './app-store-rows.js'
 import { newAppId, newKeyId, newSecret } from './ids.js'
-import { adminCredentials, appKeys, apps } from './schema-sqlite.js'
+import { adminCredentials, appKeys, apps, masterKeyCheck } from './schema-sqlite.js'
+import { describeSqliteError, openSqliteFile, type SqliteSynchronous } from '../sqlite-file.js'
 import type { SecretBox } from './secret-box.js'
 import { FULL_CAPABILITY, type AppKey } from './types.js'
 
@@ -20,11 +18,14 @@ export interface SqliteAppStoreOptions {
   migrationsFolder?: string
   /** How long a write waits for a lock held by another connection (default 5000 ms). */
   busyTimeoutMs?: number
+  /** SQLite `synchronous` (default `normal`). */
+  synchronous?: SqliteSynchronous
 }
 
 /**
  * The embedded app store: one SQLite file (WAL, `synchronous = NORMAL`, foreign keys on).
- * Call `migrate()` once before use.
+ * Call `migrate()` once before use. A file that is locked, read-only or corrupt is refused with
+ * a {@link DatabaseFileError} naming it.
  *
  * @example
  * const store = createSqliteAppStore({ file: `${dataDir}/herald.db`, secretBox: new SecretBox(masterKey) })
@@ -33,12 +34,7 @@ export interface SqliteAppStoreOptions {
  */
 export function createSqliteAppStore(options: SqliteAppStoreOptions): AppStore {
   const { file, secretBox } = options
-  if (file !== ':memory:') mkdirSync(dirname(file), { recursive: true })
-  const sqlite = new Database(file)
-  sqlite.pragma('journal_mode = WAL')
-  sqlite.pragma('synchronous = NORMAL')
-  sqlite.pragma('foreign_keys = ON')
-  sqlite.pragma(`busy_timeout = ${Math.max(0, Math.floor(options.busyTimeoutMs ?? 5000))}`)
+  const sqlite = openSqliteFile(file, { synchronous: options.synchronous, busyTimeoutMs: options.busyTimeoutMs })
   const db = drizzle({ client: sqlite })
   const folder = options.migrationsFolder ?? migrationsFolder('sqlite')
   const now = () => new Date().toISOString()
@@ -64,7 +60,11 @@ export function createSqliteAppStore(options: SqliteAppStoreOptions): AppStore {
     driver: 'sqlite',
 
     async migrate() {
-      migrate(db, { migrationsFolder: folder })
+      try {
+        migrate(db, { migrationsFolder: folder })
+      } catch (err) {
+        throw describeSqliteError(file, err)
+      }
     },
 
     async createApp(input, key) {
@@ -142,6 +142,9 @@ export function createSqliteAppStore(options: SqliteAppStoreOptions): AppStore {
         const rows = db.select({ keyId: appKeys.keyId, secretEnc: appKeys.secretEnc }).from(appKeys).all()
         const sealed = rows.map((row) => ({ keyId: row.keyId, secretEnc: resealSecret(row.keyId, row.secretEnc, secretBox, next) }))
         for (const row of sealed) db.update(appKeys).set({ secretEnc: row.secretEnc }).where(eq(appKeys.keyId, row.keyId)).run()
+        // The master key check goes with the secrets, or the next start would refuse the new key.
+        const check = db.select().from(masterKeyCheck).where(eq(masterKeyCheck.id, MASTER_KEY_CHECK_ID)).get()
+        if (check) db.update(masterKeyCheck).set({ sealed: resealSecret('master key check', check.sealed, secretBox, next) }).where(eq(masterKeyCheck.id, MASTER_KEY_CHECK_ID)).run()
         return rows.length
       })
       return run.immediate()
@@ -158,6 +161,11 @@ export function createSqliteAppStore(options: SqliteAppStoreOptions): AppStore {
         .values({ id: ADMIN_CREDENTIAL_ID, tokenHash: hash, createdAt })
         .onConflictDoUpdate({ target: adminCredentials.id, set: { tokenHash: hash, createdAt } })
         .run()
+    },
+
+    async claimMasterKeyCheck(sealed) {
+      db.insert(masterKeyCheck).values({ id: MASTER_KEY_CHECK_ID, sealed, createdAt: now() }).onConflictDoNothing().run()
+      return db.select().from(masterKeyCheck).where(eq(masterKeyCheck.id, MASTER_KEY_CHECK_ID)).get()!.sealed
     },
 
     async ping() {

@@ -47,6 +47,19 @@ export function describeAppStoreContract(driver: AppStore['driver'], open: OpenS
       expect(await store.getAdminTokenHash()).toBe(hashAdminToken('second-token-value'))
     })
 
+    it('keeps the first master key check it is given, also when nodes race on an empty database', async () => {
+      const second = open(box)
+      const [first, other, third] = [box.seal('first'), box.seal('second'), box.seal('third')]
+      try {
+        const [a, b] = await Promise.all([store.claimMasterKeyCheck(first), second.claimMasterKeyCheck(other)])
+        expect(a).toBe(b)
+        expect([first, other]).toContain(a)
+        expect(await store.claimMasterKeyCheck(third)).toBe(a)
+      } finally {
+        await second.close()
+      }
+    })
+
     it('round-trips a generated admin token and an env admin token through the store', async () => {
       const env = 'env-admin-token-' + randomBytes(8).toString('hex')
       expect(await ensureAdminToken(store, env)).toEqual({})
@@ -208,6 +221,8 @@ export function describeAppStoreContract(driver: AppStore['driver'], open: OpenS
       try {
         expect(await reopened.getKey(app.id, key.keyId)).toEqual(key)
         expect(await reopened.getKey(app.id, revoked.keyId)).toEqual(revoked)
+        // the master key check went with them: the new key opens it
+        expect(['first', 'second']).toContain(next.open(await reopened.claimMasterKeyCheck(next.seal('unused'))))
         await expect(store.getKey(app.id, key.keyId)).rejects.toBeInstanceOf(MasterKeyMismatchError)
         // the old box opens none of them any more: nothing is re-sealed, nothing changes
         await expect(store.resealSecrets(new SecretBox(randomBytes(32)))).rejects.toThrow(/nothing was changed/)

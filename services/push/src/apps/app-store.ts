@@ -37,6 +37,11 @@ export interface AppStore {
   resealSecrets(next: SecretBox): Promise<number>
   getAdminTokenHash(): Promise<string | null>
   setAdminTokenHash(hash: string): Promise<void>
+  /**
+   * Stores `sealed` as the database's master key check unless one is stored already (the first
+   * node's wins, also when nodes start together); returns the stored one.
+   */
+  claimMasterKeyCheck(sealed: string): Promise<string>
   /** Throws when the database cannot be reached (used by `/readyz`). */
   ping(): Promise<void>
   close(): Promise<void>

@@ -5,7 +5,7 @@ import { join } from 'node:path'
 import { afterAll, describe, expect, it } from 'vitest'
 import { MasterKeyMismatchError } from './app-store-rows.js'
 import { createSqliteAppStore } from './app-store-sqlite.js'
-import { loadMasterKey, parseMasterKey, verifyMasterKey } from './master-key.js'
+import { loadMasterKey, MasterKeyCheckError, parseMasterKey, verifyMasterKey } from './master-key.js'
 import { DEFAULT_SETTINGS } from './settings.js'
 import { SecretBox } from './secret-box.js'
 
@@ -83,19 +83,40 @@ describe('verifyMasterKey', () => {
     const store = createSqliteAppStore({ file, secretBox: right })
     try {
       await store.migrate()
-      await verifyMasterKey(store)
+      await verifyMasterKey(store, right)
       await store.createApp({ name: 'one', settings: DEFAULT_SETTINGS }, {})
-      await verifyMasterKey(store)
+      await verifyMasterKey(store, right)
     } finally {
       await store.close()
     }
-    const wrong = createSqliteAppStore({ file, secretBox: new SecretBox(randomBytes(32)) })
+    const other = new SecretBox(randomBytes(32))
+    const wrong = createSqliteAppStore({ file, secretBox: other })
     try {
-      const failure = verifyMasterKey(wrong)
+      const failure = verifyMasterKey(wrong, other)
       await expect(failure).rejects.toBeInstanceOf(MasterKeyMismatchError)
       await expect(failure).rejects.toThrow(/HERALD_MASTER_KEY/)
     } finally {
       await wrong.close()
+    }
+  })
+
+  it('on an empty database, the first key wins: another key is refused, naming HERALD_MASTER_KEY, before any app exists', async () => {
+    const file = join(freshDir(), 'herald.db')
+    const first = new SecretBox(randomBytes(32))
+    const second = new SecretBox(randomBytes(32))
+    const a = createSqliteAppStore({ file, secretBox: first })
+    const b = createSqliteAppStore({ file, secretBox: second })
+    try {
+      await a.migrate()
+      await verifyMasterKey(a, first)
+      const failure = verifyMasterKey(b, second)
+      await expect(failure).rejects.toBeInstanceOf(MasterKeyCheckError)
+      await expect(failure).rejects.toThrow(/HERALD_MASTER_KEY/)
+      expect(await a.listApps()).toEqual([])
+      await verifyMasterKey(a, first) // the right key still passes, every time
+    } finally {
+      await a.close()
+      await b.close()
     }
   })
 })

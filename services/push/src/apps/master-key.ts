@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto'
 import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { AppStore } from './app-store.js'
+import type { SecretBox } from './secret-box.js'
 
 export interface MasterKey {
   /** 32 bytes, for {@link SecretBox}. */
@@ -67,17 +68,42 @@ export function loadMasterKey(options: { env?: string | undefined; dataDir: stri
   return { key, source: 'generated', file }
 }
 
+/** The text every node seals and opens to prove it holds the database's master key. */
+const CHECK_TEXT = 'herald master key check v1'
+
+/** Thrown at start when this node's master key is not the one the database was set up with. */
+export class MasterKeyCheckError extends Error {
+  override readonly name = 'MasterKeyCheckError'
+  constructor() {
+    super(
+      'the master key in use (HERALD_MASTER_KEY, or <HERALD_DATA_DIR>/master.key when it is unset) is not the master key ' +
+        'of this database: it does not open the check value sealed by the first node that started on it. ' +
+        'Start every node with the same HERALD_MASTER_KEY; this node serves nothing until then',
+    )
+  }
+}
+
 /**
- * Fails fast, at start, when the master key does not open the stored secrets: decrypts the
- * keys of the first app that has any (every app is created with a key, so this is one or two
- * queries). Throws {@link MasterKeyMismatchError}, whose message names HERALD_MASTER_KEY.
+ * Fails fast, at start, when the master key is not the database's: the first node on an empty
+ * database stores a fixed text sealed with its key; every node then must open it, or throws
+ * {@link MasterKeyCheckError} (its message names HERALD_MASTER_KEY). A database from before the
+ * check is first verified on the keys of its first app that has any
+ * ({@link MasterKeyMismatchError}), so a wrong key never gets to write its own check value.
  *
  * @example
  * await store.migrate()
- * await verifyMasterKey(store)
+ * await verifyMasterKey(store, secretBox)
  */
-export async function verifyMasterKey(store: Pick<AppStore, 'listApps' | 'listKeys'>): Promise<void> {
+export async function verifyMasterKey(store: Pick<AppStore, 'listApps' | 'listKeys' | 'claimMasterKeyCheck'>, box: SecretBox): Promise<void> {
   for (const app of await store.listApps()) {
-    if ((await store.listKeys(app.id)).length > 0) return
+    if ((await store.listKeys(app.id)).length > 0) break
   }
+  const stored = await store.claimMasterKeyCheck(box.seal(CHECK_TEXT))
+  let text: string
+  try {
+    text = box.open(stored)
+  } catch {
+    throw new MasterKeyCheckError()
+  }
+  if (text !== CHECK_TEXT) throw new MasterKeyCheckError()
 }

@@ -1,6 +1,7 @@
 import { join } from 'node:path'
 import type { AppStore } from './app-store.js'
 import type { SecretBox } from './secret-box.js'
+import type { SqliteSynchronous } from '../sqlite-file.js'
 
 export interface OpenStoreOptions {
   /** The data dir: the embedded store is `<dataDir>/herald.db`. */
@@ -8,6 +9,8 @@ export interface OpenStoreOptions {
   /** `HERALD_DATABASE_URL`: a `postgres://` URL; unset: the embedded SQLite file. */
   databaseUrl?: string | undefined
   secretBox: SecretBox
+  /** SQLite `synchronous` of the embedded file (default `normal`). */
+  synchronous?: SqliteSynchronous
 }
 
 /**
@@ -19,7 +22,7 @@ export async function openAppStore(options: OpenStoreOptions): Promise<AppStore>
   const { databaseUrl, secretBox } = options
   if (!databaseUrl) {
     const { createSqliteAppStore } = await import('./app-store-sqlite.js')
-    return createSqliteAppStore({ file: join(options.dataDir, 'herald.db'), secretBox })
+    return createSqliteAppStore({ file: join(options.dataDir, 'herald.db'), secretBox, synchronous: options.synchronous })
   }
   if (!/^postgres(ql)?:\/\//.test(databaseUrl)) throw new Error('HERALD_DATABASE_URL must be a postgres:// URL (leave it unset for the embedded SQLite file)')
   const { createPostgresAppStore } = await import('./app-store-postgres.js')

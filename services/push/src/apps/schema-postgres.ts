@@ -38,3 +38,13 @@ export const adminCredentials = pgTable('admin_credentials', {
   tokenHash: text('token_hash').notNull(),
   createdAt: at('created_at').notNull(),
 })
+
+/**
+ * One row, `id = 'master'`: a fixed text sealed with the master key by the first node that
+ * started on the database. A node whose master key does not open it refuses to start.
+ */
+export const masterKeyCheck = pgTable('master_key_check', {
+  id: text('id').primaryKey(),
+  sealed: text('sealed').notNull(),
+  createdAt: at('created_at').notNull(),
+})

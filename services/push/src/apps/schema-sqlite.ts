@@ -36,3 +36,13 @@ export const adminCredentials = sqliteTable('admin_credentials', {
   tokenHash: text('token_hash').notNull(),
   createdAt: text('created_at').notNull(),
 })
+
+/**
+ * One row, `id = 'master'`: a fixed text sealed with the master key by the first node that
+ * started on the database. A node whose master key does not open it refuses to start.
+ */
+export const masterKeyCheck = sqliteTable('master_key_check', {
+  id: text('id').primaryKey(),
+  sealed: text('sealed').notNull(),
+  createdAt: text('created_at').notNull(),
+})

@@ -7,8 +7,9 @@ import { openAppStore } from '../apps/open-store.js'
 import { SecretBox } from '../apps/secret-box.js'
 
 /**
- * Re-seals every stored app key secret (revoked keys too) under a new master key, all or
- * nothing, in one database transaction of the app store. Run it with every node stopped.
+ * Re-seals every stored app key secret (revoked keys too) and the database's master key check
+ * under a new master key, all or nothing, in one database transaction of the app store. Run it
+ * with every node stopped.
  *
  * Environment (the node's own, plus one):
  * - `HERALD_DATA_DIR`, `HERALD_DATABASE_URL`, `HERALD_MASTER_KEY`: as for the node; they locate

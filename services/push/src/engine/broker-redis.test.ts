@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
 import type { ChannelOptions } from './broker.js'
 import { brokerContract, newTestAppId, Recorder, waitFor } from './broker.contract.js'
+import { HeraldError } from '../errors.js'
 import { RedisBroker, type RedisBrokerOptions } from './broker-redis.js'
 import { RedisPresenceManager } from './presence-redis.js'
 import { dropPrefix, newTestPrefix, TEST_REDIS_URL as URL } from './redis-test-support.js'
@@ -42,6 +43,27 @@ describe('RedisBroker', () => {
     await broker.start(rec, () => ({}))
     return { broker, rec }
   }
+
+  it('holds the app’s publish rate over every node: one bucket in Redis, checked in the publish script', async () => {
+    const a = await node()
+    const b = await node()
+    const app = newTestAppId()
+    const opts = { ...OPTS, publishRatePerSecond: 100 }
+    const batch = (n: number, tag: string) => Array.from({ length: n }, (_, i) => ({ channel: 'rated', data: `${tag}-${i}` }))
+    expect(await a.broker.publish(app, batch(100, 'a'), opts)).toHaveLength(100)
+    // The bucket is empty for the app on every node: B's batch is refused whole, nothing published.
+    const refused = await b.broker.publish(app, batch(50, 'b'), opts).then(
+      () => null,
+      (err: unknown) => err,
+    )
+    expect(refused).toBeInstanceOf(HeraldError)
+    expect(refused).toMatchObject({ code: 'rate_limited' })
+    expect((refused as HeraldError).retryAfter).toBeGreaterThanOrEqual(1)
+    expect((await b.broker.position(app, 'rated')).seq).toBe(100)
+    // Other apps have their own bucket; without a rate nothing is counted.
+    expect(await b.broker.publish(newTestAppId(), batch(100, 'other'), opts)).toHaveLength(100)
+    expect(await b.broker.publish(app, batch(10, 'unrated'), OPTS)).toHaveLength(10)
+  })
 
   it('keeps its keys in per-app key spaces under the prefix (with the presence manager\'s)', async () => {
     const { broker } = await node()

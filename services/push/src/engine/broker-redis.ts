@@ -1,5 +1,6 @@
 import type { Message, Position, PresenceEvent } from '@herald/protocol'
 import type { Redis } from 'ioredis'
+import { HeraldError } from '../errors.js'
 import {
   IDEMPOTENCY_WINDOW_MS,
   type Broker,
@@ -75,12 +76,14 @@ export class RedisBroker implements Broker {
 
   async publish(appId: string, inputs: PublishInput[], options: ChannelOptions): Promise<PublishOutcome[]> {
     if (inputs.length === 0) return []
-    const keys: string[] = []
+    const rate = options.publishRatePerSecond ?? 0
+    const keys: string[] = [this.keys.rateBucket(appId)]
     const args: (string | number)[] = [
       inputs.length,
       Math.max(0, Math.floor(options.historySize)),
       Math.max(1, Math.ceil(options.historyTtlSeconds)),
       IDEMPOTENCY_WINDOW_MS,
+      Math.max(0, rate),
     ]
     const ts = Date.now()
     for (const input of inputs) {
@@ -91,6 +94,9 @@ export class RedisBroker implements Broker {
       args.push(input.id !== undefined ? '1' : '0', newEpoch(), this.keys.pubsub(appId, input.channel), head, tail, prefix)
     }
     const reply = (await PUBLISH_SCRIPT.run(this.cmd, keys, args)) as string[]
+    if (reply[0] === 'rate') {
+      throw new HeraldError('rate_limited', `over ${rate} messages per second (for the app, over every node)`, Number(reply[1]))
+    }
     const outcomes: PublishOutcome[] = []
     for (let i = 0; i < reply.length; i += 2) {
       outcomes.push({ duplicate: reply[i] === '1', message: JSON.parse(reply[i + 1]!) as Message })

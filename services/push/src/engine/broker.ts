@@ -20,6 +20,12 @@ export interface PublishInput {
 export interface ChannelOptions {
   historySize: number
   historyTtlSeconds: number
+  /**
+   * The app's publish rate. A driver shared by several nodes (Redis) enforces it for the app
+   * over all of them, atomically with the publish, and throws `rate_limited` past it; a
+   * single-process driver leaves it to the node's own bucket.
+   */
+  publishRatePerSecond?: number
 }
 
 export interface PublishOutcome {
@@ -75,7 +81,7 @@ export interface BrokerHandler {
  * The push engine's pub/sub and history backend: publish, node subscriptions, positions and
  * history. Presence ({@link PresenceManager}, `presence.ts`) and cluster state
  * ({@link ClusterState}, `cluster-state.ts`) are separate interfaces with drivers of their own.
- * Drivers: `broker-memory.ts` (one process), `broker-redis.ts` (many nodes).
+ * Drivers: `broker-memory.ts` (one process), `broker-sqlite.ts` (one process, durable history), `broker-redis.ts` (many nodes).
  *
  * Guarantees every driver keeps:
  * - Per channel, `seq` starts at 1 and grows by exactly 1 within an `epoch`; the epoch changes

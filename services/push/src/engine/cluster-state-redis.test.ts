@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis'
-import { afterAll } from 'vitest'
+import { afterAll, describe, expect, it } from 'vitest'
+import { newTestAppId, waitFor } from './broker.contract.js'
 import { clusterStateContract } from './cluster-state.contract.js'
 import { RedisClusterState } from './cluster-state-redis.js'
 import { dropPrefix, newTestPrefix, TEST_REDIS_URL as URL } from './redis-test-support.js'
@@ -20,4 +21,25 @@ clusterStateContract('redis', {
     await state.start(localState)
     return state
   },
+})
+
+describe('RedisClusterState', () => {
+  it('knows the connections each app has on the other nodes, from their reports, without a call per connection', async () => {
+    const app = newTestAppId()
+    const counts = (connections: number) => () => ({ [app]: { connections, channels: {}, published: 0, delivered: 0 } })
+    const a = new RedisClusterState({ url: URL, nodeId: `state-node-${++nodes}`, keyPrefix: PREFIX, intervalMs: 200 })
+    const b = new RedisClusterState({ url: URL, nodeId: `state-node-${++nodes}`, keyPrefix: PREFIX, intervalMs: 200 })
+    try {
+      await a.start(counts(3))
+      await b.start(counts(2))
+      await waitFor(() => expect(b.remoteConnections(app)).toBe(3))
+      await waitFor(() => expect(a.remoteConnections(app)).toBe(2))
+      expect(a.remoteConnections(newTestAppId())).toBe(0)
+      await a.close() // a node that leaves takes its count with it
+      await waitFor(() => expect(b.remoteConnections(app)).toBe(0))
+    } finally {
+      await a.close()
+      await b.close()
+    }
+  })
 })

@@ -45,6 +45,11 @@ export class RedisClusterState implements ClusterState {
     return this.reporter.appState(appId)
   }
 
+  /** The app's connections on the other nodes, from the last exchange of reports (at most about two intervals old). */
+  remoteConnections(appId: string): number {
+    return this.reporter?.remoteConnections(appId) ?? 0
+  }
+
   async close(): Promise<void> {
     const reporter = this.reporter
     this.reporter = null
@@ -55,10 +60,14 @@ export class RedisClusterState implements ClusterState {
 
 /**
  * Shares each node's {@link NodeState} through Redis: a snapshot per node under a key that
- * expires after `ttlMs`, written every `intervalMs`; a zset lists the node ids.
+ * expires after `ttlMs`, written every `intervalMs`; a zset lists the node ids. With each
+ * report a node also writes its connection count per app (a small key) and reads the other
+ * nodes' ones, so admission can count the whole cluster without a Redis call per connection.
  */
 class NodeStateReporter {
   private timer: NodeJS.Timeout | null = null
+  /** appId -> connections on the other live nodes, as of the last report. */
+  private remote = new Map<string, number>()
 
   constructor(
     private readonly redis: Redis,
@@ -82,15 +91,34 @@ class NodeStateReporter {
   async stop(): Promise<void> {
     if (this.timer) clearInterval(this.timer)
     this.timer = null
-    await this.redis.multi().del(this.keys.nodeState(this.nodeId)).zrem(this.keys.nodes(), this.nodeId).exec()
+    await this.redis.multi().del(this.keys.nodeState(this.nodeId), this.keys.nodeConnections(this.nodeId)).zrem(this.keys.nodes(), this.nodeId).exec()
   }
 
   async report(): Promise<void> {
-    await this.redis
+    const state = this.localState()
+    const connections: Record<string, number> = {}
+    for (const [appId, app] of Object.entries(state)) if (app.connections > 0) connections[appId] = app.connections
+    const replies = await this.redis
       .multi()
-      .set(this.keys.nodeState(this.nodeId), JSON.stringify(this.localState()), 'PX', this.ttlMs)
+      .set(this.keys.nodeState(this.nodeId), JSON.stringify(state), 'PX', this.ttlMs)
+      .set(this.keys.nodeConnections(this.nodeId), JSON.stringify(connections), 'PX', this.ttlMs)
       .zadd(this.keys.nodes(), String(Date.now()), this.nodeId)
+      .zrange(this.keys.nodes(), '0', '-1')
       .exec()
+    const ids = ((replies?.[3]?.[1] ?? []) as string[]).filter((id) => id !== this.nodeId)
+    const remote = new Map<string, number>()
+    if (ids.length > 0) {
+      for (const json of await this.redis.mget(ids.map((id) => this.keys.nodeConnections(id)))) {
+        if (json === null) continue
+        for (const [appId, n] of Object.entries(JSON.parse(json) as Record<string, number>)) remote.set(appId, (remote.get(appId) ?? 0) + n)
+      }
+    }
+    this.remote = remote
+  }
+
+  /** The app's connections on the other nodes at their last reports (read at this node's last report). */
+  remoteConnections(appId: string): number {
+    return this.remote.get(appId) ?? 0
   }
 
   /** Sums the live snapshots of every node for one app (this node's taken fresh). */

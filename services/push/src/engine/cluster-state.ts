@@ -10,5 +10,7 @@ export interface ClusterState {
   start(localState: () => NodeState): Promise<void>
   /** Connections, channels with their subscriber counts, and message counters over all nodes. */
   appState(appId: string): Promise<AppClusterState>
+  /** The app's connections on the other nodes, from the last exchange of reports (sync); absent: none. */
+  remoteConnections?(appId: string): number
   close(): Promise<void>
 }

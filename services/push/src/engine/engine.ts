@@ -145,9 +145,14 @@ export class Engine implements SessionHost {
 
   // ---- sessions ----------------------------------------------------------------------
 
-  /** Whether the app has room for one more session on this node. */
+  /**
+   * Whether the app has room for one more session: this node's sessions plus the other nodes'
+   * as last reported (a cluster may exceed `maxConnections` by what the other nodes admitted
+   * since their last report, about two state intervals).
+   */
   hasRoom(app: App): boolean {
-    return this.hub.sessionCount(app.id) < app.settings.maxConnections
+    const elsewhere = this.clusterState.remoteConnections?.(app.id) ?? 0
+    return this.hub.sessionCount(app.id) + elsewhere < app.settings.maxConnections
   }
 
   /** The `limit_exceeded` refusal of a session past the app's `maxConnections` (429 with Retry-After). */
@@ -157,7 +162,7 @@ export class Engine implements SessionHost {
 
   /**
    * Admits and registers a session: throws (and counts the rejection) `limit_exceeded` when
-   * the app has `maxConnections` sessions on this node; otherwise the session is in the hub,
+   * the app has `maxConnections` sessions (this node's and, in a cluster, the others' as last reported); otherwise the session is in the hub,
    * counted, and listeners are told `opened`.
    */
   open(init: SessionInit): ClientSession {

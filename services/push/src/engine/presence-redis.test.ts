@@ -1,17 +1,19 @@
+import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
-import { afterAll, afterEach, describe, expect, it } from 'vitest'
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
 import { newTestAppId, Recorder, waitFor } from './broker.contract.js'
 import { RedisBroker } from './broker-redis.js'
 import { presenceContract, type PresenceNode } from './presence.contract.js'
 import { RedisPresenceManager } from './presence-redis.js'
 import { dropPrefix, newTestPrefix, TEST_REDIS_URL as URL } from './redis-test-support.js'
+import { LuaScript, PRESENCE_ADD_SCRIPT } from './redis-scripts.js'
 
 const PREFIX = newTestPrefix()
 let nodes = 0
 
 /** One node: its presence manager, and the broker whose subscription carries the channel's presence events. */
-async function redisNode(rec: Recorder, ttlMs?: number): Promise<PresenceNode & { broker: RedisBroker }> {
-  const nodeId = `presence-node-${++nodes}`
+async function redisNode(rec: Recorder, ttlMs?: number, id?: string): Promise<PresenceNode & { broker: RedisBroker; presence: RedisPresenceManager }> {
+  const nodeId = id ?? `presence-node-${++nodes}`
   const broker = new RedisBroker({ url: URL, nodeId, keyPrefix: PREFIX })
   const presence = new RedisPresenceManager({ url: URL, nodeId, keyPrefix: PREFIX, ...(ttlMs ? { ttlMs } : {}) })
   await broker.start(rec)
@@ -40,9 +42,9 @@ describe('RedisPresenceManager', () => {
   afterEach(async () => {
     await Promise.all(started.splice(0).map((n) => n.close()))
   })
-  async function node(ttlMs?: number): Promise<PresenceNode & { rec: Recorder; broker: RedisBroker }> {
+  async function node(ttlMs?: number, id?: string): Promise<PresenceNode & { rec: Recorder; broker: RedisBroker; presence: RedisPresenceManager }> {
     const rec = new Recorder()
-    const n = await redisNode(rec, ttlMs)
+    const n = await redisNode(rec, ttlMs, id)
     started.push(n)
     return { ...n, rec }
   }
@@ -64,5 +66,53 @@ describe('RedisPresenceManager', () => {
     await waitFor(() => expect(watcher.rec.presenceOf(app, ch)).toEqual(['join:ghost', 'join:alive', 'leave:ghost']))
     expect(watcher.rec.presence.at(-1)!.event.member).toEqual({ clientId: 'ghost', info: { n: 1 } })
     expect(await watcher.presence.members(app, ch)).toEqual([{ clientId: 'alive' }])
+  })
+
+  it('renews presence with one lease per node and heartbeat, not one command per connection', async () => {
+    const n = await node(60_000)
+    const app = newTestAppId()
+    for (let i = 0; i < 50; i++) await n.presence.add(app, 'presence-many', `c${i}`, { clientId: `u${i}` })
+    const spy = vi.spyOn(LuaScript.prototype, 'run')
+    try {
+      await n.presence.tick()
+      // The lease, and the look-up of dead nodes: whatever the connection count.
+      expect(spy.mock.calls).toHaveLength(2)
+      expect(spy.mock.contexts).not.toContain(PRESENCE_ADD_SCRIPT)
+    } finally {
+      spy.mockRestore()
+    }
+    expect(await n.presence.members(app, 'presence-many')).toHaveLength(50)
+  })
+
+  it('asserts its presence again when Redis lost it (its lease is gone)', async () => {
+    const nodeId = `flushed-${randomBytes(4).toString('hex')}`
+    const n = await node(60_000, nodeId)
+    const watcher = await node()
+    const app = newTestAppId()
+    const ch = 'presence-flushed'
+    await watcher.listen(app, ch)
+    await n.presence.add(app, ch, 'c1', { clientId: 'kept' })
+    await waitFor(() => expect(watcher.rec.presenceOf(app, ch)).toEqual(['join:kept']))
+    // What a FLUSHALL does to this node's presence.
+    await admin.del(`${PREFIX}:{${app}}:pres:${ch}`, `${PREFIX}:{${app}}:presc:${ch}`)
+    await admin.zrem(`${PREFIX}:presence-leases`, nodeId)
+    expect(await watcher.presence.members(app, ch)).toEqual([])
+    await n.presence.tick()
+    expect(await watcher.presence.members(app, ch)).toEqual([{ clientId: 'kept' }])
+  })
+
+  it('removes, at start, the presence a previous process with the same node id left behind', async () => {
+    const nodeId = `reborn-${randomBytes(4).toString('hex')}`
+    const first = await node(60_000, nodeId)
+    const watcher = await node()
+    const app = newTestAppId()
+    const ch = 'presence-reborn'
+    await watcher.listen(app, ch)
+    await first.presence.add(app, ch, 'old', { clientId: 'ghost' })
+    await waitFor(() => expect(watcher.rec.presenceOf(app, ch)).toEqual(['join:ghost']))
+    await first.presence.close() // died without removing its presence; its lease is still valid
+    await node(60_000, nodeId)
+    await waitFor(() => expect(watcher.rec.presenceOf(app, ch)).toEqual(['join:ghost', 'leave:ghost']))
+    expect(await watcher.presence.members(app, ch)).toEqual([])
   })
 })

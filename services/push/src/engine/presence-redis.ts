@@ -3,14 +3,20 @@ import type { Redis } from 'ioredis'
 import type { PresenceManager } from './presence.js'
 import { createRedis, quit, type RedisClientOptions } from './redis-client.js'
 import { RedisKeys } from './redis-keys.js'
-import { PRESENCE_ADD_SCRIPT, PRESENCE_EXPIRED_SCRIPT, PRESENCE_REMOVE_SCRIPT } from './redis-scripts.js'
+import {
+  PRESENCE_ADD_SCRIPT,
+  PRESENCE_DEAD_NODES_SCRIPT,
+  PRESENCE_FORGET_NODE_SCRIPT,
+  PRESENCE_LEASE_SCRIPT,
+  PRESENCE_REMOVE_SCRIPT,
+} from './redis-scripts.js'
 
 export interface RedisPresenceOptions extends RedisClientOptions {
   /** This node's unique id (connection names). */
   nodeId: string
   /** Prefix of every key and pub/sub channel; the broker's. Default `herald`. */
   keyPrefix?: string
-  /** A presence entry expires this long after its node's last heartbeat. Default 30 000 ms. */
+  /** This node's presence lease: its members leave this long (plus up to a third of it) after its last heartbeat. Default 9 000 ms. */
   ttlMs?: number
   /** Errors of background work (heartbeats, sweeps). */
   onError?: (err: unknown) => void
@@ -38,12 +44,12 @@ export class RedisPresenceManager implements PresenceManager {
     this.keys = new RedisKeys(options.keyPrefix ?? 'herald')
     this.cmd = createRedis(options, `herald-presence-${options.nodeId}`)
     this.cmd.on('error', onError)
-    this.store = new RedisPresence(this.cmd, this.keys, options.ttlMs ?? 30_000, onError)
+    this.store = new RedisPresence(this.cmd, this.keys, options.ttlMs ?? 9_000, onError, options.nodeId)
   }
 
   async start(): Promise<void> {
     await this.cmd.connect()
-    this.store.start()
+    await this.store.start()
   }
 
   add(appId: string, channel: string, connectionId: string, member: PresenceMember): Promise<void> {
@@ -68,12 +74,12 @@ export class RedisPresenceManager implements PresenceManager {
     } while (cursor !== '0')
   }
 
-  /** Heartbeat of this node's entries and a sweep of expired ones (tests). */
+  /** Renewal of this node's lease and a sweep of dead nodes' entries (tests). */
   tick(): Promise<void> {
     return this.store.tick()
   }
 
-  /** Stops heartbeats (this node's entries then expire, as when the process dies) and disconnects. */
+  /** Stops renewing the lease (this node's entries are then swept, as when the process dies) and disconnects. */
   async close(): Promise<void> {
     this.store.stop()
     await quit(this.cmd)
@@ -88,10 +94,14 @@ interface LocalEntry {
 }
 
 /**
- * The presence store. Entries are per connection and carry an expiry in a shared
- * zset; this node re-asserts its own entries every `ttlMs / 3` (heartbeat), and every node
- * sweeps entries whose expiry passed (a dead node's), publishing their `leave` events.
- * Join/leave events travel on the channel's pub/sub channel as `p` + event JSON.
+ * The presence store. Entries are per connection, filed under the node that holds
+ * the connection; the node, not each entry, holds a lease that it renews every `ttlMs / 3` with
+ * one command (no Redis traffic per connection between its join and its leave). Every node
+ * sweeps, at the same interval, the entries of nodes whose lease ran out (dead ones),
+ * publishing their `leave` events: a dead node's members leave within `ttlMs + ttlMs / 3`.
+ * A node that finds its lease gone (Redis lost its data, or it was swept after a long stall)
+ * asserts its entries again. Join/leave events travel on the channel's pub/sub channel as
+ * `p` + event JSON.
  */
 class RedisPresence {
   private readonly local = new Map<string, LocalEntry>()
@@ -103,9 +113,17 @@ class RedisPresence {
     private readonly keys: RedisKeys,
     private readonly ttlMs: number,
     private readonly onError: (err: unknown) => void,
+    private readonly nodeId: string,
   ) {}
 
-  start(): void {
+  /**
+   * Takes this node's lease (before any entry is added) and removes what a previous process
+   * with the same node id left behind (it died; its connections are gone), then renews the
+   * lease and sweeps on a timer.
+   */
+  async start(): Promise<void> {
+    await PRESENCE_LEASE_SCRIPT.run(this.redis, [this.keys.presenceLeases()], [this.nodeId, this.ttlMs])
+    await this.removeAllOf(this.nodeId, false)
     this.timer = setInterval(() => void this.tick(), Math.max(50, Math.floor(this.ttlMs / 3)))
     this.timer.unref()
   }
@@ -121,16 +139,18 @@ class RedisPresence {
     await this.assert(entry)
   }
 
-  async remove(appId: string, channel: string, connectionId: string, onlyExpired = false): Promise<void> {
-    const entryKey = this.keys.presenceEntry(appId, channel, connectionId)
-    if (!onlyExpired) this.local.delete(entryKey)
-    await PRESENCE_REMOVE_SCRIPT.run(this.redis, this.scriptKeys(appId, channel), [
-      connectionId,
-      entryKey,
-      this.keys.pubsub(appId, channel),
-      eventPrefix(channel),
-      onlyExpired ? '1' : '0',
-    ])
+  async remove(appId: string, channel: string, connectionId: string): Promise<void> {
+    this.local.delete(this.keys.presenceEntry(appId, channel, connectionId))
+    await this.removeOf(this.nodeId, appId, channel, connectionId, false)
+  }
+
+  /** Removes an entry of `nodeId`; with `onlyDead`, only while that node's lease is out. */
+  private async removeOf(nodeId: string, appId: string, channel: string, connectionId: string, onlyDead: boolean): Promise<void> {
+    await PRESENCE_REMOVE_SCRIPT.run(
+      this.redis,
+      [this.keys.presence(appId, channel), this.keys.presenceCounts(appId, channel), this.keys.presenceNode(nodeId), this.keys.presenceLeases()],
+      [connectionId, this.keys.presenceEntry(appId, channel, connectionId), this.keys.pubsub(appId, channel), eventPrefix(channel), onlyDead ? '1' : '0', nodeId],
+    )
   }
 
   async members(appId: string, channel: string): Promise<PresenceMember[]> {
@@ -145,15 +165,22 @@ class RedisPresence {
 
   /** Forgets this node's entries of an app (its keys are being deleted). */
   forgetApp(appId: string): void {
-    for (const [k, e] of this.local) if (e.appId === appId) this.local.delete(k)
+    const gone: string[] = []
+    for (const [k, e] of this.local) {
+      if (e.appId !== appId) continue
+      this.local.delete(k)
+      gone.push(k)
+    }
+    if (gone.length > 0) this.redis.srem(this.keys.presenceNode(this.nodeId), ...gone).catch(this.onError)
   }
 
-  /** Heartbeat of own entries, then a sweep of expired ones. Public for tests. */
+  /** Renews this node's lease (asserting its entries again when the lease was gone), then sweeps dead nodes. Public for tests. */
   async tick(): Promise<void> {
     if (this.running) return
     this.running = true
     try {
-      await Promise.all([...this.local.values()].map((e) => this.assert(e)))
+      const lost = (await PRESENCE_LEASE_SCRIPT.run(this.redis, [this.keys.presenceLeases()], [this.nodeId, this.ttlMs])) === 1
+      if (lost) await Promise.all([...this.local.values()].map((e) => this.assert(e)))
       await this.sweep()
     } catch (err) {
       this.onError(err)
@@ -163,14 +190,30 @@ class RedisPresence {
   }
 
   private async sweep(): Promise<void> {
-    for (let round = 0; round < 100; round++) {
-      const expired = (await PRESENCE_EXPIRED_SCRIPT.run(this.redis, [this.keys.presenceExpiry()], [200])) as string[]
-      for (const raw of expired) {
+    const dead = (await PRESENCE_DEAD_NODES_SCRIPT.run(this.redis, [this.keys.presenceLeases()], [100])) as string[]
+    for (const nodeId of dead) {
+      if (nodeId === this.nodeId) continue
+      await this.removeAllOf(nodeId, true)
+      await PRESENCE_FORGET_NODE_SCRIPT.run(this.redis, [this.keys.presenceLeases(), this.keys.presenceNode(nodeId)], [nodeId])
+    }
+  }
+
+  /** Removes the entries filed under `nodeId` (with `onlyDead`, while its lease is out), with their `leave` events. */
+  private async removeAllOf(nodeId: string, onlyDead: boolean): Promise<void> {
+    const owned = this.keys.presenceNode(nodeId)
+    let left = Number.POSITIVE_INFINITY
+    for (;;) {
+      const entries = await this.redis.srandmember(owned, 200)
+      if (entries.length === 0) return
+      for (const raw of entries) {
         const e = this.keys.parsePresenceEntry(raw)
-        if (e) await this.remove(e.appId, e.channel, e.connectionId, true)
-        else await this.redis.zrem(this.keys.presenceExpiry(), raw)
+        if (e) await this.removeOf(nodeId, e.appId, e.channel, e.connectionId, onlyDead)
+        else await this.redis.srem(owned, raw)
       }
-      if (expired.length < 200) return
+      // No progress: the node came back meanwhile and keeps what is left.
+      const now = await this.redis.scard(owned)
+      if (now >= left) return
+      left = now
     }
   }
 
@@ -179,7 +222,7 @@ class RedisPresence {
       e.connectionId,
       JSON.stringify(e.member),
       e.member.clientId,
-      this.ttlMs,
+      '',
       this.keys.presenceEntry(e.appId, e.channel, e.connectionId),
       this.keys.pubsub(e.appId, e.channel),
       eventPrefix(e.channel),
@@ -187,7 +230,7 @@ class RedisPresence {
   }
 
   private scriptKeys(appId: string, channel: string): string[] {
-    return [this.keys.presence(appId, channel), this.keys.presenceCounts(appId, channel), this.keys.presenceExpiry()]
+    return [this.keys.presence(appId, channel), this.keys.presenceCounts(appId, channel), this.keys.presenceNode(this.nodeId)]
   }
 }
 

@@ -73,6 +73,7 @@ export class Publisher {
       outcomes = await this.broker.publish(app.id, inputs, {
         historySize: app.settings.historySize,
         historyTtlSeconds: app.settings.historyTtlSeconds,
+        publishRatePerSecond: app.settings.publishRatePerSecond,
       })
     } catch (err) {
       if (err instanceof HeraldError) throw err

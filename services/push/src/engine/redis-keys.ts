@@ -9,9 +9,12 @@
  * <prefix>:{<appId>}:pres:<channel>         hash  connectionId -> member JSON
  * <prefix>:{<appId>}:presc:<channel>        hash  clientId -> connection count
  * <prefix>:{<appId>}:msg:<channel>          pub/sub: message JSON, or `p` + presence event JSON
- * <prefix>:presence-expiry                  zset  `<appId>|<channel>|<connectionId>` -> expiry (ms)
+ * <prefix>:{<appId>}:rate                   hash  tokens, at: the app's cluster-wide publish bucket
+ * <prefix>:presence-leases                  zset  nodeId -> presence lease expiry (ms)
+ * <prefix>:presence-node:<nodeId>           set   `<appId>|<channel>|<connectionId>` of that node's entries
  * <prefix>:nodes                            zset  nodeId -> last report (ms)
  * <prefix>:node:<nodeId>:state              string NodeState JSON            (expires: a few s)
+ * <prefix>:node:<nodeId>:conns              string appId -> connections JSON (expires: a few s)
  * ```
  * Channel names never contain `|`, so `<channel>|<id>` cannot collide across channels.
  */
@@ -42,6 +45,11 @@ export class RedisKeys {
     return `${this.app(appId)}:presc:${channel}`
   }
 
+  /** The app's cluster-wide publish token bucket. */
+  rateBucket(appId: string): string {
+    return `${this.app(appId)}:rate`
+  }
+
   /** The pub/sub channel carrying a channel's messages and presence events. */
   pubsub(appId: string, channel: string): string {
     return `${this.app(appId)}:msg:${channel}`
@@ -57,11 +65,17 @@ export class RedisKeys {
     return `${this.app(appId).replace(/[*?[\]\\]/g, (c) => '\\' + c)}:pres*`
   }
 
-  presenceExpiry(): string {
-    return `${this.prefix}:presence-expiry`
+  /** Presence lease of every node: a node whose lease ran out is dead, its entries are swept. */
+  presenceLeases(): string {
+    return `${this.prefix}:presence-leases`
   }
 
-  /** Member of {@link presenceExpiry}: `appId|channel|connectionId`. */
+  /** The presence entries a node owns. */
+  presenceNode(nodeId: string): string {
+    return `${this.prefix}:presence-node:${nodeId}`
+  }
+
+  /** Member of {@link presenceNode}: `appId|channel|connectionId`. */
   presenceEntry(appId: string, channel: string, connectionId: string): string {
     return `${appId}|${channel}|${connectionId}`
   }
@@ -79,5 +93,10 @@ export class RedisKeys {
 
   nodeState(nodeId: string): string {
     return `${this.prefix}:node:${nodeId}:state`
+  }
+
+  /** A node's connection count per app (JSON), written with its state. */
+  nodeConnections(nodeId: string): string {
+    return `${this.prefix}:node:${nodeId}:conns`
   }
 }

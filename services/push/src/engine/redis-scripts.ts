@@ -32,20 +32,36 @@ local now = tonumber(__t[1]) * 1000 + math.floor(tonumber(__t[2]) / 1000)`
  * meta hash is missing (the old history goes with it), seq INCR, history append + trim,
  * expiries, idempotency record and PUBLISH.
  *
- * ARGV: n, historySize, historyTtlSeconds, idempotencyMs, then per input 6 values:
+ * First, when a rate is given, the app's cluster-wide token bucket (`rate` tokens a second,
+ * holding one second's worth, by Redis time) must have `n` tokens, or nothing is published.
+ *
+ * ARGV: n, historySize, historyTtlSeconds, idempotencyMs, rate (0: none), then per input 6 values:
  *   hasId ('1'|'0'), candidate epoch, pub/sub channel, JSON head (up to `"seq":`), JSON tail (after epoch),
  *   pub/sub prefix ('' or `x<JSON session id>\n`: the session the message is not delivered to).
- * KEYS per input: meta, hist, and idem when hasId.
- * Reply: flat list of (duplicate '1'|'0', message JSON) per input.
+ * KEYS: the app's rate bucket, then per input: meta, hist, and idem when hasId.
+ * Reply: flat list of (duplicate '1'|'0', message JSON) per input; or ('rate', seconds to wait).
  */
 export const PUBLISH_SCRIPT = new LuaScript(`
 local n = tonumber(ARGV[1])
 local size = tonumber(ARGV[2])
 local ttl = tonumber(ARGV[3])
 local idemMs = tonumber(ARGV[4])
+local rate = tonumber(ARGV[5])
+if rate > 0 then
+  ${NOW_MS}
+  local b = redis.call('HMGET', KEYS[1], 'tokens', 'at')
+  local tokens = tonumber(b[1]) or rate
+  local at = tonumber(b[2]) or now
+  tokens = math.min(rate, tokens + math.max(0, now - at) * rate / 1000)
+  if tokens < n then
+    return {'rate', tostring(math.max(1, math.ceil((n - tokens) / rate)))}
+  end
+  redis.call('HSET', KEYS[1], 'tokens', tostring(tokens - n), 'at', now)
+  redis.call('PEXPIRE', KEYS[1], math.ceil(1000 * n / rate) + 2000)
+end
 local out = {}
-local k = 1
-local a = 5
+local k = 2
+local a = 6
 for i = 1, n do
   local meta, hist = KEYS[k], KEYS[k + 1]
   k = k + 2
@@ -132,18 +148,18 @@ return out
 `)
 
 /**
- * Adds (or re-asserts, for heartbeats) a connection's presence and sets its expiry.
- * Publishes `join` when the clientId had no connection on the channel.
+ * Adds (or re-asserts) a connection's presence and files it under its node (whose lease, not
+ * the entry, expires: no per-connection heartbeat). Publishes `join` when the clientId had no
+ * connection on the channel.
  *
- * KEYS: pres hash, count hash, expiry zset.
- * ARGV: connectionId, member JSON, clientId, ttl (ms), expiry entry, pub/sub channel, event prefix.
+ * KEYS: pres hash, count hash, the node's entry set.
+ * ARGV: connectionId, member JSON, clientId, (unused), entry, pub/sub channel, event prefix.
  * Reply: 1 when a join was published.
  */
 export const PRESENCE_ADD_SCRIPT = new LuaScript(`
-${NOW_MS}
-local pres, counts, expiry = KEYS[1], KEYS[2], KEYS[3]
+local pres, counts, owned = KEYS[1], KEYS[2], KEYS[3]
 local conn, member, cid = ARGV[1], ARGV[2], ARGV[3]
-redis.call('ZADD', expiry, now + tonumber(ARGV[4]), ARGV[5])
+redis.call('SADD', owned, ARGV[5])
 local prev = redis.call('HGET', pres, conn)
 if prev then
   local pcid = cjson.decode(prev).clientId
@@ -167,19 +183,20 @@ return 0
 
 /**
  * Removes a connection's presence; publishes `leave` when it was the clientId's last connection.
- * With ARGV[5] = '1' it only removes an entry whose expiry has passed (the sweep of dead nodes).
+ * With ARGV[5] = '1' it only removes it while its node's lease has run out (the sweep of a dead
+ * node: a node that came back keeps its entries).
  *
- * KEYS: pres hash, count hash, expiry zset. ARGV: connectionId, expiry entry, pub/sub channel,
- * event prefix, onlyExpired. Reply: 1 when a leave was published.
+ * KEYS: pres hash, count hash, the node's entry set, node lease zset. ARGV: connectionId, entry,
+ * pub/sub channel, event prefix, onlyDead, nodeId. Reply: 1 when a leave was published.
  */
 export const PRESENCE_REMOVE_SCRIPT = new LuaScript(`
 ${NOW_MS}
-local pres, counts, expiry = KEYS[1], KEYS[2], KEYS[3]
+local pres, counts, owned, leases = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
 if ARGV[5] == '1' then
-  local score = redis.call('ZSCORE', expiry, ARGV[2])
-  if score and tonumber(score) > now then return 0 end
+  local lease = redis.call('ZSCORE', leases, ARGV[6])
+  if lease and tonumber(lease) > now then return 0 end
 end
-redis.call('ZREM', expiry, ARGV[2])
+redis.call('SREM', owned, ARGV[2])
 local v = redis.call('HGET', pres, ARGV[1])
 if not v then return 0 end
 redis.call('HDEL', pres, ARGV[1])
@@ -192,8 +209,32 @@ end
 return 0
 `)
 
-/** Presence entries whose expiry passed (by Redis time). KEYS: expiry zset. ARGV: max count. */
-export const PRESENCE_EXPIRED_SCRIPT = new LuaScript(`
+/**
+ * Renews a node's presence lease (one command per node and heartbeat, whatever its connection
+ * count). KEYS: node lease zset. ARGV: nodeId, lease (ms). Reply: 1 when the node had no lease
+ * (first start, a Redis that lost its data, or a node the others swept as dead): its entries
+ * must be asserted again.
+ */
+export const PRESENCE_LEASE_SCRIPT = new LuaScript(`
+${NOW_MS}
+return redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])
+`)
+
+/** Nodes whose presence lease ran out (by Redis time). KEYS: node lease zset. ARGV: max count. */
+export const PRESENCE_DEAD_NODES_SCRIPT = new LuaScript(`
 ${NOW_MS}
 return redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', now, 'LIMIT', 0, tonumber(ARGV[1]))
+`)
+
+/**
+ * Forgets a dead node once its entry set is empty (and its lease is still out).
+ * KEYS: node lease zset, the node's entry set. ARGV: nodeId. Reply: 1 when forgotten.
+ */
+export const PRESENCE_FORGET_NODE_SCRIPT = new LuaScript(`
+${NOW_MS}
+local lease = redis.call('ZSCORE', KEYS[1], ARGV[1])
+if lease and tonumber(lease) > now then return 0 end
+if redis.call('SCARD', KEYS[2]) > 0 then return 0 end
+redis.call('ZREM', KEYS[1], ARGV[1])
+return 1
 `)

@@ -4,7 +4,7 @@ import { apps } from '../apps/schema-postgres.js'
 const ms = (name: string) => bigint(name, { mode: 'number' })
 
 /**
- * Webhook tables of the PostgreSQL app store (migration `0001_webhooks`); the same as
+ * Webhook tables of the PostgreSQL app store (migration `0002_webhooks`); the same as
  * `schema-sqlite.ts`. Times are epoch ms (`bigint`), compared with the node's clock.
  */
 export const webhookOutbox = pgTable(

@@ -2,7 +2,7 @@ import { index, integer, sqliteTable, text } from 'drizzle-orm/sqlite-core'
 import { apps } from '../apps/schema-sqlite.js'
 
 /**
- * Webhook tables of the SQLite app store (migration `0002_webhooks`). Times are epoch ms.
+ * Webhook tables of the SQLite app store (migration `0003_webhooks`). Times are epoch ms.
  *
  * `webhook_outbox`: one row per POST still to make (a batch of events for one app and URL),
  * deleted once delivered or dropped. A row is leased by the node sending it (`lease_owner`,

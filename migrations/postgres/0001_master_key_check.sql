@@ -1,0 +1,5 @@
+CREATE TABLE "master_key_check" (
+	"id" text PRIMARY KEY NOT NULL,
+	"sealed" text NOT NULL,
+	"created_at" timestamp with time zone NOT NULL
+);

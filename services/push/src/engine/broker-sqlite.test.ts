@@ -1,0 +1,272 @@
+import { mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import Database from 'better-sqlite3'
+import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
+import type { ChannelOptions } from './broker.js'
+import { brokerContract, newTestAppId, Recorder } from './broker.contract.js'
+import { openSqliteBroker, SqliteBroker } from './broker-sqlite.js'
+import { HistoryStatements } from './broker-sqlite-statements.js'
+
+const dirs: string[] = []
+afterAll(() => {
+  for (const d of dirs) rmSync(d, { recursive: true, force: true })
+})
+
+/** A fresh data folder; its `herald.db` is a real SQLite file. */
+function newFile(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'herald-broker-sqlite-'))
+  dirs.push(dir)
+  return join(dir, 'herald.db')
+}
+
+brokerContract('sqlite', {
+  shared: false,
+  async start(handler, localState) {
+    const broker = openSqliteBroker({ file: newFile() })
+    await broker.start(handler, localState ?? (() => ({})))
+    return broker
+  },
+})
+
+const OPTS: ChannelOptions = { historySize: 100, historyTtlSeconds: 3600 }
+
+describe('SqliteBroker', () => {
+  const open: SqliteBroker[] = []
+  afterEach(async () => {
+    await Promise.all(open.splice(0).map((b) => b.close()))
+  })
+
+  /** A started broker on `file`, with a clock the test moves. */
+  async function node(file: string, clock?: { now: number }, extra: { cacheIdleMs?: number } = {}) {
+    const rec = new Recorder()
+    let broker: SqliteBroker
+    if (clock) {
+      const db = openSqliteBroker({ file }) // migrates
+      await db.close()
+      const conn = new Database(file)
+      broker = new SqliteBroker({ db: conn, closeDb: true, now: () => clock.now, sweepIntervalMs: 3_600_000, ...extra })
+    } else {
+      broker = openSqliteBroker({ file, ...extra })
+    }
+    await broker.start(rec, () => ({}))
+    open.push(broker)
+    return { broker, rec }
+  }
+
+  /** What a second connection (another process, or the node after a crash) reads from the file. */
+  function rows(file: string, sql: string, ...params: unknown[]): unknown[] {
+    const db = new Database(file, { readonly: true, fileMustExist: true })
+    try {
+      return db.prepare(sql).all(...params)
+    } finally {
+      db.close()
+    }
+  }
+
+  it('continues every channel in its epoch and seq after a restart, with its history and publisher ids', async () => {
+    const file = newFile()
+    const app = newTestAppId()
+    const a = await node(file)
+    const outs = await a.broker.publish(app, [1, 2, 3].map((i) => ({ channel: 'keep', data: i })), OPTS)
+    const [withId] = await a.broker.publish(app, [{ channel: 'keep', data: 'once', id: 'order-7' }], OPTS)
+    const epoch = outs[0]!.message.epoch
+    // No close: the process dies here. The connection is simply dropped, as kill -9 would.
+    open.splice(open.indexOf(a.broker), 1)
+
+    const b = await node(file)
+    await b.broker.subscribe(app, 'keep')
+    expect(await b.broker.position(app, 'keep')).toEqual({ epoch, seq: 4 })
+    const rec = await b.broker.recover(app, 'keep', { epoch, seq: 1 }, 100)
+    expect(rec.recovered).toBe(true)
+    expect(rec.messages).toEqual([...outs.slice(1).map((o) => o.message), withId!.message])
+    const [again] = await b.broker.publish(app, [{ channel: 'keep', data: 'twice', id: 'order-7' }], OPTS)
+    expect(again).toEqual({ message: withId!.message, duplicate: true })
+    const [next] = await b.broker.publish(app, [{ channel: 'keep', data: 5 }], OPTS)
+    expect(next!.message).toMatchObject({ epoch, seq: 5 })
+    expect(b.rec.of(app, 'keep').map((m) => m.data)).toEqual([5])
+    await a.broker.close()
+  })
+
+  it('acknowledges and delivers only after the commit, and commits a burst of one turn as one transaction', async () => {
+    const file = newFile()
+    const { broker, rec } = await node(file)
+    const app = newTestAppId()
+    await broker.subscribe(app, 'burst')
+    const before = await broker.position(app, 'burst')
+    await new Promise((r) => setImmediate(r)) // the new channel's position row is written
+    const commits = broker.stats.commits
+    let acked = 0
+    const pending = Array.from({ length: 50 }, (_, i) => broker.publish(app, [{ channel: 'burst', data: i }], OPTS).then(() => acked++))
+    // Same turn: nothing stored, delivered, acknowledged or visible to readers yet.
+    expect(rows(file, 'SELECT seq FROM channel_history WHERE app_id = ?', app)).toEqual([])
+    expect(rec.of(app, 'burst')).toEqual([])
+    expect(await broker.position(app, 'burst')).toEqual(before)
+    expect(acked).toBe(0)
+    await Promise.all(pending)
+    expect(broker.stats.commits - commits).toBe(1)
+    expect(rows(file, 'SELECT seq FROM channel_history WHERE app_id = ? ORDER BY seq', app)).toEqual(Array.from({ length: 50 }, (_, i) => ({ seq: i + 1 })))
+    expect(rec.of(app, 'burst').map((m) => m.data)).toEqual(Array.from({ length: 50 }, (_, i) => i))
+    // The hub gets the stored JSON: no second serialization.
+    expect(rec.messages.every((m) => m.json !== undefined && JSON.parse(m.json).seq === m.message.seq)).toBe(true)
+  })
+
+  it('on a failed commit (disk full) acknowledges nothing, delivers nothing, and the next publish takes the same seq', async () => {
+    const file = newFile()
+    const { broker, rec } = await node(file)
+    const app = newTestAppId()
+    await broker.subscribe(app, 'full')
+    const [first] = await broker.publish(app, [{ channel: 'full', data: 'ok', id: 'a' }], OPTS)
+    // The driver's own error for a full disk, thrown by SQLite in the middle of the transaction.
+    const spy = vi.spyOn(HistoryStatements.prototype, 'insertMessage')
+    spy.mockImplementationOnce(() => undefined).mockImplementationOnce(() => {
+      throw new Database.SqliteError('database or disk is full', 'SQLITE_FULL')
+    })
+    const results = await Promise.allSettled([
+      broker.publish(app, [{ channel: 'full', data: 'lost-1', id: 'b' }], OPTS),
+      broker.publish(app, [{ channel: 'full', data: 'lost-2' }, { channel: 'other', data: 'lost-3' }], OPTS),
+    ])
+    spy.mockRestore()
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected'])
+    expect(String((results[0] as PromiseRejectedResult).reason)).toMatch(/full/)
+    expect(rec.of(app, 'full').map((m) => m.data)).toEqual(['ok'])
+    expect(rows(file, 'SELECT seq FROM channel_history WHERE app_id = ?', app)).toEqual([{ seq: 1 }])
+    expect(await broker.position(app, 'full')).toEqual({ epoch: first!.message.epoch, seq: 1 })
+    // The id of the failed publish was not remembered: a retry is published, with the next seq.
+    const [retry] = await broker.publish(app, [{ channel: 'full', data: 'retried', id: 'b' }], OPTS)
+    expect(retry).toMatchObject({ duplicate: false, message: { seq: 2, data: 'retried' } })
+    expect(rec.of(app, 'full').map((m) => m.seq)).toEqual([1, 2])
+  })
+
+  it('carries a publish input’s exclude to the handler, and keeps it out of the message and its row', async () => {
+    const file = newFile()
+    const seen: Array<{ exclude?: string }> = []
+    const broker = openSqliteBroker({ file })
+    open.push(broker)
+    await broker.start({ onMessage: (_a, _m, _json, exclude) => seen.push({ exclude }), onPresence: () => {} }, () => ({}))
+    const app = newTestAppId()
+    const [out] = await broker.publish(app, [{ channel: 'x', data: 1, exclude: 'c_sender' }, { channel: 'x', data: 2 }], OPTS)
+    expect(seen.map((s) => s.exclude)).toEqual(['c_sender', undefined])
+    expect(out!.message).not.toHaveProperty('exclude')
+    expect(rows(file, 'SELECT json FROM channel_history WHERE app_id = ? ORDER BY seq', app).map((r) => (r as { json: string }).json).join()).not.toContain('c_sender')
+  })
+
+  it('keeps the table bounded by historySize', async () => {
+    const file = newFile()
+    const { broker } = await node(file)
+    const app = newTestAppId()
+    const opts = { historySize: 5, historyTtlSeconds: 3600 }
+    for (let i = 0; i < 4; i++) await broker.publish(app, Array.from({ length: 7 }, (_, j) => ({ channel: 'small', data: i * 7 + j })), opts)
+    expect(rows(file, 'SELECT seq FROM channel_history WHERE app_id = ? ORDER BY seq', app)).toEqual([24, 25, 26, 27, 28].map((seq) => ({ seq })))
+  })
+
+  it('expires history and ids by TTL on disk, keeps the epoch while history remains, and starts a new one only once it is gone', async () => {
+    const file = newFile()
+    const clock = { now: 1_000_000 }
+    const app = newTestAppId()
+    const opts = { historySize: 100, historyTtlSeconds: 600 }
+    const a = await node(file, clock)
+    const [m1] = await a.broker.publish(app, [{ channel: 't', data: 1, id: 'x' }], opts)
+    clock.now += 300_000
+    await a.broker.publish(app, [{ channel: 't', data: 2 }], opts)
+    const epoch = m1!.message.epoch
+    clock.now += 400_000 // m1 expired (700 s), m2 not (400 s); the id expired long ago
+    a.broker.sweep()
+    expect(rows(file, 'SELECT seq FROM channel_history WHERE app_id = ?', app)).toEqual([{ seq: 2 }])
+    expect(rows(file, 'SELECT id FROM channel_idempotency WHERE app_id = ?', app)).toEqual([])
+    await a.broker.close()
+    open.splice(open.indexOf(a.broker), 1)
+
+    const b = await node(file, clock)
+    expect(await b.broker.position(app, 't')).toEqual({ epoch, seq: 2 })
+    expect((await b.broker.history(app, 't', { limit: 10 })).messages.map((m) => m.seq)).toEqual([2])
+    expect((await b.broker.recover(app, 't', { epoch, seq: 1 }, 100)).messages.map((m) => m.seq)).toEqual([2])
+    await b.broker.close()
+    open.splice(open.indexOf(b.broker), 1)
+
+    clock.now += 300_000 // the last message is older than the TTL now: the history really is gone
+    const c = await node(file, clock)
+    const pos = await c.broker.position(app, 't')
+    expect(pos.seq).toBe(0)
+    expect(pos.epoch).not.toBe(epoch)
+    expect((await c.broker.recover(app, 't', { epoch, seq: 2 }, 100)).recovered).toBe(false)
+    await new Promise((r) => setImmediate(r))
+    expect(rows(file, 'SELECT epoch, seq FROM channel_positions WHERE app_id = ?', app)).toEqual([{ epoch: pos.epoch, seq: 0 }])
+    expect(rows(file, 'SELECT seq FROM channel_history WHERE app_id = ?', app)).toEqual([])
+  })
+
+  it('sweeps the rows of channels whose history is gone, but keeps a subscribed channel’s epoch', async () => {
+    const file = newFile()
+    const clock = { now: 5_000_000 }
+    const app = newTestAppId()
+    const opts = { historySize: 100, historyTtlSeconds: 60 }
+    const { broker } = await node(file, clock)
+    const [quiet] = await broker.publish(app, [{ channel: 'quiet', data: 1 }], opts)
+    const [watched] = await broker.publish(app, [{ channel: 'watched', data: 1 }], opts)
+    await broker.subscribe(app, 'watched')
+    clock.now += 120_000
+    broker.sweep()
+    expect(rows(file, 'SELECT channel FROM channel_positions WHERE app_id = ?', app)).toEqual([{ channel: 'watched' }])
+    expect((await broker.position(app, 'watched')).epoch).toBe(watched!.message.epoch)
+    expect((await broker.position(app, 'quiet')).epoch).not.toBe(quiet!.message.epoch)
+  })
+
+  it('keeps the epoch of an idle channel that is in use (presence), as the memory broker does', async () => {
+    const file = newFile()
+    const clock = { now: 7_000_000 }
+    const app = newTestAppId()
+    const opts = { historySize: 100, historyTtlSeconds: 60 }
+    await openSqliteBroker({ file }).close() // migrates
+    const db = new Database(file)
+    const inUse = (appId: string, channel: string) => appId === app && channel === 'presence-room'
+    const broker = new SqliteBroker({ db, closeDb: true, now: () => clock.now, sweepIntervalMs: 3_600_000, inUse })
+    await broker.start(new Recorder(), () => ({}))
+    open.push(broker)
+    const [room] = await broker.publish(app, [{ channel: 'presence-room', data: 1 }], opts)
+    const [other] = await broker.publish(app, [{ channel: 'other', data: 1 }], opts)
+    clock.now += 120_000
+    broker.sweep()
+    expect((await broker.position(app, 'presence-room')).epoch).toBe(room!.message.epoch)
+    expect((await broker.position(app, 'other')).epoch).not.toBe(other!.message.epoch)
+  })
+
+  it('reads a channel back from disk after it left the cache', async () => {
+    const file = newFile()
+    const clock = { now: 9_000_000 }
+    const app = newTestAppId()
+    const { broker } = await node(file, clock, { cacheIdleMs: 1000 })
+    const outs = await broker.publish(app, [{ channel: 'cold', data: 'a', id: 'p1' }, { channel: 'cold', data: 'b' }], OPTS)
+    clock.now += 5000
+    broker.sweep()
+    const cache = (broker as unknown as { channels: Map<string, Map<string, unknown>> }).channels
+    expect(cache.get(app)?.has('cold') ?? false).toBe(false)
+    expect((await broker.history(app, 'cold', { limit: 10 })).messages).toEqual(outs.map((o) => o.message))
+    const [dup] = await broker.publish(app, [{ channel: 'cold', data: 'again', id: 'p1' }], OPTS)
+    expect(dup).toEqual({ message: outs[0]!.message, duplicate: true })
+  })
+
+  it('removeApp deletes the app’s rows and nothing else', async () => {
+    const file = newFile()
+    const { broker } = await node(file)
+    const gone = newTestAppId()
+    const kept = newTestAppId()
+    await broker.publish(gone, [{ channel: 'c', data: 1, id: 'i' }], OPTS)
+    await broker.publish(kept, [{ channel: 'c', data: 2, id: 'i' }], OPTS)
+    await broker.removeApp(gone)
+    for (const table of ['channel_history', 'channel_idempotency', 'channel_positions']) {
+      expect(rows(file, `SELECT count(*) AS n FROM ${table} WHERE app_id = ?`, gone)).toEqual([{ n: 0 }])
+      expect(rows(file, `SELECT count(*) AS n FROM ${table} WHERE app_id = ?`, kept)).toEqual([{ n: 1 }])
+    }
+  })
+
+  it('commits what is queued when closed (SIGTERM), so nothing acknowledged-to-be is lost', async () => {
+    const file = newFile()
+    const { broker } = await node(file)
+    const app = newTestAppId()
+    const pending = broker.publish(app, [{ channel: 'last', data: 'x' }], OPTS)
+    await broker.close()
+    open.splice(open.indexOf(broker), 1)
+    await expect(pending).resolves.toHaveLength(1)
+    expect(rows(file, 'SELECT seq FROM channel_history WHERE app_id = ?', app)).toEqual([{ seq: 1 }])
+  })
+})

@@ -1,0 +1,462 @@
+import type { Message, Position } from '@herald/protocol'
+import type Database from 'better-sqlite3'
+import { drizzle } from 'drizzle-orm/better-sqlite3'
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
+import { migrationsFolder } from '../apps/app-store-rows.js'
+import { describeSqliteError, openSqliteFile, type SqliteSynchronous } from '../sqlite-file.js'
+import {
+  IDEMPOTENCY_WINDOW_MS,
+  type Broker,
+  type BrokerHandler,
+  type ChannelOptions,
+  type NodeState,
+  type PublishInput,
+  type PublishOutcome,
+  type RecoverResult,
+} from './broker.js'
+import { newEpoch } from './broker-ids.js'
+import { buildMessage } from './broker-memory.js'
+import { recoverFrom, retained, selectHistory } from './broker-window.js'
+import { startCheckpointer } from './broker-sqlite-checkpointer.js'
+import { HistoryStatements } from './broker-sqlite-statements.js'
+
+/** Options assumed for a channel nobody published to since it was loaded (the app defaults). */
+const DEFAULT_OPTIONS: ChannelOptions = { historySize: 100, historyTtlSeconds: 3600 }
+
+export interface SqliteBrokerOptions {
+  /** An open database whose schema is migrated (`migrations/sqlite`). */
+  db: Database.Database
+  /** Close `db` with the broker (default false). */
+  closeDb?: boolean
+  /** Called on close, before the database is closed (stops the checkpointer). */
+  beforeClose?: () => Promise<void>
+  /** How often expired rows and idle channels are swept (ms). Default 60 s. */
+  sweepIntervalMs?: number
+  /** A channel nobody used for this long leaves the in-memory cache (its rows stay). Default 60 s. */
+  cacheIdleMs?: number
+  /** The clock (tests). */
+  now?: () => number
+  /** A channel for which this says true (it has presence) keeps its epoch even when idle. */
+  inUse?: (appId: string, channel: string) => boolean
+}
+
+interface ChannelState {
+  appId: string
+  name: string
+  epoch: string
+  /** Last committed seq: what readers see. */
+  seq: number
+  /** Last assigned seq: `next - seq` messages wait for the commit of this turn. */
+  next: number
+  /** Committed messages of the epoch, oldest first (what `history` / `recover` read). */
+  history: Message[]
+  idempotency: Map<string, { message: Message; expiresAt: number }>
+  /** Publisher ids assigned in this turn, not committed yet. */
+  pendingIds: Map<string, Message>
+  options: ChannelOptions
+  lastActivity: number
+  subscribed: boolean
+  /** Lowest seq that may still have a row (rows below it were trimmed by size). */
+  diskFloor: number
+  /** The channel started a new epoch: its old rows go in the next commit. */
+  reset: boolean
+}
+
+interface Fresh {
+  ch: ChannelState
+  message: Message
+  json: string
+  publisherId?: string
+  /** The session the message is not delivered to ({@link PublishInput.exclude}). */
+  exclude?: string
+}
+
+interface QueuedPublish {
+  appId: string
+  outcomes: PublishOutcome[]
+  fresh: Fresh[]
+  resolve: (outcomes: PublishOutcome[]) => void
+  reject: (err: unknown) => void
+}
+
+/**
+ * The embedded broker with durable history: seq, epochs, history and publisher ids are rows
+ * of the node's SQLite file, so a restart (even `kill -9`) continues every channel in its
+ * epoch. Fan-out is in process.
+ *
+ * Writes are grouped: every publish of one event-loop turn is assigned its seq at once, then
+ * one transaction at the end of the turn commits them all; only then are they delivered and
+ * their promises resolved. A failed commit (a full disk) rejects every publish of the turn and
+ * rolls the seqs back: nothing that was not stored is acknowledged or delivered. Readers see
+ * committed messages only, from an in-memory copy of each hot channel.
+ *
+ * @example
+ * const broker = new SqliteBroker({ db })
+ * await broker.start(hub, () => hub.localState())
+ */
+export class SqliteBroker implements Broker {
+  readonly driver = 'sqlite' as const
+  private handler: BrokerHandler | null = null
+  private readonly sql: HistoryStatements
+  private readonly channels = new Map<string, Map<string, ChannelState>>()
+  private queue: QueuedPublish[] = []
+  private touched = new Set<ChannelState>()
+  private scheduled: NodeJS.Immediate | null = null
+  private sweeper: NodeJS.Timeout | null = null
+  private readonly now: () => number
+  /** Transactions committed by publishes, and the messages they stored (for metrics and tests). */
+  readonly stats = { commits: 0, messages: 0 }
+
+  constructor(private readonly options: SqliteBrokerOptions) {
+    this.sql = new HistoryStatements(options.db)
+    this.now = options.now ?? Date.now
+  }
+
+  /** `localState` is not used: cluster state has its own driver. */
+  async start(handler: BrokerHandler, _localState?: () => NodeState): Promise<void> {
+    this.handler = handler
+    this.sweeper = setInterval(() => this.sweepSafely(), this.options.sweepIntervalMs ?? 60_000)
+    this.sweeper.unref()
+  }
+
+  publish(appId: string, inputs: PublishInput[], options: ChannelOptions): Promise<PublishOutcome[]> {
+    const now = this.now()
+    const outcomes: PublishOutcome[] = []
+    const fresh: Fresh[] = []
+    try {
+      for (const input of inputs) {
+        const ch = this.channel(appId, input.channel, now)
+        ch.options = { historySize: options.historySize, historyTtlSeconds: options.historyTtlSeconds }
+        ch.lastActivity = now
+        this.touched.add(ch)
+        if (input.id !== undefined) {
+          const seen = ch.pendingIds.get(input.id) ?? this.committedId(ch, input.id, now)
+          if (seen) {
+            outcomes.push({ message: seen, duplicate: true })
+            continue
+          }
+        }
+        const message = buildMessage(input, ++ch.next, ch.epoch, now)
+        const item: Fresh = { ch, message, json: JSON.stringify(message) }
+        if (input.id !== undefined) {
+          item.publisherId = input.id
+          ch.pendingIds.set(input.id, message)
+        }
+        if (input.exclude !== undefined) item.exclude = input.exclude
+        fresh.push(item)
+        outcomes.push({ message, duplicate: false })
+      }
+    } catch (err) {
+      // A read of a cold channel failed: undo this call's seqs (others of the turn keep theirs).
+      for (const f of fresh.reverse()) {
+        f.ch.next--
+        if (f.publisherId !== undefined) f.ch.pendingIds.delete(f.publisherId)
+      }
+      return Promise.reject(err)
+    }
+    return new Promise((resolve, reject) => {
+      this.queue.push({ appId, outcomes, fresh, resolve, reject })
+      this.schedule()
+    })
+  }
+
+  async subscribe(appId: string, channel: string): Promise<void> {
+    const ch = this.channel(appId, channel, this.now())
+    ch.subscribed = true
+  }
+
+  async unsubscribe(appId: string, channel: string): Promise<void> {
+    const ch = this.channels.get(appId)?.get(channel)
+    if (ch) {
+      ch.subscribed = false
+      ch.lastActivity = this.now()
+    }
+  }
+
+  async position(appId: string, channel: string): Promise<Position> {
+    const ch = this.channel(appId, channel, this.now())
+    return { epoch: ch.epoch, seq: ch.seq }
+  }
+
+  async history(appId: string, channel: string, query: { limit: number; after?: number }): Promise<{ epoch: string; messages: Message[] }> {
+    const now = this.now()
+    const ch = this.channel(appId, channel, now)
+    trimHistory(ch, now)
+    return { epoch: ch.epoch, messages: selectHistory(ch.history, query) }
+  }
+
+  async recover(appId: string, channel: string, since: Position, limit: number): Promise<RecoverResult> {
+    const now = this.now()
+    const ch = this.channel(appId, channel, now)
+    trimHistory(ch, now)
+    return recoverFrom({ epoch: ch.epoch, seq: ch.seq }, ch.history, since, limit)
+  }
+
+  async removeApp(appId: string): Promise<void> {
+    this.flush()
+    this.sql.removeApp(appId)
+    this.channels.delete(appId)
+  }
+
+  async ping(): Promise<void> {
+    this.sql.ping()
+  }
+
+  async close(): Promise<void> {
+    this.flush()
+    if (this.sweeper) clearInterval(this.sweeper)
+    this.sweeper = null
+    this.handler = null
+    await this.options.beforeClose?.()
+    if (this.options.closeDb && this.options.db.open) this.options.db.close()
+  }
+
+  // ---- the commit of one turn ----------------------------------------------------------
+
+  private schedule(): void {
+    this.scheduled ??= setImmediate(() => this.flush())
+  }
+
+  /** Commits everything assigned since the last commit in one transaction, then delivers and acknowledges it. */
+  private flush(): void {
+    if (this.scheduled) clearImmediate(this.scheduled)
+    this.scheduled = null
+    const queue = this.queue
+    const touched = this.touched
+    if (queue.length === 0 && touched.size === 0) return
+    this.queue = []
+    this.touched = new Set()
+    const now = this.now()
+    try {
+      this.sql.transaction(() => {
+        for (const ch of touched) {
+          if (ch.reset) this.sql.dropChannel(ch.appId, ch.name)
+        }
+        for (const q of queue) {
+          for (const f of q.fresh) {
+            const ttlMs = f.ch.options.historyTtlSeconds * 1000
+            this.sql.insertMessage(f.ch.appId, f.ch.name, f.message.seq, f.message.ts + ttlMs, f.json)
+            if (f.publisherId !== undefined) this.sql.insertId(f.ch.appId, f.ch.name, f.publisherId, f.message.ts + IDEMPOTENCY_WINDOW_MS, f.json)
+          }
+        }
+        for (const ch of touched) {
+          const floor = ch.next - Math.max(0, ch.options.historySize)
+          if (floor >= ch.diskFloor) this.sql.trimBelow(ch.appId, ch.name, floor)
+          this.sql.upsertPosition({
+            appId: ch.appId,
+            channel: ch.name,
+            epoch: ch.epoch,
+            seq: ch.next,
+            ttlMs: ch.options.historyTtlSeconds * 1000,
+            activeAt: ch.lastActivity,
+          })
+        }
+      })
+    } catch (err) {
+      const described = describeSqliteError(this.options.db.name, err)
+      for (const ch of touched) {
+        ch.next = ch.seq
+        ch.pendingIds.clear()
+        // Its position (and a new epoch's cleanup) is written again with its next change.
+      }
+      for (const q of queue) q.reject(described)
+      return
+    }
+    this.stats.commits++
+    for (const q of queue) this.stats.messages += q.fresh.length
+    for (const ch of touched) {
+      ch.reset = false
+      ch.diskFloor = Math.max(ch.diskFloor, ch.next - Math.max(0, ch.options.historySize) + 1)
+      ch.seq = ch.next
+      ch.pendingIds.clear()
+    }
+    for (const q of queue) {
+      for (const f of q.fresh) {
+        f.ch.history.push(f.message)
+        if (f.publisherId !== undefined) rememberId(f.ch, f.publisherId, f.message, f.message.ts)
+      }
+    }
+    for (const ch of touched) trimHistory(ch, now)
+    for (const q of queue) {
+      for (const f of q.fresh) this.handler?.onMessage(q.appId, f.message, f.json, f.exclude)
+      q.resolve(q.outcomes)
+    }
+  }
+
+  // ---- channels ------------------------------------------------------------------------
+
+  /** The channel's state: cached, loaded from its rows, or new (in a new epoch, written with the next commit). */
+  private channel(appId: string, name: string, now: number): ChannelState {
+    let app = this.channels.get(appId)
+    if (!app) this.channels.set(appId, (app = new Map()))
+    let ch = app.get(name)
+    if (ch && isIdle(ch, now) && !this.options.inUse?.(appId, name)) {
+      // Idle past its TTL: every message has expired, so the history really is gone.
+      startEpoch(ch, now)
+      this.touch(ch)
+    }
+    if (!ch) {
+      ch = this.load(appId, name, now)
+      app.set(name, ch)
+    }
+    return ch
+  }
+
+  private load(appId: string, name: string, now: number): ChannelState {
+    const row = this.sql.position(appId, name)
+    const ch: ChannelState = {
+      appId,
+      name,
+      epoch: row?.epoch ?? newEpoch(),
+      seq: row?.seq ?? 0,
+      next: row?.seq ?? 0,
+      history: [],
+      idempotency: new Map(),
+      pendingIds: new Map(),
+      options: DEFAULT_OPTIONS,
+      lastActivity: row?.activeAt ?? now,
+      subscribed: false,
+      diskFloor: 1,
+      reset: row === undefined,
+    }
+    if (!row) {
+      this.touch(ch)
+      return ch
+    }
+    ch.options = { historySize: DEFAULT_OPTIONS.historySize, historyTtlSeconds: row.ttlMs / 1000 }
+    if (isIdle(ch, now)) {
+      startEpoch(ch, now)
+      this.touch(ch)
+      return ch
+    }
+    ch.history = this.sql.messages(appId, name)
+    ch.diskFloor = ch.history[0]?.seq ?? ch.seq + 1
+    ch.options = { historySize: Math.max(DEFAULT_OPTIONS.historySize, ch.history.length), historyTtlSeconds: row.ttlMs / 1000 }
+    for (const { id, expiresAt, message } of this.sql.ids(appId, name, now)) ch.idempotency.set(id, { message, expiresAt })
+    trimHistory(ch, now)
+    return ch
+  }
+
+  /** The channel's position row is written with the next commit. */
+  private touch(ch: ChannelState): void {
+    this.touched.add(ch)
+    this.schedule()
+  }
+
+  private committedId(ch: ChannelState, id: string, now: number): Message | null {
+    for (const [key, entry] of ch.idempotency) {
+      if (entry.expiresAt > now) break
+      ch.idempotency.delete(key)
+    }
+    const entry = ch.idempotency.get(id)
+    return entry && entry.expiresAt > now ? entry.message : null
+  }
+
+  // ---- sweeping ------------------------------------------------------------------------
+
+  private sweepSafely(): void {
+    try {
+      this.sweep()
+    } catch {
+      // A full or busy disk: the next sweep tries again; nothing acknowledged depends on it.
+    }
+  }
+
+  /** Deletes expired messages and ids, forgets channels whose history is gone, and uncaches idle ones. */
+  sweep(now = this.now()): void {
+    this.flush()
+    const idleMs = this.options.cacheIdleMs ?? 60_000
+    this.sql.transaction(() => {
+      this.sql.deleteExpired(now)
+      for (const row of this.sql.idlePositions(now)) {
+        const ch = this.channels.get(row.appId)?.get(row.channel)
+        if (ch && (!isIdle(ch, now) || this.options.inUse?.(row.appId, row.channel))) {
+          this.sql.markActive(row.appId, row.channel, Math.max(ch.lastActivity, now))
+          continue
+        }
+        this.sql.dropChannel(row.appId, row.channel)
+        this.sql.deletePosition(row.appId, row.channel)
+        this.channels.get(row.appId)?.delete(row.channel)
+      }
+    })
+    for (const [appId, app] of this.channels) {
+      for (const [name, ch] of app) {
+        if (!ch.subscribed && ch.next === ch.seq && !ch.reset && now - ch.lastActivity > idleMs && !this.options.inUse?.(appId, name)) app.delete(name)
+      }
+      if (app.size === 0) this.channels.delete(appId)
+    }
+  }
+}
+
+function isIdle(ch: ChannelState, now: number): boolean {
+  return !ch.subscribed && ch.next === ch.seq && now - ch.lastActivity > ch.options.historyTtlSeconds * 1000
+}
+
+function startEpoch(ch: ChannelState, now: number): void {
+  ch.epoch = newEpoch()
+  ch.seq = 0
+  ch.next = 0
+  ch.history = []
+  ch.idempotency = new Map()
+  ch.pendingIds = new Map()
+  ch.lastActivity = now
+  ch.diskFloor = 1
+  ch.reset = true
+}
+
+function trimHistory(ch: ChannelState, now: number): void {
+  const size = Math.max(0, ch.options.historySize)
+  if (ch.history.length > size) ch.history.splice(0, ch.history.length - size)
+  const live = retained(ch.history, ch.epoch, ch.options.historyTtlSeconds, now)
+  if (live.length !== ch.history.length) ch.history = live
+}
+
+/** Publisher ids kept per channel in memory at most; the oldest go first (their rows stay until they expire). */
+const MAX_IDEMPOTENCY_ENTRIES = 10_000
+
+function rememberId(ch: ChannelState, id: string, message: Message, now: number): void {
+  ch.idempotency.set(id, { message, expiresAt: now + IDEMPOTENCY_WINDOW_MS })
+  if (ch.idempotency.size > MAX_IDEMPOTENCY_ENTRIES) {
+    const oldest = ch.idempotency.keys().next()
+    if (!oldest.done) ch.idempotency.delete(oldest.value)
+  }
+}
+
+export interface SqliteBrokerFileOptions {
+  /** The database file (`<HERALD_DATA_DIR>/herald.db`, shared with the app store). */
+  file: string
+  synchronous?: SqliteSynchronous
+  /** Where the drizzle-kit migrations are; defaults to `<repo>/migrations/sqlite`. */
+  migrationsFolder?: string
+  sweepIntervalMs?: number
+  cacheIdleMs?: number
+  /** A checkpoint failed in the worker (logged by the node). */
+  onCheckpointError?: (message: string) => void
+  /** See {@link SqliteBrokerOptions.inUse}. */
+  inUse?: (appId: string, channel: string) => boolean
+}
+
+/**
+ * Opens the database file with its own connection, applies pending migrations and returns a
+ * broker that closes the connection with itself. The WAL is checkpointed by a worker thread
+ * ({@link startCheckpointer}), never in a commit on the event loop.
+ *
+ * @example
+ * const broker = openSqliteBroker({ file: join(config.dataDir, 'herald.db') })
+ */
+export function openSqliteBroker(options: SqliteBrokerFileOptions): SqliteBroker {
+  const db = openSqliteFile(options.file, { synchronous: options.synchronous })
+  try {
+    migrate(drizzle({ client: db }), { migrationsFolder: options.migrationsFolder ?? migrationsFolder('sqlite') })
+  } catch (err) {
+    db.close()
+    throw describeSqliteError(options.file, err)
+  }
+  db.pragma('wal_autocheckpoint = 0')
+  const stopCheckpointer = startCheckpointer({ file: options.file, onError: options.onCheckpointError })
+  const broker: SqliteBrokerOptions = { db, closeDb: true, beforeClose: stopCheckpointer }
+  if (options.sweepIntervalMs !== undefined) broker.sweepIntervalMs = options.sweepIntervalMs
+  if (options.cacheIdleMs !== undefined) broker.cacheIdleMs = options.cacheIdleMs
+  if (options.inUse) broker.inUse = options.inUse
+  return new SqliteBroker(broker)
+}
