@@ -40,7 +40,8 @@ export async function startFleet({ transport, count, channels, server, perProces
     children.push(child)
     // A cluster lists its nodes in `targets`: client processes spread over them round-robin.
     const target = server.targets ? server.targets[i % server.targets.length] : server
-    const cfg = { transport, count: n, offset, channels, batch, appId: server.appId, httpBase: target.url, wsUrl: target.wsBase + server.wsPath }
+    const wsUrl = transport === 'pusher' ? `${target.wsBase}/app/${server.keyId}?protocol=7&client=bench&version=1` : target.wsBase + server.wsPath
+    const cfg = { transport, count: n, offset, channels, batch, appId: server.appId, httpBase: target.url, wsUrl }
     asks.push(ask(child, { cmd: 'connect', cfg }, 'connected'))
     offset += n
   }

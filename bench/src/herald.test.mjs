@@ -31,7 +31,7 @@ describe('harness against Herald', () => {
     }
   })
 
-  it.each(['sse', 'poll'])('delivers fan-out over %s', async (transport) => {
+  it.each(['sse', 'poll', 'pusher'])('delivers fan-out over %s', async (transport) => {
     server = await startHerald()
     const f = await fanoutRun(server, { transport, subscribers: 40, channels: ['bench'], mode: 'rate', rate: 10, duration: 1, payloadBytes: 100, warmup: 0, quietMs: 20_000 })
     expect(f.subscribers).toBe(40)

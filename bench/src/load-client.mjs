@@ -1,5 +1,5 @@
 // A load-client process (forked by run.mjs, never inside a server's process). It opens
-// subscriber connections over one transport (ws | sse | poll), in batches, and measures
+// subscriber connections over one transport (ws | sse | poll | pusher), in batches, and measures
 // each delivery's end-to-end latency: receive time − the publisher's stamp `data.t`
 // (both `performance.timeOrigin + performance.now()`, processes on the same machine).
 // Commands arrive over IPC: connect, count, reset, report, close.
@@ -47,6 +47,42 @@ function connectWs(cfg, channel) {
       else if (frame.op === 'connected') ws.send(JSON.stringify({ op: 'subscribe', channel }))
       else if (frame.op === 'subscribed') finish(true)
       else if (frame.op === 'error') {
+        errors++
+        finish(false)
+      }
+    })
+    ws.on('error', () => {
+      errors++
+      finish(false)
+    })
+    ws.on('close', (code) => {
+      if (!closing) closes[code] = (closes[code] ?? 0) + 1
+      finish(false)
+    })
+    sockets.push(conn)
+  })
+}
+
+/** A Pusher protocol 7 subscriber (`/app/:key`), as pusher-js speaks it: events carry `data` as JSON text. */
+function connectPusher(cfg, channel) {
+  return new Promise((resolve) => {
+    const ws = new WebSocket(cfg.wsUrl, { perMessageDeflate: false })
+    const conn = { close: () => ws.terminate() }
+    let done = false
+    const finish = (ok) => {
+      if (!done) {
+        done = true
+        resolve(ok)
+      }
+    }
+    ws.on('message', (raw) => {
+      const frame = JSON.parse(raw.toString())
+      // Unnamed Herald messages are the Pusher event 'message'; their data is JSON text.
+      if (frame.event === 'message') onMessage({ data: JSON.parse(frame.data) })
+      else if (frame.event === 'pusher:connection_established') ws.send(JSON.stringify({ event: 'pusher:subscribe', data: { channel } }))
+      else if (frame.event === 'pusher_internal:subscription_succeeded') finish(true)
+      else if (frame.event === 'pusher:ping') ws.send('{"event":"pusher:pong","data":{}}')
+      else if (frame.event === 'pusher:error' || frame.event === 'pusher:subscription_error') {
         errors++
         finish(false)
       }
@@ -156,7 +192,7 @@ function connectPoll(cfg, channel) {
   )
 }
 
-const connectors = { ws: connectWs, sse: connectSse, poll: connectPoll }
+const connectors = { ws: connectWs, sse: connectSse, poll: connectPoll, pusher: connectPusher }
 
 async function connect(cfg) {
   const connectOne = connectors[cfg.transport]

@@ -1,7 +1,7 @@
 // Many channels: subscribers spread over many channels, publishes spread across them.
 import { fanoutRun } from '../measure.mjs'
 import { startBaselineWs, startHerald } from '../servers.mjs'
-import { deliveryRows } from './fanout.mjs'
+import { deliveryRows, pusherRows } from './fanout.mjs'
 
 export default {
   name: 'channels',
@@ -10,11 +10,22 @@ export default {
   quick: { subscribers: 500, channels: 50, rate: 100, duration: 1, payload: 100, warmup: 0.3 },
   variants: (o) => {
     const channels = Array.from({ length: o.channels }, (_, i) => `ch-${i}`)
-    const measure = (s) => fanoutRun(s, { transport: 'ws', subscribers: o.subscribers, channels, mode: 'rate', rate: o.rate, duration: o.duration, payloadBytes: o.payload, warmup: o.warmup })
+    const via = (transport) => (s) =>
+      fanoutRun(s, {
+        transport,
+        subscribers: o.subscribers,
+        channels,
+        mode: 'rate',
+        rate: o.rate,
+        duration: o.duration,
+        payloadBytes: o.payload,
+        warmup: o.warmup,
+      })
     return [
-      { name: 'herald', start: () => startHerald(o), measure },
-      { name: 'baseline', start: startBaselineWs, measure },
+      { name: 'herald', start: () => startHerald(o), measure: via('ws') },
+      { name: 'baseline', start: startBaselineWs, measure: via('ws') },
+      { name: 'pusher', start: () => startHerald(o), measure: via('pusher') },
     ]
   },
-  rows: (m) => deliveryRows(m.herald, m.baseline, { loss: true }),
+  rows: (m) => [...deliveryRows(m.herald, m.baseline, { loss: true }), ...pusherRows(m.pusher, m.herald)],
 }

@@ -9,13 +9,39 @@ export default {
   defaults: { subscribers: 5000, rate: 20, duration: 10, payload: 100, warmup: 2 },
   quick: { subscribers: 500, rate: 20, duration: 1, payload: 100, warmup: 0.3 },
   variants: (o) => {
-    const measure = (s) => fanoutRun(s, { transport: 'ws', subscribers: o.subscribers, channels: ['bench'], mode: 'rate', rate: o.rate, duration: o.duration, payloadBytes: o.payload, warmup: o.warmup })
+    const via = (transport) => (s) =>
+      fanoutRun(s, {
+        transport,
+        subscribers: o.subscribers,
+        channels: ['bench'],
+        mode: 'rate',
+        rate: o.rate,
+        duration: o.duration,
+        payloadBytes: o.payload,
+        warmup: o.warmup,
+      })
     return [
-      { name: 'herald', start: () => startHerald(o), measure },
-      { name: 'baseline', start: startBaselineWs, measure },
+      { name: 'herald', start: () => startHerald(o), measure: via('ws') },
+      { name: 'baseline', start: startBaselineWs, measure: via('ws') },
+      { name: 'pusher', start: () => startHerald(o), measure: via('pusher') },
     ]
   },
-  rows: (m) => deliveryRows(m.herald, m.baseline, { cpu: 1.2, p99: 1.5, loss: true }),
+  rows: (m) => [...deliveryRows(m.herald, m.baseline, { cpu: 1.2, p99: 1.5, loss: true }), ...pusherRows(m.pusher, m.herald)],
+}
+
+/**
+ * The Pusher WebSocket (`/app/:key`, protocol 7) on the same Herald, against Herald's own
+ * WebSocket: the value column is the Pusher run, the base column Herald's WebSocket.
+ */
+export function pusherRows(p, h) {
+  return [
+    row('Pusher WS vs Herald WS: server CPU s / 1M deliveries', p.cpuPer1M, h.cpuPer1M, {
+      digits: 2,
+      target: { text: '≤ 1.1 × Herald WebSocket', ok: (r) => r <= 1.1 },
+    }),
+    row('Pusher WS vs Herald WS: latency p99 (ms)', p.p99, h.p99),
+    row('Pusher WS: losses', p.losses, h.losses, { digits: 0, target: { text: 'no loss', ok: (_r, v) => v <= 0 } }),
+  ]
 }
 
 /** The shared rows of delivery scenarios; `cpu`/`p99`: max ratio, `dps`: min ratio, `loss`: require 0. */

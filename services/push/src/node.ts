@@ -29,6 +29,9 @@ import { Webhooks } from './webhooks/webhooks.js'
 import { Metrics } from './metrics.js'
 import { attachUpgrades, type ProtocolFactory } from './http/protocols.js'
 import { heraldProtocol } from './protocols/herald/protocol.js'
+import { pusherHttpProtocol } from './protocols/pusher/http-protocol.js'
+import { pusherSocketProtocol } from './protocols/pusher/socket-protocol.js'
+import { terminateUser } from './protocols/pusher/terminate.js'
 import { lockDatabaseFile } from './sqlite-file.js'
 
 /** Webhook outbox drivers, beside the app store in its database. */
@@ -115,7 +118,7 @@ export interface NodeDeps {
 }
 
 /** The client protocols a node serves by default; a new protocol adds its factory here. */
-export const PROTOCOLS: ProtocolFactory[] = [heraldProtocol]
+export const PROTOCOLS: ProtocolFactory[] = [heraldProtocol, pusherHttpProtocol, pusherSocketProtocol]
 
 export interface HeraldNode {
   readonly ctx: NodeContext
@@ -212,6 +215,9 @@ export async function createNode(config: Config, deps: NodeDeps = {}): Promise<H
     if (event.type === 'key.revoked') {
       const n = engine.closeSessions(event.appId, CloseCodes.unauthorized, 'key revoked', (s) => s.keyId === event.keyId)
       if (n > 0) logger.info({ app: event.appId, keyId: event.keyId, closed: n }, 'closed connections of a revoked key')
+    } else if (event.type === 'user.terminate') {
+      const n = terminateUser(engine, event.appId, event.userId)
+      if (n > 0) logger.info({ app: event.appId, closed: n }, 'terminated the connections of a user')
     } else if (event.type === 'app.deleted') {
       engine.closeSessions(event.appId, CloseCodes.appGone, 'app deleted')
       webhooks.forgetApp(event.appId)

@@ -2,6 +2,7 @@ import { useState } from 'react'
 import { CodeBlock } from '../../components/CodeBlock.js'
 import { firstActiveKey } from '../../debug/sign-token.js'
 import type { AppData } from '../AppPage.js'
+import { PusherQuickStart } from './PusherQuickStart.js'
 import { snippets } from './quickstart-snippets.js'
 
 /** How to use this app from a page, a shell and Node, with its ids filled in. */
@@ -35,6 +36,7 @@ export function QuickStart({ data }: { data: AppData }) {
       <CodeBlock title="Browser: ES module" code={s.module} />
       <CodeBlock title="Publish with curl" code={s.curl} />
       <CodeBlock title="Node SDK" code={s.node} />
+      <PusherQuickStart data={data} />
     </div>
   )
 }

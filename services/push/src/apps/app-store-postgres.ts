@@ -133,6 +133,11 @@ export function createPostgresAppStore(options: PostgresAppStoreOptions): AppSto
       return row ? rowToKey(row, secretBox) : null
     },
 
+    async appIdOfKey(keyId) {
+      const [row] = await db.select({ appId: appKeys.appId }).from(appKeys).where(eq(appKeys.keyId, keyId))
+      return row?.appId ?? null
+    },
+
     async revokeKey(appId, keyId) {
       // A second revoke keeps the first revokedAt.
       const [row] = await db

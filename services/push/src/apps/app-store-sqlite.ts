@@ -126,6 +126,11 @@ export function createSqliteAppStore(options: SqliteAppStoreOptions): AppStore {
       return row ? rowToKey(row, secretBox) : null
     },
 
+    async appIdOfKey(keyId) {
+      const row = db.select({ appId: appKeys.appId }).from(appKeys).where(eq(appKeys.keyId, keyId)).get()
+      return row?.appId ?? null
+    },
+
     async revokeKey(appId, keyId) {
       // A second revoke keeps the first revokedAt.
       const row = db

@@ -167,6 +167,15 @@ export function describeAppStoreContract(driver: AppStore['driver'], open: OpenS
       expect((await store.getKey(app.id, key.keyId))?.revokedAt).toBeUndefined()
     })
 
+    it('finds the app of a keyId, revoked or not, and nothing for an unknown one', async () => {
+      const { app, key } = await store.createApp({ name: 'by-key', settings: DEFAULT_SETTINGS }, {})
+      const second = (await store.createKey(app.id, {}))!
+      await store.revokeKey(app.id, second.keyId)
+      expect(await store.appIdOfKey(key.keyId)).toBe(app.id)
+      expect(await store.appIdOfKey(second.keyId)).toBe(app.id)
+      expect(await store.appIdOfKey('key_missing')).toBeNull()
+    })
+
     it('deletes an app with its keys', async () => {
       const { app, key } = await store.createApp({ name: 'Doomed', settings: DEFAULT_SETTINGS }, {})
       await store.createKey(app.id, {})

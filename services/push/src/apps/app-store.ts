@@ -27,6 +27,8 @@ export interface AppStore {
   createKey(appId: string, input: NewKey): Promise<AppKey | null>
   listKeys(appId: string): Promise<AppKey[]>
   getKey(appId: string, keyId: string): Promise<AppKey | null>
+  /** The app a keyId belongs to (revoked or not), or null: keyIds are unique across apps. The Pusher face names only the key. */
+  appIdOfKey(keyId: string): Promise<string | null>
   /** Marks the key revoked (it stays listed). Returns the key, or null when unknown. */
   revokeKey(appId: string, keyId: string): Promise<AppKey | null>
   /**

@@ -17,6 +17,8 @@ interface Entry {
 }
 
 const NEGATIVE_TTL_MS = 1000
+/** Bound of the keyId -> appId cache (it only ever holds real keys). */
+const MAX_KEY_APPS = 100_000
 const encoder = new TextEncoder()
 
 /**
@@ -25,6 +27,8 @@ const encoder = new TextEncoder()
  */
 export class AppRegistry {
   private readonly entries = new Map<string, Promise<Entry>>()
+  /** keyId -> appId. A key never moves to another app, so a hit is kept; a miss only briefly. */
+  private readonly keyApps = new Map<string, Promise<string | null>>()
 
   constructor(private readonly store: AppStore) {}
 
@@ -63,6 +67,22 @@ export class AppRegistry {
     return k && !k.key.revokedAt ? k : null
   }
 
+  /**
+   * The app a keyId belongs to, or null when no app has it (the Pusher face knows only the key).
+   * Whether the key is still live is {@link activeKey}'s answer, not this one's.
+   */
+  async appIdOfKey(keyId: string): Promise<string | null> {
+    const known = this.keyApps.get(keyId)
+    if (known) return known
+    if (this.keyApps.size >= MAX_KEY_APPS) this.keyApps.clear()
+    const p = this.store.appIdOfKey(keyId)
+    this.keyApps.set(keyId, p)
+    const forget = () => this.keyApps.get(keyId) === p && this.keyApps.delete(keyId)
+    // Unknown keys are remembered briefly too, so a flood of bad keys cannot hammer the database.
+    p.then((appId) => appId === null && setTimeout(forget, NEGATIVE_TTL_MS).unref(), forget)
+    return p
+  }
+
   /** Forgets everything (control events may have been missed): every app is reloaded on next use. */
   clear(): void {
     this.entries.clear()
@@ -70,6 +90,7 @@ export class AppRegistry {
 
   /** Applies a control event: the app's cached view is reloaded on next use. */
   invalidate(event: ControlEvent): void {
+    if (event.type === 'user.terminate') return
     this.entries.delete(event.appId)
   }
 }

@@ -158,3 +158,16 @@ describe('RedisControlBus', () => {
     expect(a.events).toEqual([])
   })
 })
+
+describe('RedisControlBus: user.terminate', () => {
+  it('carries terminate_connections to the other nodes', async () => {
+    const channel = testChannel()
+    const a = await startBus(channel)
+    const b = await startBus(channel)
+    const event: ControlEvent = { type: 'user.terminate', appId: 'app_1', userId: 'u-42' }
+    await a.bus.emit(event)
+    await waitFor(() => expect(b.events).toEqual([event]))
+    expect(a.events).toEqual([event])
+    expect(b.errors).toEqual([])
+  })
+})

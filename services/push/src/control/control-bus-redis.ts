@@ -11,6 +11,7 @@ const EventSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('app.deleted'), appId: z.string() }),
   z.object({ type: z.literal('key.created'), appId: z.string(), keyId: z.string() }),
   z.object({ type: z.literal('key.revoked'), appId: z.string(), keyId: z.string() }),
+  z.object({ type: z.literal('user.terminate'), appId: z.string(), userId: z.string() }),
 ])
 /** What goes over the wire: the emitting node's id and the event. */
 const EnvelopeSchema = z.object({ node: z.string(), event: EventSchema })

@@ -4,6 +4,8 @@ export type ControlEvent =
   | { type: 'app.deleted'; appId: string }
   | { type: 'key.created'; appId: string; keyId: string }
   | { type: 'key.revoked'; appId: string; keyId: string }
+  /** Close every connection of the app signed in as this Pusher user (`terminate_connections`). */
+  | { type: 'user.terminate'; appId: string; userId: string }
 
 /**
  * Carries control-plane invalidations between nodes.

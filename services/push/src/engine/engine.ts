@@ -1,5 +1,5 @@
 import type { Message, Position, PresenceMember } from '@herald/protocol'
-import type { AppRegistry } from '../apps/registry.js'
+import type { AppRegistry, CachedKey } from '../apps/registry.js'
 import type { App } from '../apps/types.js'
 import { identifyClient, identifyRequest } from '../auth/credentials.js'
 import type { Identity } from '../auth/identity.js'
@@ -136,6 +136,16 @@ export class Engine implements SessionHost {
   /** A REST call's `Authorization` header (Basic or Bearer); none is anonymous. */
   identifyRequest(app: App, authorization: string | undefined): Promise<Identity> {
     return identifyRequest(this.registry, app, authorization)
+  }
+
+  /** The app a keyId belongs to, or null (the Pusher face names only the key: `/app/:key`). */
+  appIdOfKey(keyId: string): Promise<string | null> {
+    return this.registry.appIdOfKey(keyId)
+  }
+
+  /** A live key of the app with its secret and compiled capability (Pusher signatures are HMACs of it), or null. */
+  key(appId: string, keyId: string): Promise<CachedKey | null> {
+    return this.registry.activeKey(appId, keyId)
   }
 
   /** Whether the key still exists and is active (revalidation after a control-bus outage). */

@@ -22,6 +22,22 @@ export interface SessionListener {
   closed?(session: ClientSession, code: number, reason: string): void
   occupied?(appId: string, channel: string): void
   vacated?(appId: string, channel: string): void
+  /** A Pusher client event (`client-*`) was accepted and published (webhook `client_event`). */
+  clientEvent?(event: ClientEventReport): void
+  /** A new subscriber of a Pusher cache channel found no last event (webhook `cache_miss`). */
+  cacheMiss?(appId: string, channel: string): void
+}
+
+/** A client event as the Pusher face accepted it; `channel` is the Pusher name. */
+export interface ClientEventReport {
+  appId: string
+  channel: string
+  event: string
+  /** The data as the client sent it. */
+  data: unknown
+  socketId: string
+  /** The sender's presence user id, on presence channels. */
+  userId?: string
 }
 
 type Events = { [K in keyof SessionListener]-?: Parameters<NonNullable<SessionListener[K]>> }

@@ -9,7 +9,7 @@ import type { PublishOutcome } from './broker.js'
 import type { EncodedMessage, EncodedPresence } from './encoded.js'
 import type { RawMessage } from './publisher.js'
 import { currentTurn, TURN_ALLOWANCE_BYTES } from './send-bound.js'
-import { ChannelSubscription } from './subscription.js'
+import { ChannelSubscription, type SubscriptionOutput } from './subscription.js'
 import type { EndError, SubscribedInfo, Wire, WireKind } from './wire.js'
 import type { SessionHost } from './engine.js'
 
@@ -54,6 +54,8 @@ export interface SubscribeOptions {
 
 interface Entry {
   sub: ChannelSubscription
+  /** Told where the subscription starts. */
+  started: (info: SubscribedInfo) => void
   /** The member this session entered the channel as, once joined. */
   member?: PresenceMember
 }
@@ -73,7 +75,7 @@ interface Entry {
  * // the socket closed
  * session.closed()
  */
-export class ClientSession {
+export class ClientSession implements SubscriptionOutput {
   readonly id: string
   readonly appId: string
   /** The user a protocol signed in (Pusher `pusher:signin`); the hub can find sessions by it. */
@@ -161,29 +163,24 @@ export class ClientSession {
     const max = this.host.config.maxSubscriptionsPerConnection
     if (this.subs.size >= max) throw new HeraldError('limit_exceeded', `at most ${max} subscriptions per connection`)
     let started: SubscribedInfo | undefined
-    const sub = new ChannelSubscription(
-      this.appId,
-      channel,
-      {
-        subscribed: (info) => {
-          started = info
-          options.subscribed?.(info)
-        },
-        message: (m: EncodedMessage) => this.account(this.wire.message(channel, m)),
-        presence: (p: EncodedPresence) => this.account(this.wire.presence(channel, p)),
-      },
-      this.host.hub,
-      this.host.broker,
-      this.id,
-      (err) => this.host.logger.warn({ err, app: this.appId, channel }, 'could not repair a gap from history'),
+    // The session itself is the output of its subscriptions (one object less per delivery).
+    const sub = new ChannelSubscription(this.appId, channel, this, this.host.hub, this.host.broker, this.id, (err) =>
+      this.host.logger.warn({ err, app: this.appId, channel }, 'could not repair a gap from history'),
     )
-    const entry: Entry = { sub }
+    const entry: Entry = {
+      sub,
+      started: (info) => {
+        started = info
+        options.subscribed?.(info)
+      },
+    }
     this.subs.set(channel, entry)
     this.host.metrics.subscriptions.inc({ app: this.appId, transport: this.kind })
     try {
       const replayed = await sub.start({ maxReplay: app.settings.historySize, ...(options.since ? { since: options.since } : {}), ...(options.rewind ? { rewind: options.rewind } : {}) })
       this.host.hub.countDelivered(this.appId, replayed)
-      if (this.subs.get(channel) !== entry) throw new HeraldError('internal', 'the connection is closing')
+      // The session ended while it started: nothing is sent any more, nothing to report.
+      if (this.subs.get(channel) !== entry) return { channel, epoch: started?.epoch ?? '', seq: started?.seq ?? 0, replayed }
       this.host.events.emit('subscribed', this, channel)
       const member = options.member === undefined ? presenceMember(this._identity) : options.member
       if (isPresenceChannel(channel) && member) await this.join(channel, entry, member)
@@ -260,6 +257,21 @@ export class ClientSession {
   }
 
   // ---- output ------------------------------------------------------------------------
+
+  /** (SubscriptionOutput, internal) A subscription starts: tells whoever subscribed it. */
+  subscribed(info: SubscribedInfo): void {
+    this.subs.get(info.channel)?.started(info)
+  }
+
+  /** (SubscriptionOutput, internal) A message of a subscription, to the wire through the one bound. */
+  message(m: EncodedMessage): void {
+    this.account(this.wire.message(m.message.channel, m))
+  }
+
+  /** (SubscriptionOutput, internal) A presence event of a subscription, to the wire through the one bound. */
+  presence(p: EncodedPresence): void {
+    this.account(this.wire.presence(p.event.channel, p))
+  }
 
   /**
    * The one slow-consumer bound of every wire: a client is ended (`CloseCodes.rateLimited`) when what earlier turns
