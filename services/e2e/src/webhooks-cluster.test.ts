@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type Cluster, startCluster } from './support/cluster.js'
 import { type CreatedApp, createApp, type HeraldProcess, signToken } from './support/herald.js'
 import { type Receiver, startReceiver } from './support/receiver.js'
+import { connected, nextEvent, pusherClient, pusherServer, startAuthServer } from './support/pusher.js'
 import { until, WsClient } from './support/ws-client.js'
 
 // Three real Herald processes on one redis-server and one fresh PostgreSQL database, and a
@@ -114,6 +115,36 @@ describe('webhooks in a three-node cluster', () => {
     await until(() => seen('member_removed', 'presence-hall', 'alice') === 1, 15_000, 'member_removed')
     await flush([A, B])
     expect(seen('member_removed', 'presence-hall', 'alice')).toBe(1)
+  })
+
+  it('a user on a Pusher socket on one node and a Herald socket on another is one member', async () => {
+    const auth = await startAuthServer(pusherServer(A.port, app), app)
+    const pusher = pusherClient(A.port, app, { auth, user: 'bea' })
+    try {
+      await connected(pusher)
+      await nextEvent(pusher.subscribe('presence-two-faces'), 'pusher:subscription_succeeded')
+      const onB = await ws(B, await signToken(app, { sub: 'bea', cap: { 'presence-*': ['subscribe', 'presence'] } }))
+      await onB.request({ op: 'subscribe', channel: 'presence-two-faces' })
+      await until(() => seen('member_added', 'presence-two-faces', 'bea') === 1, 15_000, 'member_added')
+      await until(() => seen('channel_occupied', 'presence-two-faces') === 1, 15_000, 'channel_occupied')
+      pusher.disconnect()
+      onB.close()
+      await until(
+        () => seen('member_removed', 'presence-two-faces', 'bea') === 1 && seen('channel_vacated', 'presence-two-faces') === 1,
+        15_000,
+        'member_removed',
+      )
+      await flush([A, B])
+      expect([
+        seen('member_added', 'presence-two-faces'),
+        seen('member_removed', 'presence-two-faces'),
+        seen('channel_occupied', 'presence-two-faces'),
+        seen('channel_vacated', 'presence-two-faces'),
+      ]).toEqual([1, 1, 1, 1])
+    } finally {
+      pusher.disconnect()
+      await auth.close()
+    }
   })
 
   it('a node killed with kill -9: its pending POSTs come from another node, and its channels are vacated once', { timeout: 90_000 }, async () => {

@@ -3,6 +3,7 @@ import Pusher from 'pusher'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { type CreatedApp, createApp, type HeraldProcess, signToken, startHerald } from './support/herald.js'
 import { type Receiver, startReceiver } from './support/receiver.js'
+import { connected, nextEvent, pusherClient, type PusherJs, pusherServer, startAuthServer } from './support/pusher.js'
 import { until, WsClient } from './support/ws-client.js'
 
 let h: HeraldProcess
@@ -255,6 +256,92 @@ describe('webhook events from native clients', () => {
     expect(names(r2).filter((n) => !n.startsWith('subscription_count'))).toEqual(['channel_occupied:filtered', 'channel_vacated:filtered'])
     c.close()
     await Promise.all([r1.close(), r2.close()])
+  })
+})
+
+describe('webhook events from Pusher clients (pusher-js)', () => {
+  const clients: PusherJs[] = []
+  const client = (app: CreatedApp, auth: { url: string; requests: string[]; close(): Promise<void> }, user?: string) => {
+    const c = pusherClient(h.port, app, { auth, ...(user ? { user } : {}) })
+    clients.push(c)
+    return c
+  }
+  afterAll(() => {
+    for (const c of clients) c.disconnect()
+  })
+
+  it('channel_occupied / channel_vacated and subscription_count from Pusher sockets, one channel with Herald clients', async () => {
+    const { app, r } = await appWithHook()
+    const auth = await startAuthServer(pusherServer(h.port, app), app)
+    const p = client(app, auth)
+    await connected(p)
+    await nextEvent(p.subscribe('both-faces'), 'pusher:subscription_succeeded')
+    await until(() => names(r).includes('channel_occupied:both-faces'), 10_000, 'channel_occupied')
+    const herald = await ws(app)
+    await herald.request({ op: 'subscribe', channel: 'both-faces' })
+    await until(() => r.events().some((e) => e.name === 'subscription_count' && e.channel === 'both-faces' && e.subscription_count === 2), 10_000, 'count 2')
+    p.unsubscribe('both-faces')
+    await until(() => r.events().some((e) => e.name === 'subscription_count' && e.channel === 'both-faces' && e.subscription_count === 1), 10_000, 'count 1')
+    herald.close()
+    await until(() => names(r).includes('channel_vacated:both-faces'), 10_000, 'channel_vacated')
+    expect(names(r).filter((n) => !n.startsWith('subscription_count'))).toEqual(['channel_occupied:both-faces', 'channel_vacated:both-faces'])
+    for (const call of r.delivered()) expect(verifies(app, call)).toBe(true)
+    await auth.close()
+    await r.close()
+  })
+
+  it('member_added / member_removed once per user across Pusher sockets and a Herald socket', async () => {
+    const { app, r } = await appWithHook({ events: ['member_added', 'member_removed'] })
+    const auth = await startAuthServer(pusherServer(h.port, app), app)
+    const ann1 = client(app, auth, 'ann')
+    const ann2 = client(app, auth, 'ann')
+    await Promise.all([connected(ann1), connected(ann2)])
+    await nextEvent(ann1.subscribe('presence-mixed'), 'pusher:subscription_succeeded')
+    await nextEvent(ann2.subscribe('presence-mixed'), 'pusher:subscription_succeeded')
+    const heraldAnn = await ws(app, await signToken(app, { sub: 'ann', cap: { 'presence-*': ['subscribe', 'presence'] } }))
+    await heraldAnn.request({ op: 'subscribe', channel: 'presence-mixed' })
+    await until(() => names(r).includes('member_added:presence-mixed:ann'), 10_000, 'member_added')
+    ann1.disconnect()
+    heraldAnn.close()
+    ann2.unsubscribe('presence-mixed')
+    await until(() => names(r).includes('member_removed:presence-mixed:ann'), 10_000, 'member_removed')
+    expect(names(r)).toEqual(['member_added:presence-mixed:ann', 'member_removed:presence-mixed:ann'])
+    await auth.close()
+    await r.close()
+  })
+
+  it('client_event with the data as text (a string as sent, anything else as JSON), the sender socket_id and user_id on presence channels', async () => {
+    const { app, r } = await appWithHook({ events: ['client_event'] }, { clientEvents: true })
+    const auth = await startAuthServer(pusherServer(h.port, app), app)
+    const sender = client(app, auth, 'typist')
+    const socketId = await connected(sender)
+    const priv = sender.subscribe('private-notes')
+    const privReady = nextEvent(priv, 'pusher:subscription_succeeded')
+    const pres = sender.subscribe('presence-desk')
+    await Promise.all([privReady, nextEvent(pres, 'pusher:subscription_succeeded')])
+    priv.trigger('client-typing', { chars: 3 })
+    pres.trigger('client-wave', 'hello')
+    await until(() => r.events().length === 2, 10_000, 'two client_event')
+    expect(r.events()).toEqual([
+      { name: 'client_event', channel: 'private-notes', event: 'client-typing', data: '{"chars":3}', socket_id: socketId },
+      { name: 'client_event', channel: 'presence-desk', event: 'client-wave', data: 'hello', socket_id: socketId, user_id: 'typist' },
+    ])
+    for (const call of r.delivered()) expect(verifies(app, call)).toBe(true)
+    await auth.close()
+    await r.close()
+  })
+
+  it('cache_miss when a subscriber of a cache channel finds no cached event', async () => {
+    const { app, r } = await appWithHook({ events: ['cache_miss'] })
+    const auth = await startAuthServer(pusherServer(h.port, app), app)
+    const p = client(app, auth)
+    await connected(p)
+    const ch = p.subscribe('cache-prices')
+    await nextEvent(ch, 'pusher:cache_miss')
+    await until(() => names(r).includes('cache_miss:cache-prices'), 10_000, 'cache_miss')
+    expect(names(r)).toEqual(['cache_miss:cache-prices'])
+    await auth.close()
+    await r.close()
   })
 })
 
