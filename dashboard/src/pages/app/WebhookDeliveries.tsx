@@ -57,14 +57,16 @@ export function WebhookDeliveries({ appId }: { appId: string }) {
                 <tbody>
                   {data.deliveries.map((d) => (
                     <tr key={d.id} className={`delivery-${d.outcome}`}>
-                      <td>
+                      <td data-label="Time">
                         <time dateTime={new Date(d.at).toISOString()}>{new Date(d.at).toLocaleTimeString('en', { hour12: false })}</time>
                       </td>
-                      <td className="delivery-url">{d.url}</td>
-                      <td>{d.events.join(', ')}</td>
-                      <td>{outcomeText(d)}</td>
-                      <td>{d.attempt}</td>
-                      <td>{d.latencyMs} ms</td>
+                      <td data-label="URL" className="delivery-url">
+                        {d.url}
+                      </td>
+                      <td data-label="Events">{d.events.join(', ')}</td>
+                      <td data-label="Status">{outcomeText(d)}</td>
+                      <td data-label="Attempt">{d.attempt}</td>
+                      <td data-label="Latency">{d.latencyMs} ms</td>
                     </tr>
                   ))}
                 </tbody>
