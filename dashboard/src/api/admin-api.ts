@@ -1,6 +1,6 @@
 import { ApiError } from './api-error.js'
 import { requestJson } from './http.js'
-import type { App, AppKey, AppSettings, AppStats } from './types.js'
+import type { App, AppKey, AppSettings, AppStats, WebhookDelivery } from './types.js'
 
 /**
  * The admin API of CONTRACT.md, with the admin token as a Bearer header.
@@ -61,5 +61,15 @@ export class AdminApi {
 
   async stats(appId: string): Promise<AppStats> {
     return (await this.#call<{ stats: AppStats }>('GET', `/admin/v1/apps/${encodeURIComponent(appId)}/stats`)).stats
+  }
+
+  /** The latest webhook delivery attempts, newest first, and how many POSTs wait in the outbox. */
+  webhookDeliveries(appId: string, limit = 50): Promise<{ deliveries: WebhookDelivery[]; pending: number }> {
+    return this.#call('GET', `/admin/v1/apps/${encodeURIComponent(appId)}/webhooks/deliveries?limit=${limit}`)
+  }
+
+  /** Queues a test POST to each of the app's webhooks; resolves with how many. */
+  async testWebhooks(appId: string): Promise<number> {
+    return (await this.#call<{ queued: number }>('POST', `/admin/v1/apps/${encodeURIComponent(appId)}/webhooks/test`)).queued
   }
 }

@@ -8,6 +8,29 @@ export interface AppSettings {
   publishRatePerSecond: number
   maxTokenTtlSeconds: number
   allowedOrigins: string[]
+  /** Pusher client events (`client-*`) are accepted from clients. */
+  clientEvents: boolean
+  /** Where the app's webhooks are POSTed (docs/webhooks.md), at most 10. */
+  webhooks: Webhook[]
+}
+
+/** One webhook: a URL and the events it gets (all when `events` is absent). */
+export interface Webhook {
+  url: string
+  events?: string[]
+}
+
+/** One attempt of the app's webhook delivery log (`GET /admin/v1/apps/:appId/webhooks/deliveries`). */
+export interface WebhookDelivery {
+  id: number
+  at: number
+  url: string
+  events: string[]
+  outcome: 'delivered' | 'retrying' | 'dropped'
+  status?: number
+  error?: string
+  attempt: number
+  latencyMs: number
 }
 
 /** An app as the admin API returns it; `connections` is only on list replies. */

@@ -18,7 +18,7 @@ describe('router', () => {
   it('writes paths that read back to the same route', () => {
     expect(routePath({ page: 'apps' })).toBe('/dashboard/')
     expect(routePath({ page: 'app', appId: 'app_1', tab: 'stats' })).toBe('/dashboard/apps/app_1')
-    for (const tab of ['stats', 'keys', 'settings', 'debug', 'quickstart'] as const) {
+    for (const tab of ['stats', 'keys', 'settings', 'webhooks', 'debug', 'quickstart'] as const) {
       const route = { page: 'app' as const, appId: 'app_x-Y', tab }
       expect(parseRoute(routePath(route))).toEqual(route)
     }

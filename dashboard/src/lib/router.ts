@@ -1,6 +1,6 @@
 import { useCallback, useSyncExternalStore } from 'react'
 
-export const TABS = ['stats', 'keys', 'settings', 'debug', 'quickstart'] as const
+export const TABS = ['stats', 'keys', 'settings', 'webhooks', 'debug', 'quickstart'] as const
 export type Tab = (typeof TABS)[number]
 
 export type Route = { page: 'apps' } | { page: 'app'; appId: string; tab: Tab } | { page: 'missing'; path: string }

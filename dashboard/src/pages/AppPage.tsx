@@ -10,11 +10,13 @@ import { KeysPanel } from './app/KeysPanel.js'
 import { QuickStart } from './app/QuickStart.js'
 import { SettingsPanel } from './app/SettingsPanel.js'
 import { StatsPanel } from './app/StatsPanel.js'
+import { WebhooksPanel } from './app/WebhooksPanel.js'
 
 const TAB_LABELS: Record<Tab, string> = {
   stats: 'Live stats',
   keys: 'Keys',
   settings: 'Settings',
+  webhooks: 'Webhooks',
   debug: 'Debug console',
   quickstart: 'Quick start',
 }
@@ -69,6 +71,7 @@ export function AppPage({ appId, tab }: { appId: string; tab: Tab }) {
             {tab === 'stats' ? <StatsPanel appId={appId} /> : null}
             {tab === 'keys' ? <KeysPanel data={data} reload={reload} /> : null}
             {tab === 'settings' ? <SettingsPanel data={data} onSaved={(app) => setData({ ...data, app })} /> : null}
+            {tab === 'webhooks' ? <WebhooksPanel data={data} onSaved={(app) => setData({ ...data, app })} /> : null}
             {tab === 'debug' ? <DebugConsole data={data} /> : null}
             {tab === 'quickstart' ? <QuickStart data={data} /> : null}
           </section>

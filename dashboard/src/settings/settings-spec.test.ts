@@ -12,6 +12,7 @@ describe('settings form validation', () => {
       publishRatePerSecond: 1000,
       maxTokenTtlSeconds: 86400,
       allowedOrigins: ['*'],
+      clientEvents: false,
     })
     expect(validateSettings(toDraft(DEFAULT_SETTINGS))).toEqual({ ok: true, settings: DEFAULT_SETTINGS })
   })

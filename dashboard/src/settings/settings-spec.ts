@@ -1,4 +1,7 @@
-import type { AppSettings } from '../api/types.js'
+import type { AppSettings as AllSettings } from '../api/types.js'
+
+/** The settings this form edits (webhooks have their own form: `webhooks-spec.ts`). */
+export type AppSettings = Omit<AllSettings, 'webhooks'>
 
 interface FieldBase<K extends keyof AppSettings> {
   key: K
@@ -6,12 +9,14 @@ interface FieldBase<K extends keyof AppSettings> {
   help: string
 }
 
-export interface BooleanField extends FieldBase<'anonymousSubscribe'> {
+export type BooleanKey = 'anonymousSubscribe' | 'clientEvents'
+
+export interface BooleanField extends FieldBase<BooleanKey> {
   kind: 'boolean'
   default: boolean
 }
 
-export type IntegerKey = Exclude<keyof AppSettings, 'anonymousSubscribe' | 'allowedOrigins'>
+export type IntegerKey = Exclude<keyof AppSettings, BooleanKey | 'allowedOrigins'>
 
 export interface IntegerField extends FieldBase<IntegerKey> {
   kind: 'integer'
@@ -37,16 +42,17 @@ export const SETTING_FIELDS: readonly SettingField[] = [
   { key: 'maxConnections', kind: 'integer', default: 10_000, min: 1, max: 1_000_000, unit: 'connections', label: 'Max connections', help: 'Concurrent client connections allowed for this app.' },
   { key: 'publishRatePerSecond', kind: 'integer', default: 1_000, min: 1, max: 1_000_000, unit: 'per second', label: 'Publish rate', help: 'Messages per second the app may publish.' },
   { key: 'maxTokenTtlSeconds', kind: 'integer', default: 86_400, min: 60, max: 31_536_000, unit: 'seconds', label: 'Max token TTL', help: 'Longest lifetime a client token may have.' },
+  { key: 'clientEvents', kind: 'boolean', default: false, label: 'Client events', help: 'Pusher clients may send client-* events on private and presence channels they are subscribed to.' },
   { key: 'allowedOrigins', kind: 'origins', default: ['*'], label: 'Allowed origins', help: 'One per line: * or an origin such as https://example.com.' },
 ]
 
 export const DEFAULT_SETTINGS: AppSettings = Object.fromEntries(SETTING_FIELDS.map((f) => [f.key, f.default])) as unknown as AppSettings
 
 /** The form's editable text for each setting. */
-export type SettingsDraft = { anonymousSubscribe: boolean } & Record<IntegerKey | 'allowedOrigins', string>
+export type SettingsDraft = Record<BooleanKey, boolean> & Record<IntegerKey | 'allowedOrigins', string>
 
 export function toDraft(settings: AppSettings): SettingsDraft {
-  const draft = { anonymousSubscribe: settings.anonymousSubscribe } as SettingsDraft
+  const draft = { anonymousSubscribe: settings.anonymousSubscribe, clientEvents: settings.clientEvents } as SettingsDraft
   for (const f of SETTING_FIELDS) {
     if (f.kind === 'integer') draft[f.key] = String(settings[f.key])
     if (f.kind === 'origins') draft.allowedOrigins = settings.allowedOrigins.join('\n')
@@ -66,7 +72,7 @@ export type ValidationResult =
  */
 export function validateSettings(draft: SettingsDraft): ValidationResult {
   const errors: Partial<Record<keyof AppSettings, string>> = {}
-  const out = { anonymousSubscribe: draft.anonymousSubscribe } as AppSettings
+  const out = { anonymousSubscribe: draft.anonymousSubscribe, clientEvents: draft.clientEvents } as AppSettings
   for (const f of SETTING_FIELDS) {
     if (f.kind === 'integer') {
       const text = draft[f.key].trim()

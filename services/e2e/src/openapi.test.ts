@@ -24,6 +24,9 @@ const CONTRACT_ROUTES = [
   'post /admin/v1/apps/{}/keys',
   'delete /admin/v1/apps/{}/keys/{}',
   'get /admin/v1/apps/{}/stats',
+  // v2: webhooks (docs/webhooks.md)
+  'get /admin/v1/apps/{}/webhooks/deliveries',
+  'post /admin/v1/apps/{}/webhooks/test',
   'get /healthz',
   'get /readyz',
 ]

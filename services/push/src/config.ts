@@ -2,6 +2,7 @@ import { resolve } from 'node:path'
 import { z } from 'zod'
 import { parseEnv } from './env.js'
 import { streamOptionsFromEnv, type StreamOptions } from './protocols/herald/stream-options.js'
+import { webhookOptionsFromEnv, type WebhookOptions } from './webhooks/options.js'
 
 const Env = z.object({
   HERALD_HOST: z.string().default('127.0.0.1'),
@@ -51,6 +52,8 @@ export interface Config {
   sqliteSynchronous: 'normal' | 'full'
   /** SSE and long-poll tunables (`HERALD_SSE_PING_SECONDS`, `HERALD_SSE_MAX_STREAM_SECONDS`, `HERALD_SSE_RETRY_MS`). */
   streams: StreamOptions
+  /** Webhook delivery tunables (`HERALD_WEBHOOK_*`, docs/webhooks.md). */
+  webhooks: WebhookOptions
 }
 
 /** Reads the configuration; throws a readable error naming the bad variable. */
@@ -75,5 +78,6 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     history: e.HERALD_HISTORY,
     sqliteSynchronous: e.HERALD_SQLITE_SYNCHRONOUS,
     streams: streamOptionsFromEnv(env),
+    webhooks: webhookOptionsFromEnv(env),
   }
 }

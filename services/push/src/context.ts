@@ -4,6 +4,7 @@ import type { ControlBus } from './control/control-bus.js'
 import type { Engine } from './engine/engine.js'
 import type { Logger } from './logger.js'
 import type { Metrics } from './metrics.js'
+import type { Webhooks } from './webhooks/webhooks.js'
 
 /**
  * What the protocols and routes of a node share; built once in `createNode`. Client-facing
@@ -18,6 +19,8 @@ export interface NodeContext {
   /** The control plane: the admin API manages apps and keys through it. */
   store: AppStore
   control: ControlBus
+  /** Webhook delivery log and test POSTs, for the admin API. */
+  webhooks: Webhooks
   /** True once shutdown has begun: new connections are refused. */
   draining: () => boolean
 }

@@ -19,6 +19,10 @@ export class Metrics {
   /** `not_found` rejections name app ids that do not exist: they are counted as `app="unknown"`, so random ids cannot add series without bound. */
   readonly rejected = foldUnknownApps(new Counter({ name: 'herald_requests_rejected_total', help: 'Requests or frames rejected with a contract error', labelNames: ['app', 'transport', 'code'], registers: [this.registry] }))
 
+  readonly webhookDeliveries = new Counter({ name: 'herald_webhook_deliveries_total', help: 'Webhook POSTs delivered (2xx)', labelNames: ['app'], registers: [this.registry] })
+  readonly webhookRetries = new Counter({ name: 'herald_webhook_retries_total', help: 'Webhook attempts that failed (non-2xx, timeout, network) and will be retried', labelNames: ['app'], registers: [this.registry] })
+  readonly webhookFailures = new Counter({ name: 'herald_webhook_failures_total', help: 'Webhook POSTs dropped: retries exhausted, or the URL refused', labelNames: ['app'], registers: [this.registry] })
+
   constructor() {
     // The runtime's metrics under prom-client's standard names (`process_*`, `nodejs_*`), the
     // names operators' Node.js dashboards and alerts already use; event-loop delay sampled every 10 ms.
@@ -37,6 +41,25 @@ export class Metrics {
       }
     new Gauge({ name: 'herald_messages_delivered', help: 'Messages delivered to clients by this node (monotonic)', labelNames: ['app'], registers: [this.registry], collect: read('delivered') })
     new Gauge({ name: 'herald_messages_accepted', help: 'Messages accepted for publishing by this node (monotonic)', labelNames: ['app'], registers: [this.registry], collect: read('published') })
+  }
+
+  /** `herald_webhook_queue_depth{app}`: POSTs waiting in the app's outbox, read when scraped (the outbox is shared: every node reports the same value). */
+  bindWebhookQueue(depth: () => Promise<Record<string, number>>): void {
+    // An app whose queue emptied reports 0 (not a vanished series), so graphs fall to zero.
+    const seen = new Set<string>()
+    new Gauge({
+      name: 'herald_webhook_queue_depth',
+      help: 'Webhook POSTs waiting in the outbox, per app',
+      labelNames: ['app'],
+      registers: [this.registry],
+      async collect() {
+        const d = await depth().catch(() => null)
+        if (!d) return
+        this.reset()
+        for (const app of Object.keys(d)) seen.add(app)
+        for (const app of seen) this.set({ app }, d[app] ?? 0)
+      },
+    })
   }
 
   connectionOpened(app: string, transport: string): void {

@@ -22,6 +22,10 @@ import type { PresenceManager } from './engine/presence.js'
 import { MemoryPresence } from './engine/presence-memory.js'
 import { createHttpApp } from './http/app.js'
 import { createLogger, type Logger } from './logger.js'
+import { MemoryOccupancy } from './webhooks/occupancy-memory.js'
+import { RedisOccupancy } from './webhooks/occupancy-redis.js'
+import type { Outbox } from './webhooks/outbox.js'
+import { Webhooks } from './webhooks/webhooks.js'
 import { Metrics } from './metrics.js'
 import { attachUpgrades, type ProtocolFactory } from './http/protocols.js'
 import { heraldProtocol } from './protocols/herald/protocol.js'
@@ -29,6 +33,18 @@ import { pusherHttpProtocol } from './protocols/pusher/http-protocol.js'
 import { pusherSocketProtocol } from './protocols/pusher/socket-protocol.js'
 import { terminateUser } from './protocols/pusher/terminate.js'
 import { lockDatabaseFile } from './sqlite-file.js'
+
+/** Webhook outbox drivers, beside the app store in its database. */
+const outboxes: Record<AppStore['driver'], (config: Config, logger: Logger) => Promise<Outbox>> = {
+  sqlite: async (config) => {
+    const { createSqliteOutbox } = await import('./webhooks/outbox-sqlite.js')
+    return createSqliteOutbox({ file: join(config.dataDir, 'herald.db') })
+  },
+  postgres: async (config, logger) => {
+    const { createPostgresOutbox } = await import('./webhooks/outbox-postgres.js')
+    return createPostgresOutbox({ url: config.databaseUrl!, onError: (err) => logger.warn({ err }, 'webhook outbox connection error') })
+  },
+}
 
 /**
  * Engine and control-bus drivers: in process by default, with history in the data dir's SQLite
@@ -95,6 +111,8 @@ export interface NodeDeps {
   clusterState?: ClusterState
   /** Control events (app/key changes) between nodes; default: in process, or Redis. */
   control?: ControlBus
+  /** The webhook outbox; default: tables in the app store's database. */
+  outbox?: Outbox
   /** The client protocols the node serves; default {@link PROTOCOLS}. */
   protocols?: ProtocolFactory[]
 }
@@ -159,11 +177,33 @@ export async function createNode(config: Config, deps: NodeDeps = {}): Promise<H
     presence: deps.presence ?? picked.presence,
     clusterState: deps.clusterState ?? picked.clusterState,
   })
+  const outbox = deps.outbox ?? (await outboxes[store.driver](config, logger))
+  const webhooks = new Webhooks({
+    outbox,
+    occupancy: config.redisUrl
+      ? new RedisOccupancy({ url: config.redisUrl, nodeId, ttlMs: config.presenceTtlSeconds * 1000, onError: (err) => logger.warn({ err }, 'webhook occupancy error') })
+      : new MemoryOccupancy(),
+    options: config.webhooks,
+    nodeId,
+    soleSender: store.driver === 'sqlite',
+    app: (appId) => registry.app(appId),
+    // The app's oldest live key signs (keys are listed oldest first).
+    signingKey: async (appId) => (await store.listKeys(appId)).find((k) => !k.revokedAt) ?? null,
+    logger,
+    metrics: {
+      delivered: (app) => metrics.webhookDeliveries.inc({ app }),
+      retried: (app) => metrics.webhookRetries.inc({ app }),
+      dropped: (app) => metrics.webhookFailures.inc({ app }),
+    },
+  })
+  engine.listen(webhooks)
+  metrics.bindWebhookQueue(() => webhooks.depth())
 
   const ctx: NodeContext = {
     config,
     logger,
     store,
+    webhooks,
     control,
     engine,
     metrics,
@@ -180,6 +220,7 @@ export async function createNode(config: Config, deps: NodeDeps = {}): Promise<H
       if (n > 0) logger.info({ app: event.appId, closed: n }, 'terminated the connections of a user')
     } else if (event.type === 'app.deleted') {
       engine.closeSessions(event.appId, CloseCodes.appGone, 'app deleted')
+      webhooks.forgetApp(event.appId)
       engine.removeApp(event.appId).catch((err: unknown) => logger.warn({ err, app: event.appId }, 'could not drop app state'))
     }
   }
@@ -213,6 +254,7 @@ export async function createNode(config: Config, deps: NodeDeps = {}): Promise<H
     async start() {
       await control.start(onControl)
       await engine.start()
+      await webhooks.start()
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject)
         server.listen(config.port, config.host, () => resolve())
@@ -234,6 +276,9 @@ export async function createNode(config: Config, deps: NodeDeps = {}): Promise<H
       await closed
       clearTimeout(grace)
       for (const p of protocols) p.stop?.()
+      // Events of the sessions just closed go to the outbox; what is not delivered waits there.
+      await webhooks.stop(Math.min(2_000, config.shutdownGraceMs)).catch((err: unknown) => logger.warn({ err }, 'webhooks stop failed'))
+      await outbox.close().catch(() => {})
       await engine.close()
       await control.close().catch((err: unknown) => logger.warn({ err }, 'control bus close failed'))
       await store.close()

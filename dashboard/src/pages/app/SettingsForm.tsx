@@ -60,7 +60,7 @@ export function SettingsForm({ app, onSaved }: { app: App; onSaved(app: App): vo
             <div key={f.key} className={f.kind === 'origins' ? 'field field-wide' : 'field'}>
               {f.kind === 'boolean' ? (
                 <label className="check" htmlFor={id}>
-                  <input id={id} type="checkbox" checked={draft.anonymousSubscribe} aria-describedby={describedBy} onChange={(e) => set('anonymousSubscribe', e.target.checked)} />
+                  <input id={id} type="checkbox" checked={draft[f.key]} aria-describedby={describedBy} onChange={(e) => set(f.key, e.target.checked)} />
                   {f.label}
                 </label>
               ) : (

@@ -4,6 +4,7 @@ import { applySettings, DEFAULT_SETTINGS } from '../apps/settings.js'
 import type { AppKey } from '../apps/types.js'
 import type { NodeContext } from '../context.js'
 import { notFound } from '../errors.js'
+import { assertWebhookUrls } from '../webhooks/validate.js'
 import {
   AppIdParam,
   AppSchema,
@@ -87,6 +88,7 @@ export function adminRoutes(ctx: NodeContext) {
   r.openapi(routes.create, async (c) => {
     const body = c.req.valid('json')
     const settings = applySettings(DEFAULT_SETTINGS, body.settings)
+    await assertWebhookUrls(body.settings?.webhooks)
     const { app, key } = await ctx.store.createApp({ name: body.name, settings }, {})
     ctx.logger.info({ app: app.id }, 'app created')
     return c.json({ app: { ...app, connections: 0 }, key: keyView(key) }, 201)
@@ -114,6 +116,7 @@ export function adminRoutes(ctx: NodeContext) {
     const patch: { name?: string; settings?: typeof current.settings } = {}
     if (body.name !== undefined) patch.name = body.name
     if (body.settings !== undefined) patch.settings = applySettings(current.settings, body.settings)
+    await assertWebhookUrls(body.settings?.webhooks)
     const app = await ctx.store.updateApp(appId, patch)
     if (!app) throw notFound(`no app ${appId}`)
     await ctx.control.emit({ type: 'app.updated', appId })

@@ -6,6 +6,7 @@ import { HeraldError } from '../errors.js'
 import type { Protocol } from './protocols.js'
 import { adminAuth } from './admin-auth.js'
 import { adminRoutes } from './admin.js'
+import { adminWebhookRoutes } from './admin-webhooks.js'
 import { channelRoutes } from './channels.js'
 import { appCors } from './cors.js'
 import { errorResponse, onError } from './errors.js'
@@ -61,6 +62,7 @@ export function createHttpApp(ctx: NodeContext, options: HttpOptions) {
 
   app.use('/admin/v1/*', adminAuth(options.verifyAdmin))
   app.route('/admin/v1', adminRoutes(ctx))
+  app.route('/admin/v1', adminWebhookRoutes(ctx))
 
   app.get('/metrics', async (c) => c.body(await ctx.metrics.registry.metrics(), 200, { 'Content-Type': ctx.metrics.registry.contentType }))
 
