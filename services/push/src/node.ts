@@ -210,6 +210,7 @@ export async function createNode(config: Config, deps: NodeDeps = {}): Promise<H
       draining = true
       logger.info('draining')
       engine.closeAll(CloseCodes.goingAway, 'server going away')
+      for (const p of protocols) p.drain?.()
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
       server.closeIdleConnections()
       const grace = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs)
