@@ -159,7 +159,7 @@ export class Hub implements BrokerHandler {
   private removeSink(appId: string, channel: string, sink: Sink): boolean {
     const app = this.channels.get(appId)
     const sinks = app?.get(channel)
-    if (!app || !sinks || !sinks.delete(sink)) return false
+    if (!app || !sinks?.delete(sink)) return false
     if (sinks.size > 0) return false
     app.delete(channel)
     if (app.size === 0) this.channels.delete(appId)
