@@ -1,20 +1,20 @@
-import { HttpStatus, type ErrorCode } from '@herald/protocol'
+import { type ErrorCode, HeraldProtocolError, HttpStatus } from '@herald/protocol'
 
 /**
  * An error a client is told about: one of the contract's codes and a readable message.
  * Thrown anywhere below the transports; HTTP answers it with its status and
  * `{"error":{"code","message"}}`, WebSocket with an `error` frame (or a close).
  */
-export class HeraldError extends Error {
-  readonly status: number
+export class HeraldError extends HeraldProtocolError<ErrorCode> {
+  override readonly status: number
 
   constructor(
-    readonly code: ErrorCode,
+    code: ErrorCode,
     message: string,
     /** Seconds, for 429 answers. */
     readonly retryAfter?: number,
   ) {
-    super(message)
+    super(code, message, { status: HttpStatus[code] })
     this.name = 'HeraldError'
     this.status = HttpStatus[code]
   }
