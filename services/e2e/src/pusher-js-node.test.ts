@@ -1,3 +1,4 @@
+import { PusherCloseCodes, PusherErrorCodes } from '@herald/protocol'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
 import { createApp, freePort, publish, startHerald, type CreatedApp, type HeraldProcess } from './support/herald.js'
 import { connected, countingProxy, nextEvent, pusherClient, pusherServer, startAuthServer, type AuthServer, type PusherJs } from './support/pusher.js'
@@ -183,7 +184,7 @@ describe('client events', () => {
     ])
     pub.trigger('client-nope', {})
     await until(() => errors.length === 1, 10_000, 'pusher:error')
-    expect(errors[0]!.data).toMatchObject({ code: 4301, message: expect.stringContaining('private- and presence-') })
+    expect(errors[0]!.data).toMatchObject({ code: PusherErrorCodes.clientEventRejected, message: expect.stringContaining('private- and presence-') })
     const got = nextEvent(pb, 'client-still')
     pa.trigger('client-still', 'works')
     expect(await got).toBe('works')
@@ -203,7 +204,7 @@ describe('client events', () => {
       await nextEvent(ch, 'pusher:subscription_succeeded')
       ch.trigger('client-x', 1)
       await until(() => errors.length === 1, 10_000, 'pusher:error')
-      expect(errors[0]!.data).toMatchObject({ code: 4301, message: expect.stringContaining('clientEvents') })
+      expect(errors[0]!.data).toMatchObject({ code: PusherErrorCodes.clientEventRejected, message: expect.stringContaining('clientEvents') })
     } finally {
       await offAuth.close()
     }
@@ -222,7 +223,7 @@ describe('client events', () => {
       await nextEvent(ch, 'pusher:subscription_succeeded')
       for (let i = 0; i < 5; i++) ch.trigger('client-burst', i)
       await until(() => errors.length >= 1, 10_000, 'rate refusal')
-      expect(errors[0]!.data).toMatchObject({ code: 4301, message: expect.stringContaining('per second') })
+      expect(errors[0]!.data).toMatchObject({ code: PusherErrorCodes.clientEventRejected, message: expect.stringContaining('per second') })
       expect(a.connection.state).toBe('connected')
     } finally {
       await slowAuth.close()
@@ -249,7 +250,7 @@ describe('user sign-in', () => {
     c.connection.bind('error', (e: { error?: { data?: { code: number } } }) => errors.push(e))
     await server.terminateUserConnections('u7')
     await until(() => c.connection.state === 'disconnected', 15_000, 'u7 terminated')
-    expect(errors.some((e) => e.error?.data?.code === 4009)).toBe(true)
+    expect(errors.some((e) => e.error?.data?.code === PusherCloseCodes.unauthorized)).toBe(true)
     expect(other.connection.state).toBe('connected')
   })
 })
@@ -276,7 +277,7 @@ describe('refused and ended connections', () => {
       const errors: Array<{ error?: { data?: { code: number } } }> = []
       c.connection.bind('error', (e: { error?: { data?: { code: number } } }) => errors.push(e))
       await until(() => c.connection.state === 'disconnected', 15_000, 'disconnected')
-      expect(errors.some((e) => e.error?.data?.code === 4001)).toBe(true)
+      expect(errors.some((e) => e.error?.data?.code === PusherCloseCodes.appNotFound)).toBe(true)
       // pusher-js is disconnected (no retry timer); one connection attempt was made.
       expect(proxy.connections()).toBe(1)
     } finally {
@@ -290,7 +291,7 @@ describe('refused and ended connections', () => {
     const errors: Array<{ error?: { data?: { code: number } } }> = []
     c.connection.bind('error', (e: { error?: { data?: { code: number } } }) => errors.push(e))
     await until(() => c.connection.state === 'disconnected', 15_000, 'disconnected')
-    expect(errors.some((e) => e.error?.data?.code === 4001)).toBe(true)
+    expect(errors.some((e) => e.error?.data?.code === PusherCloseCodes.appNotFound)).toBe(true)
   })
 
   it('counts both protocols against maxConnections: a full app refuses pusher-js with 4004, and it stops', async () => {
@@ -302,7 +303,7 @@ describe('refused and ended connections', () => {
       const errors: Array<{ error?: { data?: { code: number } } }> = []
       c.connection.bind('error', (e: { error?: { data?: { code: number } } }) => errors.push(e))
       await until(() => c.connection.state === 'disconnected', 15_000, 'disconnected')
-      expect(errors.some((e) => e.error?.data?.code === 4004)).toBe(true)
+      expect(errors.some((e) => e.error?.data?.code === PusherCloseCodes.overConnectionQuota)).toBe(true)
     } finally {
       herald.close()
     }
@@ -317,7 +318,7 @@ describe('refused and ended connections', () => {
     c.connection.bind('error', (e: { error?: { data?: { code: number } } }) => errors.push(e))
     await fetch(`${h.url}/admin/v1/apps/${doomed.appId}`, { method: 'DELETE', headers: { authorization: `Bearer ${h.adminToken}` } })
     await until(() => c.connection.state === 'disconnected', 15_000, 'disconnected')
-    expect(errors.some((e) => e.error?.data?.code === 4003)).toBe(true)
+    expect(errors.some((e) => e.error?.data?.code === PusherCloseCodes.appDisabled)).toBe(true)
   })
 
   it('closes the connections of a revoked key with 4001', async () => {
@@ -334,7 +335,7 @@ describe('refused and ended connections', () => {
     c.connection.bind('error', (e: { error?: { data?: { code: number } } }) => errors.push(e))
     await fetch(`${h.url}/admin/v1/apps/${app.appId}/keys/${key.keyId}`, { method: 'DELETE', headers: { authorization: `Bearer ${h.adminToken}` } })
     await until(() => c.connection.state === 'disconnected', 15_000, 'disconnected')
-    expect(errors.some((e) => e.error?.data?.code === 4001)).toBe(true)
+    expect(errors.some((e) => e.error?.data?.code === PusherCloseCodes.appNotFound)).toBe(true)
   })
 
   it('reconnects and resubscribes after a server restart', async () => {

@@ -1,3 +1,4 @@
+import { PusherCloseCodes, PusherErrorCodes } from '@herald/protocol'
 import WebSocket from 'ws'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { metric, scrape } from './support/attack.js'
@@ -90,8 +91,8 @@ describe('connection', () => {
 
   it('refuses a missing or unsupported protocol with 4008 / 4007 inside the socket', async () => {
     for (const [query, code] of [
-      ['client=js', 4008],
-      ['protocol=3', 4007],
+      ['client=js', PusherCloseCodes.noProtocol],
+      ['protocol=3', PusherCloseCodes.unsupportedProtocol],
     ] as const) {
       const c = new RawPusher(new WebSocket(url(app.keyId, query)))
       expect((await c.next((e) => e.event === 'pusher:error')).data.code).toBe(code)
@@ -104,7 +105,7 @@ describe('connection', () => {
     const alive = await RawPusher.open(url())
     alive.ws.on('message', (d) => String(d).includes('pusher:ping') && alive.send({ event: 'pusher:pong', data: {} }))
     await idle.next((e) => e.event === 'pusher:ping')
-    expect((await idle.closed).code).toBe(4201)
+    expect((await idle.closed).code).toBe(PusherCloseCodes.pongNotReceived)
     // The one that answers its pings is still open after it answered two of them.
     await alive.next((e) => e.event === 'pusher:ping')
     await alive.next((e) => e.event === 'pusher:ping')
@@ -151,9 +152,9 @@ describe('bad input', () => {
     c.send({ event: 'pusher:subscribe', data: { channel, auth: auth.auth } })
     await c.next((e) => e.event === 'pusher_internal:subscription_succeeded')
     c.send({ event: 'client-x', channel, data: {} })
-    expect((await c.next((e) => e.event === 'pusher:error')).data).toMatchObject({ code: 4301, message: expect.stringContaining('encrypted') })
+    expect((await c.next((e) => e.event === 'pusher:error')).data).toMatchObject({ code: PusherErrorCodes.clientEventRejected, message: expect.stringContaining('encrypted') })
     c.send({ event: 'client-x', channel: 'private-elsewhere', data: {} })
-    expect((await c.next((e) => e.event === 'pusher:error')).data).toMatchObject({ code: 4301, message: expect.stringContaining('not subscribed') })
+    expect((await c.next((e) => e.event === 'pusher:error')).data).toMatchObject({ code: PusherErrorCodes.clientEventRejected, message: expect.stringContaining('not subscribed') })
     c.send({ event: 'pusher:ping', data: {} })
     await c.next((e) => e.event === 'pusher:pong')
     c.ws.close()
@@ -169,8 +170,8 @@ describe('bad input', () => {
     expect(err).toMatchObject({ channel: 'presence-x', data: { type: 'AuthError', status: 401 } })
     const signed = server.authenticateUser('1234.5678', { id: 'u1' }) as { auth: string; user_data: string }
     c.send({ event: 'pusher:signin', data: signed })
-    expect((await c.next((e) => e.event === 'pusher:error')).data.code).toBe(4009)
-    expect((await c.closed).code).toBe(4009)
+    expect((await c.next((e) => e.event === 'pusher:error')).data.code).toBe(PusherCloseCodes.unauthorized)
+    expect((await c.closed).code).toBe(PusherCloseCodes.unauthorized)
   })
 
   it('signs a user in and lets it subscribe to its own #server-to-user channel only', async () => {
@@ -216,7 +217,7 @@ describe('slow consumers', () => {
         expect(sent).toBeLessThan(50_000)
       }
       ;(slow.ws as unknown as { _socket: { resume(): void } })._socket.resume()
-      expect((await slow.closed).code).toBe(4100)
+      expect((await slow.closed).code).toBe(PusherCloseCodes.overCapacity)
       await reader.next((e) => e.event === 'tick' && e.data.n === sent - 1, 30_000)
       const got = reader.events.filter((e) => e.event === 'tick').map((e) => e.data.n)
       expect(got).toEqual(Array.from({ length: sent }, (_, i) => i))

@@ -1,3 +1,4 @@
+import { PusherCloseCodes } from '@herald/protocol'
 import { request } from 'node:http'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp, startHerald, type CreatedApp, type HeraldProcess } from './support/herald.js'
@@ -94,7 +95,7 @@ describe('xhr_polling sessions', () => {
     const lines = (await res.text()).split('\n').filter(Boolean)
     expect(lines[0]).toBe('o')
     expect(events(lines)[0]).toMatchObject({ event: 'pusher:error' })
-    expect(JSON.parse(lines[2]!.slice(1))[0]).toBe(4001)
+    expect(JSON.parse(lines[2]!.slice(1))[0]).toBe(PusherCloseCodes.appNotFound)
   })
 
   it('closes a session its client abandoned, leaving its presence channels', async () => {
@@ -146,6 +147,6 @@ describe('xhr_streaming sessions', () => {
     await pump
     const last = lines().at(-1)!
     expect(last.startsWith('c')).toBe(true)
-    expect(JSON.parse(last.slice(1))[0]).toBe(4001)
+    expect(JSON.parse(last.slice(1))[0]).toBe(PusherCloseCodes.appNotFound)
   })
 })
