@@ -34,7 +34,8 @@ describe('MemoryBroker', () => {
 
   it('evicts idle channels on its sweep, but never ones with subscribers or presence', async () => {
     const presence = new MemoryPresence()
-    const broker = new MemoryBroker({ sweepIntervalMs: 50, inUse: (appId, channel) => presence.has(appId, channel) })
+    const clock = { now: 1_000_000 }
+    const broker = new MemoryBroker({ sweepIntervalMs: 20, now: () => clock.now, inUse: (appId, channel) => presence.has(appId, channel) })
     await broker.start(new Recorder(), () => ({}))
     const app = newTestAppId()
     const opts = { historySize: 10, historyTtlSeconds: 1 }
@@ -43,6 +44,7 @@ describe('MemoryBroker', () => {
     const [present] = await broker.publish(app, [{ channel: 'present', data: 1 }], opts)
     await broker.subscribe(app, 'subbed')
     await presence.add(app, 'present', 'c1', { clientId: 'u' })
+    clock.now += 1001 // past the 1 s history TTL: every message has expired
     const internal = (broker as unknown as { cache: ChannelCache<ChannelWindow> }).cache
     await new Promise<void>((resolve) => {
       const t = setInterval(() => {
