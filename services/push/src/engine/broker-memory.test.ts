@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { brokerContract, newTestAppId, Recorder } from './broker.contract.js'
 import { MemoryBroker } from './broker-memory.js'
+import type { ChannelCache, ChannelWindow } from './channel-cache.js'
 import { MemoryPresence } from './presence-memory.js'
 
 brokerContract('memory', {
@@ -18,7 +19,14 @@ describe('MemoryBroker', () => {
     const rec = new Recorder()
     await broker.start(rec, () => ({}))
     const app = newTestAppId()
-    const pending = broker.publish(app, [{ channel: 'a', data: 1 }, { channel: 'a', data: 2 }], { historySize: 10, historyTtlSeconds: 60 })
+    const pending = broker.publish(
+      app,
+      [
+        { channel: 'a', data: 1 },
+        { channel: 'a', data: 2 },
+      ],
+      { historySize: 10, historyTtlSeconds: 60 },
+    )
     expect(rec.of(app, 'a').map((m) => m.data)).toEqual([1, 2])
     await pending
     await broker.close()
@@ -26,7 +34,8 @@ describe('MemoryBroker', () => {
 
   it('evicts idle channels on its sweep, but never ones with subscribers or presence', async () => {
     const presence = new MemoryPresence()
-    const broker = new MemoryBroker({ sweepIntervalMs: 50, inUse: (appId, channel) => presence.has(appId, channel) })
+    const clock = { now: 1_000_000 }
+    const broker = new MemoryBroker({ sweepIntervalMs: 20, now: () => clock.now, inUse: (appId, channel) => presence.has(appId, channel) })
     await broker.start(new Recorder(), () => ({}))
     const app = newTestAppId()
     const opts = { historySize: 10, historyTtlSeconds: 1 }
@@ -35,10 +44,11 @@ describe('MemoryBroker', () => {
     const [present] = await broker.publish(app, [{ channel: 'present', data: 1 }], opts)
     await broker.subscribe(app, 'subbed')
     await presence.add(app, 'present', 'c1', { clientId: 'u' })
-    const internal = (broker as unknown as { apps: Map<string, Map<string, unknown>> }).apps
+    clock.now += 1001 // past the 1 s history TTL: every message has expired
+    const internal = (broker as unknown as { cache: ChannelCache<ChannelWindow> }).cache
     await new Promise<void>((resolve) => {
       const t = setInterval(() => {
-        if (!internal.get(app)?.has('idle')) resolve(clearInterval(t))
+        if (!internal.peek(app, 'idle')) resolve(clearInterval(t))
       }, 20)
     })
     expect((await broker.position(app, 'subbed')).epoch).toBe(subbed!.message.epoch)

@@ -1,37 +1,15 @@
 import type { Message, Position } from '@herald/protocol'
-import {
-  IDEMPOTENCY_WINDOW_MS,
-  type Broker,
-  type BrokerHandler,
-  type ChannelOptions,
-  type NodeState,
-  type PublishInput,
-  type PublishOutcome,
-  type RecoverResult,
-} from './broker.js'
+import type { Broker, BrokerHandler, ChannelOptions, NodeState, PublishInput, PublishOutcome, RecoverResult } from './broker.js'
 import { newEpoch, newMessageId } from './broker-ids.js'
-import { recoverFrom, retained, selectHistory } from './broker-window.js'
-
-/** Idempotency entries kept per channel at most; the oldest go first. */
-const MAX_IDEMPOTENCY_ENTRIES = 10_000
-/** Options assumed for a channel nobody published to yet (the app defaults). */
-const DEFAULT_OPTIONS: ChannelOptions = { historySize: 100, historyTtlSeconds: 3600 }
+import { ChannelCache, type ChannelWindow, newChannelWindow, rememberId, seenId, trimHistory } from './channel-cache.js'
 
 export interface MemoryBrokerOptions {
   /** How often idle channels are swept (ms). Default 60 s. */
   sweepIntervalMs?: number
   /** Whether something outside the broker still uses the channel (presence members): it is not swept then. */
   inUse?: (appId: string, channel: string) => boolean
-}
-
-interface ChannelState {
-  epoch: string
-  seq: number
-  history: Message[]
-  idempotency: Map<string, { message: Message; expiresAt: number }>
-  options: ChannelOptions
-  lastActivity: number
-  subscribed: boolean
+  /** The clock (tests). Default `Date.now`. */
+  now?: () => number
 }
 
 /**
@@ -47,10 +25,16 @@ interface ChannelState {
 export class MemoryBroker implements Broker {
   readonly driver = 'memory' as const
   private handler: BrokerHandler | null = null
-  private readonly apps = new Map<string, Map<string, ChannelState>>()
+  private readonly cache: ChannelCache<ChannelWindow>
+  private readonly now: () => number
   private sweeper: NodeJS.Timeout | null = null
 
-  constructor(private readonly options: MemoryBrokerOptions = {}) {}
+  constructor(private readonly options: MemoryBrokerOptions = {}) {
+    this.now = options.now ?? Date.now
+    // Missing, or idle past its history TTL: a new epoch.
+    const open = (_appId: string, _channel: string, now: number) => newChannelWindow(newEpoch(), 0, now)
+    this.cache = new ChannelCache({ now: this.now, open, inUse: options.inUse })
+  }
 
   /** `localState` is not used: cluster state has its own driver. */
   async start(handler: BrokerHandler, _localState?: () => NodeState): Promise<void> {
@@ -60,14 +44,14 @@ export class MemoryBroker implements Broker {
   }
 
   async publish(appId: string, inputs: PublishInput[], options: ChannelOptions): Promise<PublishOutcome[]> {
-    const now = Date.now()
+    const now = this.now()
     const outcomes: PublishOutcome[] = []
     for (const input of inputs) {
       const ch = this.channel(appId, input.channel, now)
       ch.options = { historySize: options.historySize, historyTtlSeconds: options.historyTtlSeconds }
       ch.lastActivity = now
       if (input.id !== undefined) {
-        const seen = this.idempotent(ch, input.id, now)
+        const seen = seenId(ch, input.id, now)
         if (seen) {
           outcomes.push({ message: seen, duplicate: true })
           continue
@@ -86,38 +70,27 @@ export class MemoryBroker implements Broker {
   }
 
   async subscribe(appId: string, channel: string): Promise<void> {
-    this.channel(appId, channel, Date.now()).subscribed = true
+    this.cache.subscribe(appId, channel)
   }
 
   async unsubscribe(appId: string, channel: string): Promise<void> {
-    const ch = this.apps.get(appId)?.get(channel)
-    if (ch) {
-      ch.subscribed = false
-      ch.lastActivity = Date.now()
-    }
+    this.cache.unsubscribe(appId, channel)
   }
 
   async position(appId: string, channel: string): Promise<Position> {
-    const ch = this.channel(appId, channel, Date.now())
-    return { epoch: ch.epoch, seq: ch.seq }
+    return this.cache.position(appId, channel)
   }
 
   async history(appId: string, channel: string, query: { limit: number; after?: number }): Promise<{ epoch: string; messages: Message[] }> {
-    const now = Date.now()
-    const ch = this.channel(appId, channel, now)
-    trimHistory(ch, now)
-    return { epoch: ch.epoch, messages: selectHistory(ch.history, query) }
+    return this.cache.history(appId, channel, query)
   }
 
   async recover(appId: string, channel: string, since: Position, limit: number): Promise<RecoverResult> {
-    const now = Date.now()
-    const ch = this.channel(appId, channel, now)
-    trimHistory(ch, now)
-    return recoverFrom({ epoch: ch.epoch, seq: ch.seq }, ch.history, since, limit)
+    return this.cache.recover(appId, channel, since, limit)
   }
 
   async removeApp(appId: string): Promise<void> {
-    this.apps.delete(appId)
+    this.cache.removeApp(appId)
   }
 
   async ping(): Promise<void> {}
@@ -129,62 +102,13 @@ export class MemoryBroker implements Broker {
   }
 
   /** Drops channels nobody uses whose history has fully expired; they come back in a new epoch. */
-  private sweep(now = Date.now()): void {
-    for (const [appId, channels] of this.apps) {
-      for (const [name, ch] of channels) if (isIdle(ch, now) && !this.options.inUse?.(appId, name)) channels.delete(name)
-      if (channels.size === 0) this.apps.delete(appId)
-    }
+  private sweep(now = this.now()): void {
+    this.cache.evict((ch, appId, channel) => this.cache.unused(appId, channel, ch, now))
   }
 
   /** The channel's state, made (in a new epoch) when missing or idle past its history TTL. */
-  private channel(appId: string, channel: string, now: number): ChannelState {
-    let channels = this.apps.get(appId)
-    if (!channels) {
-      channels = new Map()
-      this.apps.set(appId, channels)
-    }
-    let ch = channels.get(channel)
-    if (!ch || (isIdle(ch, now) && !this.options.inUse?.(appId, channel))) {
-      ch = {
-        epoch: newEpoch(),
-        seq: 0,
-        history: [],
-        idempotency: new Map(),
-        options: DEFAULT_OPTIONS,
-        lastActivity: now,
-        subscribed: false,
-      }
-      channels.set(channel, ch)
-    }
-    return ch
-  }
-
-  private idempotent(ch: ChannelState, id: string, now: number): Message | null {
-    for (const [key, entry] of ch.idempotency) {
-      if (entry.expiresAt > now) break
-      ch.idempotency.delete(key)
-    }
-    const entry = ch.idempotency.get(id)
-    return entry && entry.expiresAt > now ? entry.message : null
-  }
-}
-
-function isIdle(ch: ChannelState, now: number): boolean {
-  return !ch.subscribed && now - ch.lastActivity > ch.options.historyTtlSeconds * 1000
-}
-
-function trimHistory(ch: ChannelState, now: number): void {
-  const size = Math.max(0, ch.options.historySize)
-  if (ch.history.length > size) ch.history.splice(0, ch.history.length - size)
-  const live = retained(ch.history, ch.epoch, ch.options.historyTtlSeconds, now)
-  if (live.length !== ch.history.length) ch.history = live
-}
-
-function rememberId(ch: ChannelState, id: string, message: Message, now: number): void {
-  ch.idempotency.set(id, { message, expiresAt: now + IDEMPOTENCY_WINDOW_MS })
-  if (ch.idempotency.size > MAX_IDEMPOTENCY_ENTRIES) {
-    const oldest = ch.idempotency.keys().next()
-    if (!oldest.done) ch.idempotency.delete(oldest.value)
+  private channel(appId: string, channel: string, now: number): ChannelWindow {
+    return this.cache.get(appId, channel, now)
   }
 }
 

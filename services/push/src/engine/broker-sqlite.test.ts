@@ -7,6 +7,7 @@ import type { ChannelOptions } from './broker.js'
 import { brokerContract, newTestAppId, Recorder } from './broker.contract.js'
 import { openSqliteBroker, SqliteBroker } from './broker-sqlite.js'
 import { HistoryStatements } from './broker-sqlite-statements.js'
+import type { ChannelCache, ChannelWindow } from './channel-cache.js'
 
 const dirs: string[] = []
 afterAll(() => {
@@ -68,7 +69,11 @@ describe('SqliteBroker', () => {
     const file = newFile()
     const app = newTestAppId()
     const a = await node(file)
-    const outs = await a.broker.publish(app, [1, 2, 3].map((i) => ({ channel: 'keep', data: i })), OPTS)
+    const outs = await a.broker.publish(
+      app,
+      [1, 2, 3].map((i) => ({ channel: 'keep', data: i })),
+      OPTS,
+    )
     const [withId] = await a.broker.publish(app, [{ channel: 'keep', data: 'once', id: 'order-7' }], OPTS)
     const epoch = outs[0]!.message.epoch
     // No close: the process dies here. The connection is simply dropped, as kill -9 would.
@@ -119,12 +124,21 @@ describe('SqliteBroker', () => {
     const [first] = await broker.publish(app, [{ channel: 'full', data: 'ok', id: 'a' }], OPTS)
     // The driver's own error for a full disk, thrown by SQLite in the middle of the transaction.
     const spy = vi.spyOn(HistoryStatements.prototype, 'insertMessage')
-    spy.mockImplementationOnce(() => undefined).mockImplementationOnce(() => {
-      throw new Database.SqliteError('database or disk is full', 'SQLITE_FULL')
-    })
+    spy
+      .mockImplementationOnce(() => undefined)
+      .mockImplementationOnce(() => {
+        throw new Database.SqliteError('database or disk is full', 'SQLITE_FULL')
+      })
     const results = await Promise.allSettled([
       broker.publish(app, [{ channel: 'full', data: 'lost-1', id: 'b' }], OPTS),
-      broker.publish(app, [{ channel: 'full', data: 'lost-2' }, { channel: 'other', data: 'lost-3' }], OPTS),
+      broker.publish(
+        app,
+        [
+          { channel: 'full', data: 'lost-2' },
+          { channel: 'other', data: 'lost-3' },
+        ],
+        OPTS,
+      ),
     ])
     spy.mockRestore()
     expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected'])
@@ -145,10 +159,21 @@ describe('SqliteBroker', () => {
     open.push(broker)
     await broker.start({ onMessage: (_a, _m, _json, exclude) => seen.push({ exclude }), onPresence: () => {} }, () => ({}))
     const app = newTestAppId()
-    const [out] = await broker.publish(app, [{ channel: 'x', data: 1, exclude: 'c_sender' }, { channel: 'x', data: 2 }], OPTS)
+    const [out] = await broker.publish(
+      app,
+      [
+        { channel: 'x', data: 1, exclude: 'c_sender' },
+        { channel: 'x', data: 2 },
+      ],
+      OPTS,
+    )
     expect(seen.map((s) => s.exclude)).toEqual(['c_sender', undefined])
     expect(out!.message).not.toHaveProperty('exclude')
-    expect(rows(file, 'SELECT json FROM channel_history WHERE app_id = ? ORDER BY seq', app).map((r) => (r as { json: string }).json).join()).not.toContain('c_sender')
+    expect(
+      rows(file, 'SELECT json FROM channel_history WHERE app_id = ? ORDER BY seq', app)
+        .map((r) => (r as { json: string }).json)
+        .join(),
+    ).not.toContain('c_sender')
   })
 
   it('keeps the table bounded by historySize', async () => {
@@ -156,7 +181,12 @@ describe('SqliteBroker', () => {
     const { broker } = await node(file)
     const app = newTestAppId()
     const opts = { historySize: 5, historyTtlSeconds: 3600 }
-    for (let i = 0; i < 4; i++) await broker.publish(app, Array.from({ length: 7 }, (_, j) => ({ channel: 'small', data: i * 7 + j })), opts)
+    for (let i = 0; i < 4; i++)
+      await broker.publish(
+        app,
+        Array.from({ length: 7 }, (_, j) => ({ channel: 'small', data: i * 7 + j })),
+        opts,
+      )
     expect(rows(file, 'SELECT seq FROM channel_history WHERE app_id = ? ORDER BY seq', app)).toEqual([24, 25, 26, 27, 28].map((seq) => ({ seq })))
   })
 
@@ -235,11 +265,18 @@ describe('SqliteBroker', () => {
     const clock = { now: 9_000_000 }
     const app = newTestAppId()
     const { broker } = await node(file, clock, { cacheIdleMs: 1000 })
-    const outs = await broker.publish(app, [{ channel: 'cold', data: 'a', id: 'p1' }, { channel: 'cold', data: 'b' }], OPTS)
+    const outs = await broker.publish(
+      app,
+      [
+        { channel: 'cold', data: 'a', id: 'p1' },
+        { channel: 'cold', data: 'b' },
+      ],
+      OPTS,
+    )
     clock.now += 5000
     broker.sweep()
-    const cache = (broker as unknown as { channels: Map<string, Map<string, unknown>> }).channels
-    expect(cache.get(app)?.has('cold') ?? false).toBe(false)
+    const cache = (broker as unknown as { cache: ChannelCache<ChannelWindow> }).cache
+    expect(cache.peek(app, 'cold')).toBeUndefined()
     expect((await broker.history(app, 'cold', { limit: 10 })).messages).toEqual(outs.map((o) => o.message))
     const [dup] = await broker.publish(app, [{ channel: 'cold', data: 'again', id: 'p1' }], OPTS)
     expect(dup).toEqual({ message: outs[0]!.message, duplicate: true })

@@ -16,12 +16,9 @@ import {
 } from './broker.js'
 import { newEpoch } from './broker-ids.js'
 import { buildMessage } from './broker-memory.js'
-import { recoverFrom, retained, selectHistory } from './broker-window.js'
 import { startCheckpointer } from './broker-sqlite-checkpointer.js'
 import { HistoryStatements } from './broker-sqlite-statements.js'
-
-/** Options assumed for a channel nobody published to since it was loaded (the app defaults). */
-const DEFAULT_OPTIONS: ChannelOptions = { historySize: 100, historyTtlSeconds: 3600 }
+import { ChannelCache, type ChannelWindow, DEFAULT_CHANNEL_OPTIONS, newChannelWindow, rememberId, seenId, trimHistory } from './channel-cache.js'
 
 export interface SqliteBrokerOptions {
   /** An open database whose schema is migrated (`migrations/sqlite`). */
@@ -40,22 +37,14 @@ export interface SqliteBrokerOptions {
   inUse?: (appId: string, channel: string) => boolean
 }
 
-interface ChannelState {
+/** The cached window of a channel (`seq` and `history`: committed only), and what its commit needs. */
+interface ChannelState extends ChannelWindow {
   appId: string
   name: string
-  epoch: string
-  /** Last committed seq: what readers see. */
-  seq: number
   /** Last assigned seq: `next - seq` messages wait for the commit of this turn. */
   next: number
-  /** Committed messages of the epoch, oldest first (what `history` / `recover` read). */
-  history: Message[]
-  idempotency: Map<string, { message: Message; expiresAt: number }>
   /** Publisher ids assigned in this turn, not committed yet. */
   pendingIds: Map<string, Message>
-  options: ChannelOptions
-  lastActivity: number
-  subscribed: boolean
   /** Lowest seq that may still have a row (rows below it were trimmed by size). */
   diskFloor: number
   /** The channel started a new epoch: its old rows go in the next commit. */
@@ -98,7 +87,7 @@ export class SqliteBroker implements Broker {
   readonly driver = 'sqlite' as const
   private handler: BrokerHandler | null = null
   private readonly sql: HistoryStatements
-  private readonly channels = new Map<string, Map<string, ChannelState>>()
+  private readonly cache: ChannelCache<ChannelState>
   private queue: QueuedPublish[] = []
   private touched = new Set<ChannelState>()
   private scheduled: NodeJS.Immediate | null = null
@@ -110,6 +99,12 @@ export class SqliteBroker implements Broker {
   constructor(private readonly options: SqliteBrokerOptions) {
     this.sql = new HistoryStatements(options.db)
     this.now = options.now ?? Date.now
+    this.cache = new ChannelCache<ChannelState>({
+      now: this.now,
+      open: (appId, name, now, stale) => (stale ? this.renew(stale, now) : this.load(appId, name, now)),
+      inUse: options.inUse,
+      busy: (ch) => ch.next !== ch.seq,
+    })
   }
 
   /** `localState` is not used: cluster state has its own driver. */
@@ -125,12 +120,12 @@ export class SqliteBroker implements Broker {
     const fresh: Fresh[] = []
     try {
       for (const input of inputs) {
-        const ch = this.channel(appId, input.channel, now)
+        const ch = this.cache.get(appId, input.channel, now)
         ch.options = { historySize: options.historySize, historyTtlSeconds: options.historyTtlSeconds }
         ch.lastActivity = now
         this.touched.add(ch)
         if (input.id !== undefined) {
-          const seen = ch.pendingIds.get(input.id) ?? this.committedId(ch, input.id, now)
+          const seen = ch.pendingIds.get(input.id) ?? seenId(ch, input.id, now)
           if (seen) {
             outcomes.push({ message: seen, duplicate: true })
             continue
@@ -161,41 +156,29 @@ export class SqliteBroker implements Broker {
   }
 
   async subscribe(appId: string, channel: string): Promise<void> {
-    const ch = this.channel(appId, channel, this.now())
-    ch.subscribed = true
+    this.cache.subscribe(appId, channel)
   }
 
   async unsubscribe(appId: string, channel: string): Promise<void> {
-    const ch = this.channels.get(appId)?.get(channel)
-    if (ch) {
-      ch.subscribed = false
-      ch.lastActivity = this.now()
-    }
+    this.cache.unsubscribe(appId, channel)
   }
 
   async position(appId: string, channel: string): Promise<Position> {
-    const ch = this.channel(appId, channel, this.now())
-    return { epoch: ch.epoch, seq: ch.seq }
+    return this.cache.position(appId, channel)
   }
 
   async history(appId: string, channel: string, query: { limit: number; after?: number }): Promise<{ epoch: string; messages: Message[] }> {
-    const now = this.now()
-    const ch = this.channel(appId, channel, now)
-    trimHistory(ch, now)
-    return { epoch: ch.epoch, messages: selectHistory(ch.history, query) }
+    return this.cache.history(appId, channel, query)
   }
 
   async recover(appId: string, channel: string, since: Position, limit: number): Promise<RecoverResult> {
-    const now = this.now()
-    const ch = this.channel(appId, channel, now)
-    trimHistory(ch, now)
-    return recoverFrom({ epoch: ch.epoch, seq: ch.seq }, ch.history, since, limit)
+    return this.cache.recover(appId, channel, since, limit)
   }
 
   async removeApp(appId: string): Promise<void> {
     this.flush()
     this.sql.removeApp(appId)
-    this.channels.delete(appId)
+    this.cache.removeApp(appId)
   }
 
   async ping(): Promise<void> {
@@ -285,37 +268,22 @@ export class SqliteBroker implements Broker {
 
   // ---- channels ------------------------------------------------------------------------
 
-  /** The channel's state: cached, loaded from its rows, or new (in a new epoch, written with the next commit). */
-  private channel(appId: string, name: string, now: number): ChannelState {
-    let app = this.channels.get(appId)
-    if (!app) this.channels.set(appId, (app = new Map()))
-    let ch = app.get(name)
-    if (ch && isIdle(ch, now) && !this.options.inUse?.(appId, name)) {
-      // Idle past its TTL: every message has expired, so the history really is gone.
-      startEpoch(ch, now)
-      this.touch(ch)
-    }
-    if (!ch) {
-      ch = this.load(appId, name, now)
-      app.set(name, ch)
-    }
+  /** Idle past its TTL (and not in use): every message has expired, so the history really is gone. */
+  private renew(ch: ChannelState, now: number): ChannelState {
+    startEpoch(ch, now)
+    this.touch(ch)
     return ch
   }
 
+  /** A channel not cached: loaded from its rows, or new (in a new epoch, written with the next commit). */
   private load(appId: string, name: string, now: number): ChannelState {
     const row = this.sql.position(appId, name)
     const ch: ChannelState = {
+      ...newChannelWindow(row?.epoch ?? newEpoch(), row?.seq ?? 0, row?.activeAt ?? now),
       appId,
       name,
-      epoch: row?.epoch ?? newEpoch(),
-      seq: row?.seq ?? 0,
       next: row?.seq ?? 0,
-      history: [],
-      idempotency: new Map(),
       pendingIds: new Map(),
-      options: DEFAULT_OPTIONS,
-      lastActivity: row?.activeAt ?? now,
-      subscribed: false,
       diskFloor: 1,
       reset: row === undefined,
     }
@@ -323,15 +291,11 @@ export class SqliteBroker implements Broker {
       this.touch(ch)
       return ch
     }
-    ch.options = { historySize: DEFAULT_OPTIONS.historySize, historyTtlSeconds: row.ttlMs / 1000 }
-    if (isIdle(ch, now)) {
-      startEpoch(ch, now)
-      this.touch(ch)
-      return ch
-    }
+    ch.options = { historySize: DEFAULT_CHANNEL_OPTIONS.historySize, historyTtlSeconds: row.ttlMs / 1000 }
+    if (this.cache.idle(ch, now)) return this.renew(ch, now)
     ch.history = this.sql.messages(appId, name)
     ch.diskFloor = ch.history[0]?.seq ?? ch.seq + 1
-    ch.options = { historySize: Math.max(DEFAULT_OPTIONS.historySize, ch.history.length), historyTtlSeconds: row.ttlMs / 1000 }
+    ch.options = { historySize: Math.max(DEFAULT_CHANNEL_OPTIONS.historySize, ch.history.length), historyTtlSeconds: row.ttlMs / 1000 }
     for (const { id, expiresAt, message } of this.sql.ids(appId, name, now)) ch.idempotency.set(id, { message, expiresAt })
     trimHistory(ch, now)
     return ch
@@ -341,15 +305,6 @@ export class SqliteBroker implements Broker {
   private touch(ch: ChannelState): void {
     this.touched.add(ch)
     this.schedule()
-  }
-
-  private committedId(ch: ChannelState, id: string, now: number): Message | null {
-    for (const [key, entry] of ch.idempotency) {
-      if (entry.expiresAt > now) break
-      ch.idempotency.delete(key)
-    }
-    const entry = ch.idempotency.get(id)
-    return entry && entry.expiresAt > now ? entry.message : null
   }
 
   // ---- sweeping ------------------------------------------------------------------------
@@ -369,27 +324,18 @@ export class SqliteBroker implements Broker {
     this.sql.transaction(() => {
       this.sql.deleteExpired(now)
       for (const row of this.sql.idlePositions(now)) {
-        const ch = this.channels.get(row.appId)?.get(row.channel)
-        if (ch && (!isIdle(ch, now) || this.options.inUse?.(row.appId, row.channel))) {
+        const ch = this.cache.peek(row.appId, row.channel)
+        if (ch && !this.cache.unused(row.appId, row.channel, ch, now)) {
           this.sql.markActive(row.appId, row.channel, Math.max(ch.lastActivity, now))
           continue
         }
         this.sql.dropChannel(row.appId, row.channel)
         this.sql.deletePosition(row.appId, row.channel)
-        this.channels.get(row.appId)?.delete(row.channel)
+        this.cache.delete(row.appId, row.channel)
       }
     })
-    for (const [appId, app] of this.channels) {
-      for (const [name, ch] of app) {
-        if (!ch.subscribed && ch.next === ch.seq && !ch.reset && now - ch.lastActivity > idleMs && !this.options.inUse?.(appId, name)) app.delete(name)
-      }
-      if (app.size === 0) this.channels.delete(appId)
-    }
+    this.cache.evict((ch, appId, name) => !ch.reset && this.cache.unused(appId, name, ch, now, idleMs))
   }
-}
-
-function isIdle(ch: ChannelState, now: number): boolean {
-  return !ch.subscribed && ch.next === ch.seq && now - ch.lastActivity > ch.options.historyTtlSeconds * 1000
 }
 
 function startEpoch(ch: ChannelState, now: number): void {
@@ -402,24 +348,6 @@ function startEpoch(ch: ChannelState, now: number): void {
   ch.lastActivity = now
   ch.diskFloor = 1
   ch.reset = true
-}
-
-function trimHistory(ch: ChannelState, now: number): void {
-  const size = Math.max(0, ch.options.historySize)
-  if (ch.history.length > size) ch.history.splice(0, ch.history.length - size)
-  const live = retained(ch.history, ch.epoch, ch.options.historyTtlSeconds, now)
-  if (live.length !== ch.history.length) ch.history = live
-}
-
-/** Publisher ids kept per channel in memory at most; the oldest go first (their rows stay until they expire). */
-const MAX_IDEMPOTENCY_ENTRIES = 10_000
-
-function rememberId(ch: ChannelState, id: string, message: Message, now: number): void {
-  ch.idempotency.set(id, { message, expiresAt: now + IDEMPOTENCY_WINDOW_MS })
-  if (ch.idempotency.size > MAX_IDEMPOTENCY_ENTRIES) {
-    const oldest = ch.idempotency.keys().next()
-    if (!oldest.done) ch.idempotency.delete(oldest.value)
-  }
 }
 
 export interface SqliteBrokerFileOptions {
