@@ -1,7 +1,7 @@
 import { resolve } from 'node:path'
 import { z } from 'zod'
 import { parseEnv } from './env.js'
-import { streamOptionsFromEnv, type StreamOptions } from './transports/stream-options.js'
+import { streamOptionsFromEnv, type StreamOptions } from './protocols/herald/stream-options.js'
 
 const Env = z.object({
   HERALD_HOST: z.string().default('127.0.0.1'),

@@ -7,7 +7,7 @@ const config = loadConfig()
 const logger = createLogger(config.logLevel)
 
 try {
-  const node = await createNode(config, logger)
+  const node = await createNode(config, { logger })
   await node.start()
   let stopping = false
   const stop = (signal: string) => {

@@ -1,6 +1,5 @@
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
 import type { Hub } from './engine/hub.js'
-import type { TransportName } from './transports/transport.js'
 
 /**
  * Prometheus metrics of the node (prom-client). Per app and per transport; label values are
@@ -34,11 +33,11 @@ export class Metrics {
     new Gauge({ name: 'herald_messages_accepted', help: 'Messages accepted for publishing by this node (monotonic)', labelNames: ['app'], registers: [this.registry], collect: read('published') })
   }
 
-  connectionOpened(app: string, transport: TransportName): void {
+  connectionOpened(app: string, transport: string): void {
     this.connections.inc({ app, transport })
   }
 
-  connectionClosed(app: string, transport: TransportName): void {
+  connectionClosed(app: string, transport: string): void {
     this.connections.dec({ app, transport })
   }
 }

@@ -14,14 +14,15 @@ import type { ControlBus, ControlEvent } from './control/control-bus.js'
 import { MemoryControlBus } from './control/control-bus-memory.js'
 import type { Broker } from './engine/broker.js'
 import { MemoryBroker } from './engine/broker-memory.js'
-import { Hub } from './engine/hub.js'
-import { AppRateLimiter } from './engine/limits.js'
-import { Publisher } from './engine/publisher.js'
+import { clusterStateOfBroker, presenceOfBroker } from './engine/broker-split.js'
+import type { ClusterState } from './engine/cluster-state.js'
+import { Engine } from './engine/engine.js'
+import type { PresenceManager } from './engine/presence.js'
 import { createHttpApp } from './http/app.js'
 import { createLogger, type Logger } from './logger.js'
 import { Metrics } from './metrics.js'
-import { WebSocketTransport } from './transports/websocket.js'
-import { HttpStreams } from './transports/http-streams.js'
+import { attachUpgrades, type ProtocolFactory } from './http/protocols.js'
+import { heraldProtocol } from './protocols/herald/protocol.js'
 
 /** App store drivers, picked by the scheme of HERALD_DATABASE_URL (none: the embedded SQLite file). */
 const stores: Record<string, (config: Config, box: SecretBox) => Promise<AppStore>> = {
@@ -53,6 +54,29 @@ const engines: Record<string, (config: Config, nodeId: string, logger: Logger, o
   },
 }
 
+/**
+ * Drivers a test or an embedder injects instead of the ones the Config picks. Each one given
+ * is used as is (and closed on shutdown); the rest come from the Config.
+ */
+export interface NodeDeps {
+  logger?: Logger
+  /** The app store (control plane); default: SQLite in the data dir, or HERALD_DATABASE_URL. */
+  store?: AppStore
+  /** Pub/sub and history; default: in process, or Redis with HERALD_REDIS_URL. */
+  broker?: Broker
+  /** Presence; default: the broker driver's. */
+  presence?: PresenceManager
+  /** Cluster-wide counters; default: the broker driver's. */
+  clusterState?: ClusterState
+  /** Control events (app/key changes) between nodes; default: in process, or Redis. */
+  control?: ControlBus
+  /** The client protocols the node serves; default {@link PROTOCOLS}. */
+  protocols?: ProtocolFactory[]
+}
+
+/** The client protocols a node serves by default; a new protocol adds its factory here. */
+export const PROTOCOLS: ProtocolFactory[] = [heraldProtocol]
+
 export interface HeraldNode {
   readonly ctx: NodeContext
   readonly server: Server
@@ -70,7 +94,8 @@ export interface HeraldNode {
  * await node.start()
  * process.on('SIGTERM', () => node.shutdown().then(() => process.exit(0)))
  */
-export async function createNode(config: Config, logger: Logger = createLogger(config.logLevel)): Promise<HeraldNode> {
+export async function createNode(config: Config, deps: NodeDeps = {}): Promise<HeraldNode> {
+  const logger = deps.logger ?? createLogger(config.logLevel)
   const nodeId = config.nodeId ?? 'n_' + randomBytes(6).toString('hex')
   const master = loadMasterKey({ env: config.masterKey, dataDir: config.dataDir })
   if (master.source === 'generated') logger.warn({ file: master.file }, 'generated a master key for secrets at rest: back it up, or set HERALD_MASTER_KEY')
@@ -78,7 +103,7 @@ export async function createNode(config: Config, logger: Logger = createLogger(c
 
   const storeDriver = config.databaseUrl ? (/^postgres(ql)?:\/\//.test(config.databaseUrl) ? 'postgres' : null) : 'sqlite'
   if (!storeDriver) throw new Error('HERALD_DATABASE_URL must be a postgres:// URL (leave it unset for the embedded SQLite file)')
-  const store = await stores[storeDriver]!(config, secretBox)
+  const store = deps.store ?? (await stores[storeDriver]!(config, secretBox))
   await store.migrate()
   await verifyMasterKey(store)
 
@@ -92,22 +117,28 @@ export async function createNode(config: Config, logger: Logger = createLogger(c
   // Control events sent while this node was cut off from Redis were missed: drop every cached
   // app and key, and close connections whose key is gone.
   let revalidate = () => {}
-  const { broker, control } = await engines[config.redisUrl ? 'redis' : 'memory']!(config, nodeId, logger, () => revalidate())
-  const hub = new Hub(broker)
-  const limiter = new AppRateLimiter()
+  const picked = deps.broker && deps.control ? null : await engines[config.redisUrl ? 'redis' : 'memory']!(config, nodeId, logger, () => revalidate())
+  const broker = deps.broker ?? picked!.broker
+  const control = deps.control ?? picked!.control
   const metrics = new Metrics()
   let draining = false
   const registry = new AppRegistry(store)
+  const engine = new Engine({
+    config,
+    logger,
+    metrics,
+    registry,
+    broker,
+    presence: deps.presence ?? presenceOfBroker(broker),
+    clusterState: deps.clusterState ?? clusterStateOfBroker(broker),
+  })
 
   const ctx: NodeContext = {
     config,
     logger,
     store,
-    registry,
     control,
-    broker,
-    hub,
-    publisher: new Publisher(broker, hub, limiter),
+    engine,
     metrics,
     draining: () => draining,
   }
@@ -115,31 +146,28 @@ export async function createNode(config: Config, logger: Logger = createLogger(c
   const onControl = (event: ControlEvent) => {
     registry.invalidate(event)
     if (event.type === 'key.revoked') {
-      const n = hub.closeConnections(event.appId, CloseCodes.unauthorized, 'key revoked', (c) => c.keyId === event.keyId)
+      const n = engine.closeSessions(event.appId, CloseCodes.unauthorized, 'key revoked', (s) => s.keyId === event.keyId)
       if (n > 0) logger.info({ app: event.appId, keyId: event.keyId, closed: n }, 'closed connections of a revoked key')
     } else if (event.type === 'app.deleted') {
-      hub.closeConnections(event.appId, CloseCodes.appGone, 'app deleted')
-      hub.forgetApp(event.appId)
-      limiter.forget(event.appId)
-      broker.removeApp(event.appId).catch((err: unknown) => logger.warn({ err, app: event.appId }, 'could not drop app state'))
+      engine.closeSessions(event.appId, CloseCodes.appGone, 'app deleted')
+      engine.removeApp(event.appId).catch((err: unknown) => logger.warn({ err, app: event.appId }, 'could not drop app state'))
     }
   }
 
   revalidate = () => {
     registry.clear()
-    for (const conn of [...hub.allConnections()]) {
+    for (const session of [...engine.hub.sessions()]) {
       void (async () => {
-        if (!(await registry.app(conn.appId))) return conn.close(CloseCodes.appGone, 'app deleted')
-        if (conn.keyId && !(await registry.activeKey(conn.appId, conn.keyId))) conn.close(CloseCodes.unauthorized, 'key revoked')
+        if (!(await engine.app(session.appId))) return session.close(CloseCodes.appGone, 'app deleted')
+        if (session.keyId && !(await engine.keyActive(session.appId, session.keyId))) session.close(CloseCodes.unauthorized, 'key revoked')
       })().catch((err: unknown) => logger.warn({ err }, 'could not re-check a connection'))
     }
     logger.info('control bus reconnected: caches dropped and keys re-checked')
   }
 
-  const ws = new WebSocketTransport(ctx)
-  const streams = new HttpStreams(ctx)
-  const http = createHttpApp(ctx, { verifyAdmin: (token) => adminHash !== null && adminTokenMatches(adminHash, token), streams })
-  metrics.bindHub(hub)
+  const protocols = (deps.protocols ?? PROTOCOLS).map((make) => make(ctx))
+  const http = createHttpApp(ctx, { verifyAdmin: (token) => adminHash !== null && adminTokenMatches(adminHash, token), protocols })
+  metrics.bindHub(engine.hub)
   const server = createServer(getRequestListener(http.fetch))
   server.keepAliveTimeout = 65_000
   server.headersTimeout = 66_000
@@ -147,18 +175,19 @@ export async function createNode(config: Config, logger: Logger = createLogger(c
   // trickles its body cannot hold a socket forever. SSE and long-polls are not cut: the timer
   // stops once the request is received, however long the response then streams.
   server.requestTimeout = 66_000
-  ws.attach(server)
+  attachUpgrades(server, protocols, () => draining)
 
   return {
     ctx,
     server,
     async start() {
       await control.start(onControl)
-      await broker.start(hub, () => hub.localState())
+      await engine.start()
       await new Promise<void>((resolve, reject) => {
         server.once('error', reject)
         server.listen(config.port, config.host, () => resolve())
       })
+      for (const p of protocols) p.start?.()
       const port = (server.address() as { port: number }).port
       logger.info({ host: config.host, port, node: nodeId, store: store.driver, broker: broker.driver }, 'herald listening')
       return port
@@ -167,18 +196,16 @@ export async function createNode(config: Config, logger: Logger = createLogger(c
       if (draining) return
       draining = true
       logger.info('draining')
-      ws.closeAll(CloseCodes.goingAway, 'server going away')
-      streams.closeAll(CloseCodes.goingAway, 'server going away')
-      hub.closeAll(CloseCodes.goingAway, 'server going away')
+      engine.closeAll(CloseCodes.goingAway, 'server going away')
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
       server.closeIdleConnections()
       const grace = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs)
       grace.unref()
       await closed
       clearTimeout(grace)
-      ws.stop()
-      await broker.close().catch((err: unknown) => logger.warn({ err }, 'broker close failed'))
-      await control.close().catch(() => {})
+      for (const p of protocols) p.stop?.()
+      await engine.close()
+      await control.close().catch((err: unknown) => logger.warn({ err }, 'control bus close failed'))
       await store.close()
       logger.info('stopped')
     },

@@ -8,6 +8,12 @@ export interface PublishInput {
   /** Publisher-given id: a repeat on the same channel within {@link IDEMPOTENCY_WINDOW_MS} is not delivered again. */
   id?: string
   clientId?: string
+  /**
+   * A session id: every node delivers the message to all its subscribers but that session
+   * (Pusher `socket_id` exclusion, client events not echoed to their sender). Not part of the
+   * public Message; a driver carries it to {@link BrokerHandler.onMessage} as is.
+   */
+  exclude?: string
 }
 
 /** Per-app channel limits, taken from the app's settings on each call. */
@@ -59,8 +65,9 @@ export interface BrokerHandler {
   /**
    * A message to deliver to local subscribers. `json` is `JSON.stringify(message)` when the
    * broker already has it (a Redis payload), so the hub does not serialize it again.
+   * `exclude` is the publish input's {@link PublishInput.exclude}: that session is skipped.
    */
-  onMessage(appId: string, message: Message, json?: string): void
+  onMessage(appId: string, message: Message, json?: string, exclude?: string): void
   onPresence(appId: string, event: PresenceEvent): void
 }
 

@@ -1,12 +1,37 @@
 import type { Message, PresenceEvent } from '@herald/protocol'
-import type { Connection } from '../transports/transport.js'
 import type { Broker, BrokerHandler, NodeState } from './broker.js'
 import { EncodedMessage, EncodedPresence } from './encoded.js'
 
-/** Where a subscription's messages and presence events go (one per connection and channel). */
+/** Where a subscription's messages and presence events go (one per session and channel). */
 export interface Sink {
+  /** The session the sink belongs to: messages published with this `exclude` skip it. */
+  readonly sessionId?: string | undefined
   message(m: EncodedMessage): void
   presence(p: EncodedPresence): void
+}
+
+/**
+ * A session as the hub sees it, whatever its protocol and wire ({@link ClientSession} is one).
+ * The hub counts them (the app's connection limit) and closes them (key revoked, app deleted,
+ * shutdown); messages reach them through the {@link Sink}s of their subscriptions.
+ */
+export interface HubSession {
+  readonly id: string
+  readonly appId: string
+  /** The wire kind (`websocket`, `sse`, `longpoll`, …). */
+  readonly transport: string
+  /** The key behind the session's credentials (undefined when anonymous). */
+  readonly keyId: string | undefined
+  /** The user a protocol signed in (Pusher), if any. */
+  readonly userId?: string | undefined
+  /** Ends the session with a contract close code (or its HTTP/SSE equivalent). */
+  close(code: number, reason: string): void
+}
+
+/** The first local subscriber of a channel came / the last one left (see SessionListener). */
+export interface OccupancyHandler {
+  occupied(appId: string, channel: string): void
+  vacated(appId: string, channel: string): void
 }
 
 interface AppCounters {
@@ -15,66 +40,74 @@ interface AppCounters {
 }
 
 /**
- * The node's local view: which connections are open and which sinks listen to which
- * channel, per app. It asks the broker for a channel on its first local subscriber and
- * releases it after the last one; the broker calls back `onMessage` / `onPresence`.
- * Each message is encoded once here and the same bytes go to every sink.
+ * The node's local view, and its only registry of sessions: which sessions are open and which
+ * sinks listen to which channel, per app. It asks the broker for a channel on its first local
+ * subscriber and releases it after the last one; the broker calls back `onMessage` /
+ * `onPresence`. Each message is encoded once per wire format (see `EncodedMessage.as`) and
+ * the same bytes go to every sink of that format.
  */
 export class Hub implements BrokerHandler {
-  private readonly connections = new Map<string, Set<Connection>>()
+  private readonly sessionsByApp = new Map<string, Set<HubSession>>()
   private readonly channels = new Map<string, Map<string, Set<Sink>>>()
   private readonly pending = new Map<string, Promise<void>>()
   private readonly counters = new Map<string, AppCounters>()
 
-  constructor(private readonly broker: Broker) {}
+  constructor(
+    private readonly broker: Pick<Broker, 'subscribe' | 'unsubscribe'>,
+    private readonly occupancy?: OccupancyHandler,
+    private readonly onError: (err: unknown, what: string) => void = () => {},
+  ) {}
 
-  // ---- connections -------------------------------------------------------------------
+  // ---- sessions ----------------------------------------------------------------------
 
-  addConnection(conn: Connection): void {
-    let set = this.connections.get(conn.appId)
-    if (!set) this.connections.set(conn.appId, (set = new Set()))
-    set.add(conn)
+  add(session: HubSession): void {
+    let set = this.sessionsByApp.get(session.appId)
+    if (!set) this.sessionsByApp.set(session.appId, (set = new Set()))
+    set.add(session)
   }
 
-  removeConnection(conn: Connection): void {
-    const set = this.connections.get(conn.appId)
+  remove(session: HubSession): void {
+    const set = this.sessionsByApp.get(session.appId)
     if (!set) return
-    set.delete(conn)
-    if (set.size === 0) this.connections.delete(conn.appId)
+    set.delete(session)
+    if (set.size === 0) this.sessionsByApp.delete(session.appId)
   }
 
-  connectionCount(appId: string): number {
-    return this.connections.get(appId)?.size ?? 0
+  sessionCount(appId: string): number {
+    return this.sessionsByApp.get(appId)?.size ?? 0
   }
 
-  totalConnections(): number {
+  totalSessions(): number {
     let n = 0
-    for (const set of this.connections.values()) n += set.size
+    for (const set of this.sessionsByApp.values()) n += set.size
     return n
   }
 
-  /** Closes the app's connections that match (all when no predicate). */
-  closeConnections(appId: string, code: number, reason: string, match?: (c: Connection) => boolean): number {
-    const set = this.connections.get(appId)
-    if (!set) return 0
-    let n = 0
-    for (const conn of [...set]) {
-      if (!match || match(conn)) {
-        conn.close(code, reason)
-        n++
-      }
+  /** The app's sessions that match (all when no predicate), e.g. by `userId`, `keyId` or `id`. */
+  find(appId: string, match?: (s: HubSession) => boolean): HubSession[] {
+    const set = this.sessionsByApp.get(appId)
+    if (!set) return []
+    return match ? [...set].filter(match) : [...set]
+  }
+
+  /** Closes the app's sessions that match (all when no predicate); returns how many. */
+  closeSessions(appId: string, code: number, reason: string, match?: (s: HubSession) => boolean): number {
+    const found = this.find(appId, match)
+    for (const s of found) s.close(code, reason)
+    return found.length
+  }
+
+  /** Every open session of every app, or of one wire kind. */
+  *sessions(kind?: string): IterableIterator<HubSession> {
+    for (const set of this.sessionsByApp.values()) {
+      if (kind === undefined) yield* set
+      else for (const s of set) if (s.transport === kind) yield s
     }
-    return n
   }
 
-  /** Every open connection of every app. */
-  *allConnections(): IterableIterator<Connection> {
-    for (const set of this.connections.values()) yield* set
-  }
-
-  /** Closes every connection of every app (shutdown). */
+  /** Closes every session of every app (shutdown). */
   closeAll(code: number, reason: string): void {
-    for (const appId of [...this.connections.keys()]) this.closeConnections(appId, code, reason)
+    for (const appId of [...this.sessionsByApp.keys()]) this.closeSessions(appId, code, reason)
   }
 
   // ---- subscriptions -----------------------------------------------------------------
@@ -88,6 +121,7 @@ export class Hub implements BrokerHandler {
     if (!sinks) {
       app.set(channel, (sinks = new Set()))
       sinks.add(sink)
+      this.occupancy?.occupied(appId, channel)
       const p = this.broker.subscribe(appId, channel)
       this.pending.set(key, p)
       try {
@@ -106,7 +140,7 @@ export class Hub implements BrokerHandler {
 
   unsubscribe(appId: string, channel: string, sink: Sink): void {
     if (this.removeSink(appId, channel, sink)) {
-      this.broker.unsubscribe(appId, channel).catch(() => {})
+      this.broker.unsubscribe(appId, channel).catch((err: unknown) => this.onError(err, 'broker unsubscribe failed'))
     }
   }
 
@@ -118,6 +152,7 @@ export class Hub implements BrokerHandler {
     if (sinks.size > 0) return false
     app.delete(channel)
     if (app.size === 0) this.channels.delete(appId)
+    this.occupancy?.vacated(appId, channel)
     return true
   }
 
@@ -127,12 +162,20 @@ export class Hub implements BrokerHandler {
 
   // ---- broker callbacks --------------------------------------------------------------
 
-  onMessage(appId: string, message: Message, json?: string): void {
+  onMessage(appId: string, message: Message, json?: string, exclude?: string): void {
     const sinks = this.channels.get(appId)?.get(message.channel)
     if (!sinks || sinks.size === 0) return
     const encoded = EncodedMessage.of(message, json)
-    for (const sink of sinks) sink.message(encoded)
-    this.count(appId).delivered += sinks.size
+    let delivered = sinks.size
+    if (exclude === undefined) {
+      for (const sink of sinks) sink.message(encoded)
+    } else {
+      for (const sink of sinks) {
+        if (sink.sessionId === exclude) delivered--
+        else sink.message(encoded)
+      }
+    }
+    this.count(appId).delivered += delivered
   }
 
   onPresence(appId: string, event: PresenceEvent): void {
@@ -167,12 +210,12 @@ export class Hub implements BrokerHandler {
   /** This node's counters and subscriptions, per app. */
   localState(): NodeState {
     const state: NodeState = {}
-    const appIds = new Set([...this.connections.keys(), ...this.channels.keys(), ...this.counters.keys()])
+    const appIds = new Set([...this.sessionsByApp.keys(), ...this.channels.keys(), ...this.counters.keys()])
     for (const appId of appIds) {
       const channels: Record<string, number> = {}
       for (const [name, sinks] of this.channels.get(appId) ?? []) channels[name] = sinks.size
       const c = this.counters.get(appId)
-      state[appId] = { connections: this.connectionCount(appId), channels, published: c?.published ?? 0, delivered: c?.delivered ?? 0 }
+      state[appId] = { connections: this.sessionCount(appId), channels, published: c?.published ?? 0, delivered: c?.delivered ?? 0 }
     }
     return state
   }

@@ -1,5 +1,8 @@
 import type { Message, Position } from '@herald/protocol'
 import type { Broker } from './broker.js'
+
+/** What a subscription reads to resume: the broker's position, history and recover. */
+export type HistoryReader = Pick<Broker, 'position' | 'history' | 'recover'>
 import { EncodedMessage, type EncodedPresence } from './encoded.js'
 import type { Hub, Sink } from './hub.js'
 
@@ -38,7 +41,9 @@ export class ChannelSubscription implements Sink {
     readonly channel: string,
     private readonly out: SubscriptionOutput,
     private readonly hub: Hub,
-    private readonly broker: Broker,
+    private readonly broker: HistoryReader,
+    /** The session this subscription belongs to: a message published with `exclude` equal to it is not delivered here. */
+    readonly sessionId?: string,
   ) {}
 
   /** Subscribes and replays; resolves when the client is live. Returns how many were replayed. */

@@ -94,7 +94,7 @@ export function adminRoutes(ctx: NodeContext) {
   r.openapi(routes.list, async (c) => {
     const apps = await ctx.store.listApps()
     const withCounts = await Promise.all(
-      apps.map(async (a) => ({ ...a, connections: (await ctx.broker.appState(a.id).catch(() => null))?.connections ?? ctx.hub.connectionCount(a.id) })),
+      apps.map(async (a) => ({ ...a, connections: (await ctx.engine.state(a.id).catch(() => null))?.connections ?? ctx.engine.hub.sessionCount(a.id) })),
     )
     return c.json({ apps: withCounts }, 200)
   })
@@ -148,7 +148,7 @@ export function adminRoutes(ctx: NodeContext) {
   r.openapi(routes.stats, async (c) => {
     const { appId } = c.req.valid('param')
     await mustApp(appId)
-    const s = await ctx.broker.appState(appId)
+    const s = await ctx.engine.state(appId)
     const channels = Object.keys(s.channels).length
     const subscriptions = Object.values(s.channels).reduce((a, b) => a + b, 0)
     return c.json(

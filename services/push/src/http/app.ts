@@ -3,7 +3,7 @@ import type { MiddlewareHandler } from 'hono'
 import { bodyLimit } from 'hono/body-limit'
 import type { NodeContext } from '../context.js'
 import { HeraldError } from '../errors.js'
-import type { HttpStreams } from '../transports/http-streams.js'
+import type { Protocol } from './protocols.js'
 import { adminAuth } from './admin-auth.js'
 import { adminRoutes } from './admin.js'
 import { channelRoutes } from './channels.js'
@@ -19,7 +19,8 @@ const MAX_BODY_BYTES = 8 * 1024 * 1024
 
 export interface HttpOptions {
   verifyAdmin: (token: string) => boolean
-  streams: HttpStreams
+  /** Client protocols: their route groups are mounted here (upgrades: `attachUpgrades`). */
+  protocols: readonly Protocol[]
 }
 
 /** The node's whole HTTP surface as one Hono app; `/openapi.json` is generated from the routes. */
@@ -46,12 +47,17 @@ export function createHttpApp(ctx: NodeContext, options: HttpOptions) {
   }
   app.use('/v1/*', limit)
   app.use('/admin/*', limit)
-  app.use('/v1/apps/:appId/*', appCors(ctx.registry))
+  app.use('/v1/apps/:appId/*', appCors((appId) => ctx.engine.app(appId)))
 
   app.route('/', healthRoutes(ctx))
   app.route('/v1', messageRoutes(ctx))
   app.route('/v1', channelRoutes(ctx))
-  app.route('/v1', options.streams.routes())
+  for (const protocol of options.protocols) {
+    for (const group of protocol.routes ?? []) {
+      for (const m of group.middleware ?? []) app.use(m.pattern ?? `${group.base}/*`, m.handler)
+      app.route(group.base, group.routes)
+    }
+  }
 
   app.use('/admin/v1/*', adminAuth(options.verifyAdmin))
   app.route('/admin/v1', adminRoutes(ctx))

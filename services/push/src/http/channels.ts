@@ -45,7 +45,7 @@ export function channelRoutes(ctx: NodeContext) {
     const { app, identity } = await appAndIdentity(ctx, c, appId)
     authorize(app, identity, channel, 'history')
     const limit = q.limit ?? app.settings.historySize
-    const h = await ctx.broker.history(app.id, channel, q.after === undefined ? { limit } : { limit, after: q.after })
+    const h = await ctx.engine.history(app.id, channel, q.after === undefined ? { limit } : { limit, after: q.after })
     return c.json({ epoch: h.epoch, messages: h.messages as z.infer<typeof HistoryReplySchema>['messages'] }, 200)
   })
 
@@ -53,7 +53,7 @@ export function channelRoutes(ctx: NodeContext) {
     const { appId, channel } = c.req.valid('param')
     const { app, identity } = await appAndIdentity(ctx, c, appId)
     authorize(app, identity, channel, 'members')
-    const members = await ctx.broker.members(app.id, channel)
+    const members = await ctx.engine.members(app.id, channel)
     return c.json({ members, count: members.length }, 200)
   })
 
@@ -62,12 +62,7 @@ export function channelRoutes(ctx: NodeContext) {
     const { prefix } = c.req.valid('query')
     const { app, identity } = await appAndIdentity(ctx, c, appId)
     requireBasic(identity)
-    const state = await ctx.broker.appState(app.id)
-    const channels = Object.entries(state.channels)
-      .filter(([name, n]) => n > 0 && (!prefix || name.startsWith(prefix)))
-      .sort(([a], [b]) => (a < b ? -1 : 1))
-      .map(([name, subscribers]) => ({ name, subscribers }))
-    return c.json({ channels }, 200)
+    return c.json({ channels: await ctx.engine.channels(app.id, prefix) }, 200)
   })
 
   return r

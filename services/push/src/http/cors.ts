@@ -1,5 +1,5 @@
 import type { MiddlewareHandler } from 'hono'
-import type { AppRegistry } from '../apps/registry.js'
+import type { App } from '../apps/types.js'
 
 /**
  * Whether a browser origin may use an app, per its `allowedOrigins` (`*` allows all).
@@ -16,11 +16,11 @@ export function originAllowed(allowed: string[], origin: string | undefined, hos
  * CORS for the public API, from the app's `allowedOrigins`. Answers preflights itself.
  * A disallowed origin gets no CORS headers (the browser blocks the response).
  */
-export function appCors(registry: AppRegistry): MiddlewareHandler {
+export function appCors(appOf: (appId: string) => Promise<App | undefined>): MiddlewareHandler {
   return async function appCors(c, next) {
     const origin = c.req.header('origin')
     const appId = c.req.param('appId')
-    const app = origin && appId ? await registry.app(appId) : null
+    const app = origin && appId ? await appOf(appId) : null
     const allow = app && originAllowed(app.settings.allowedOrigins, origin, c.req.header('host')) ? origin : null
     if (c.req.method === 'OPTIONS' && origin) {
       const headers: Record<string, string> = { Vary: 'Origin' }

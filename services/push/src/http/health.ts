@@ -27,7 +27,7 @@ export function healthRoutes(ctx: NodeContext) {
   r.openapi(readyz, async (c) => {
     const [db, broker] = await Promise.all([
       within(ctx.store.ping()).then(() => 'ok', (e: Error) => `down: ${e.message}`),
-      within(ctx.broker.ping()).then(() => 'ok', (e: Error) => `down: ${e.message}`),
+      within(ctx.engine.ping()).then(() => 'ok', (e: Error) => `down: ${e.message}`),
     ])
     const ok = db === 'ok' && broker === 'ok' && !ctx.draining()
     const body = { database: db, broker: ctx.draining() ? 'draining' : broker }

@@ -31,14 +31,13 @@ export function messageRoutes(ctx: NodeContext) {
     if (body.channels && new Set(body.channels).size !== body.channels.length) throw badRequest('channels must not repeat')
     const inputs = raws.map((raw, i) => {
       try {
-        return ctx.publisher.validate(app, identity, raw)
+        return ctx.engine.validate(app, identity, raw)
       } catch (err) {
         if (raws.length > 1 && err instanceof Error) err.message = `messages[${i}]: ${err.message}`
         throw err
       }
     })
-    const outcomes = await ctx.publisher.publish(app, inputs)
-    ctx.metrics.messagesIn.inc({ app: app.id, via: 'rest' }, outcomes.length)
+    const outcomes = await ctx.engine.publish(app, inputs, 'rest')
     return c.json({ messages: outcomes.map(({ message: m }) => ({ channel: m.channel, id: m.id, seq: m.seq, epoch: m.epoch })) }, 200)
   })
   return r

@@ -1,5 +1,4 @@
 import type { Context } from 'hono'
-import { identifyRequest } from '../auth/credentials.js'
 import type { Identity } from '../auth/identity.js'
 import type { App } from '../apps/types.js'
 import type { NodeContext } from '../context.js'
@@ -10,11 +9,11 @@ import { HeraldError, notFound, toHeraldError, unauthorized } from '../errors.js
  * Unknown app: 404. No credentials where they are needed: 401.
  */
 export async function appAndIdentity(ctx: NodeContext, c: Context, appId: string, opts: { anonymous?: boolean } = {}): Promise<{ app: App; identity: Identity }> {
-  const app = await ctx.registry.app(appId)
+  const app = await ctx.engine.app(appId)
   if (!app) throw notFound(`unknown app ${appId}`)
   let identity: Identity
   try {
-    identity = await identifyRequest(ctx.registry, app, c.req.header('authorization'))
+    identity = await ctx.engine.identifyRequest(app, c.req.header('authorization'))
   } catch (err) {
     const e = toHeraldError(err)
     ctx.metrics.authFailures.inc({ app: appId, transport: 'rest', code: e.code })

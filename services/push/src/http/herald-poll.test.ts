@@ -87,16 +87,16 @@ describe('poll: held requests', () => {
     const held = poll(app.appId, `channels=l1,l2&wait=30&cursor=${first.body.cursor}`)
     let answered = false
     void held.then(() => (answered = true))
-    await eventually(() => t.node.ctx.hub.subscriberCount(app.appId, 'l2') === 1, 10_000, 'the poll to be held')
-    expect(t.node.ctx.hub.connectionCount(app.appId)).toBe(1)
+    await eventually(() => t.node.ctx.engine.hub.subscriberCount(app.appId, 'l2') === 1, 10_000, 'the poll to be held')
+    expect(t.node.ctx.engine.hub.sessionCount(app.appId)).toBe(1)
     expect(answered).toBe(false)
     await t.publish(app, { channel: 'l2', data: 'wake' })
     // The wait is 30 s and the test's timeout 20 s: only the publish can answer it.
     const reply = await held
     expect(reply.body.messages.map((m) => [m.channel, m.data])).toEqual([['l2', 'wake']])
     expect(decodeCursor(reply.body.cursor)).toMatchObject({ l1: { seq: 0 }, l2: { seq: 1 } })
-    expect(t.node.ctx.hub.connectionCount(app.appId)).toBe(0)
-    expect(t.node.ctx.hub.subscriberCount(app.appId, 'l2')).toBe(0)
+    expect(t.node.ctx.engine.hub.sessionCount(app.appId)).toBe(0)
+    expect(t.node.ctx.engine.hub.subscriberCount(app.appId, 'l2')).toBe(0)
   })
 
   it('answers with no messages and the same cursor after `wait` seconds', async () => {
@@ -111,17 +111,17 @@ describe('poll: held requests', () => {
     const first = await poll(app.appId, 'channels=g')
     const controller = new AbortController()
     const held = poll(app.appId, `channels=g&cursor=${first.body.cursor}`, controller.signal).catch(() => 'aborted')
-    await eventually(() => t.node.ctx.hub.connectionCount(app.appId) === 1, 10_000, 'the poll to be held')
+    await eventually(() => t.node.ctx.engine.hub.sessionCount(app.appId) === 1, 10_000, 'the poll to be held')
     controller.abort()
     expect(await held).toBe('aborted')
-    await eventually(() => t.node.ctx.hub.connectionCount(app.appId) === 0 && t.node.ctx.hub.subscriberCount(app.appId, 'g') === 0, 10_000, 'the poll to be freed')
+    await eventually(() => t.node.ctx.engine.hub.sessionCount(app.appId) === 0 && t.node.ctx.engine.hub.subscriberCount(app.appId, 'g') === 0, 10_000, 'the poll to be freed')
   })
 
   it('bounds held polls by maxConnections (429 with Retry-After); plain polls still answer', async () => {
     const app = await t.createApp({ maxConnections: 1 })
     const first = await poll(app.appId, 'channels=m')
     const held = poll(app.appId, `channels=m&cursor=${first.body.cursor}`)
-    await eventually(() => t.node.ctx.hub.connectionCount(app.appId) === 1, 10_000, 'the poll to be held')
+    await eventually(() => t.node.ctx.engine.hub.sessionCount(app.appId) === 1, 10_000, 'the poll to be held')
     const refused = await poll(app.appId, `channels=m&cursor=${first.body.cursor}`)
     expect(refused.status).toBe(429)
     expect(refused.body.error?.code).toBe('limit_exceeded')
@@ -138,7 +138,7 @@ describe('poll: held requests', () => {
     const first = await poll(app.appId, `channels=r&token=${token}`)
     const byKey = poll(app.appId, `channels=r&token=${token}&cursor=${first.body.cursor}`)
     const anonymous = poll(app.appId, `channels=r&cursor=${first.body.cursor}`)
-    await eventually(() => t.node.ctx.hub.connectionCount(app.appId) === 2, 10_000, 'both polls to be held')
+    await eventually(() => t.node.ctx.engine.hub.sessionCount(app.appId) === 2, 10_000, 'both polls to be held')
     await t.admin('DELETE', `/admin/v1/apps/${app.appId}/keys/${created.body.key.keyId}`)
     const revoked = await byKey
     expect([revoked.status, revoked.body.error?.code]).toEqual([401, 'unauthorized'])
@@ -152,7 +152,7 @@ describe('poll: held requests', () => {
     const app = await other.createApp()
     const first = await fetch(`${other.url}/v1/apps/${app.appId}/poll?channels=s`).then((r) => r.json() as Promise<{ cursor: string }>)
     const held = fetch(`${other.url}/v1/apps/${app.appId}/poll?channels=s&cursor=${first.cursor}`).then(async (r) => ({ status: r.status, body: (await r.json()) as { cursor: string; messages: unknown[] } }))
-    await eventually(() => other.node.ctx.hub.connectionCount(app.appId) === 1, 10_000, 'the poll to be held')
+    await eventually(() => other.node.ctx.engine.hub.sessionCount(app.appId) === 1, 10_000, 'the poll to be held')
     await other.stop()
     expect(await held).toEqual({ status: 200, body: { cursor: first.cursor, messages: [] } })
   }, 30_000)

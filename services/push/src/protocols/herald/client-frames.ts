@@ -1,6 +1,6 @@
 import type { ClientFrame } from '@herald/protocol'
 import { z } from 'zod'
-import { badRequest } from '../errors.js'
+import { badRequest } from '../../errors.js'
 
 const Ref = z.union([z.string().max(64), z.number().int().safe()]).optional()
 const Channel = z.string().max(200)

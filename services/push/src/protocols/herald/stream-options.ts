@@ -1,5 +1,5 @@
 import { z } from 'zod'
-import { parseEnv } from '../env.js'
+import { parseEnv } from '../../env.js'
 
 /** Tunables of the HTTP streaming transports (SSE and long-poll). */
 export interface StreamOptions {

@@ -54,7 +54,7 @@ describe('SSE: refusals before the stream starts are plain HTTP errors', () => {
     expect(second.response.headers.get('retry-after')).toMatch(/^\d+$/)
     expect(((await second.response.json()) as { error: { code: string } }).error.code).toBe('limit_exceeded')
     first.close()
-    await eventually(() => t.node.ctx.hub.connectionCount(app.appId) === 0, 10_000, 'the first stream to be freed')
+    await eventually(() => t.node.ctx.engine.hub.sessionCount(app.appId) === 0, 10_000, 'the first stream to be freed')
     const third = await sse(`/v1/apps/${app.appId}/sse?channels=a`)
     expect(third.response.status).toBe(200)
   })
@@ -76,7 +76,7 @@ describe('SSE: the stream', () => {
     expect(subscribed.map((s) => s.channel)).toEqual(['a', 'b'])
     expect(subscribed[0]).toMatchObject({ channel: 'a', seq: 0 })
     expect(subscribed[1]).toMatchObject({ channel: 'b', seq: 1 })
-    expect(t.node.ctx.hub.connectionCount(app.appId)).toBe(1)
+    expect(t.node.ctx.engine.hub.sessionCount(app.appId)).toBe(1)
 
     await t.publish(app, { channel: 'a', name: 'greeting', data: { hello: 1 } })
     await t.publish(app, { channel: 'b', data: 'two' })
@@ -97,7 +97,7 @@ describe('SSE: the stream', () => {
     await r1.until(() => r1.of('message').length === 2)
     const lastId = r1.of('message')[1]!.id!
     r1.close()
-    await eventually(() => t.node.ctx.hub.connectionCount(app.appId) === 0)
+    await eventually(() => t.node.ctx.engine.hub.sessionCount(app.appId) === 0)
     await t.publish(app, { messages: [{ channel: 'x', data: 2 }, { channel: 'y', data: 2 }, { channel: 'x', data: 3 }] })
     const r2 = await sse(`/v1/apps/${app.appId}/sse?channels=x,y&lastEventId=garbage-is-ignored-when-the-header-is-set`, { 'Last-Event-ID': lastId })
     expect(r2.response.status).toBe(200)
@@ -170,7 +170,7 @@ describe('SSE: the stream', () => {
     expect(r.response.status).toBe(200)
     await r.until(() => r.ended, 15_000, 'the stream to end')
     expect(r.of('error').map((e) => e.data.code)).toEqual(['token_expired'])
-    await eventually(() => t.node.ctx.hub.connectionCount(app.appId) === 0)
+    await eventually(() => t.node.ctx.engine.hub.sessionCount(app.appId) === 0)
   })
 
   it('ends a stream whose client does not read once its pending bytes pass the send buffer', async () => {
@@ -192,7 +192,7 @@ describe('SSE: the stream', () => {
       expect((await t.publish(app, { messages: Array.from({ length: 50 }, () => ({ channel: 'slow', data: big })) })).status).toBe(200)
     }
     expect(await drops()).toBe(1)
-    await eventually(() => t.node.ctx.hub.connectionCount(app.appId) === 0, 10_000, 'the slow stream to be freed')
+    await eventually(() => t.node.ctx.engine.hub.sessionCount(app.appId) === 0, 10_000, 'the slow stream to be freed')
     res.destroy()
   })
 
@@ -200,9 +200,9 @@ describe('SSE: the stream', () => {
     const app = await t.createApp()
     const r = await sse(`/v1/apps/${app.appId}/sse?channels=gone`)
     await r.until(() => r.of('subscribed').length === 1)
-    expect(t.node.ctx.hub.subscriberCount(app.appId, 'gone')).toBe(1)
+    expect(t.node.ctx.engine.hub.subscriberCount(app.appId, 'gone')).toBe(1)
     r.close()
-    await eventually(() => t.node.ctx.hub.connectionCount(app.appId) === 0 && t.node.ctx.hub.subscriberCount(app.appId, 'gone') === 0)
+    await eventually(() => t.node.ctx.engine.hub.sessionCount(app.appId) === 0 && t.node.ctx.engine.hub.subscriberCount(app.appId, 'gone') === 0)
   })
 })
 

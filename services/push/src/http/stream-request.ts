@@ -1,15 +1,10 @@
 import { decodeCursor, splitChannels, type CursorPositions } from '@herald/protocol'
 import type { App } from '../apps/types.js'
 import { authorize } from '../auth/authorize.js'
-import { identifyClient } from '../auth/credentials.js'
 import type { Identity } from '../auth/identity.js'
 import type { NodeContext } from '../context.js'
 import { badRequest, forbidden, HeraldError, notFound, toHeraldError } from '../errors.js'
-import { originAllowed } from '../http/cors.js'
-import type { TransportName } from './transport.js'
-
-/** Seconds a client refused for the connection limit is told to wait (`Retry-After`). */
-export const LIMIT_RETRY_AFTER_SECONDS = 5
+import { originAllowed } from './cors.js'
 
 export interface StreamRequestInput {
   appId: string
@@ -19,7 +14,7 @@ export interface StreamRequestInput {
   origin: string | undefined
   /** The Host header: the service's own origin is always allowed. */
   host?: string | undefined
-  transport: TransportName
+  transport: 'sse' | 'longpoll'
 }
 
 export interface StreamRequest {
@@ -44,16 +39,14 @@ export async function resolveStreamRequest(ctx: NodeContext, input: StreamReques
     ctx.metrics.rejected.inc({ app: appId, transport, code: err.code })
     throw err
   }
-  const app = await ctx.registry.app(appId)
+  const app = await ctx.engine.app(appId)
   if (!app) return reject(notFound(`unknown app ${appId}`))
   if (!originAllowed(app.settings.allowedOrigins, input.origin, input.host)) return reject(forbidden('origin not allowed for this app'))
   let identity: Identity
   try {
-    identity = await identifyClient(ctx.registry, app, input.token)
+    identity = await ctx.engine.identify(app, input.token, transport)
   } catch (err) {
-    const e = toHeraldError(err)
-    ctx.metrics.authFailures.inc({ app: appId, transport, code: e.code })
-    return reject(e)
+    return reject(toHeraldError(err))
   }
   const channels = [...new Set(splitChannels(input.channels))]
   if (channels.length === 0) return reject(badRequest('channels: at least one channel is needed (channels=a,b)'))
@@ -73,14 +66,4 @@ export function parseCursor(value: string | undefined, what: string): CursorPosi
   const positions = decodeCursor(value)
   if (!positions) throw badRequest(`${what}: not a valid cursor`)
   return positions
-}
-
-/** The `limit_exceeded` refusal of a connection past the app's `maxConnections` (429 with Retry-After). */
-export function connectionLimit(app: App): HeraldError {
-  return new HeraldError('limit_exceeded', `the app allows ${app.settings.maxConnections} connections`, LIMIT_RETRY_AFTER_SECONDS)
-}
-
-/** Whether the app has room for one more connection on this node. */
-export function hasRoom(ctx: NodeContext, app: App): boolean {
-  return ctx.hub.connectionCount(app.id) < app.settings.maxConnections
 }

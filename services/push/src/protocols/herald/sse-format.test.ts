@@ -1,6 +1,7 @@
 import { decodeCursor, type Message } from '@herald/protocol'
 import { describe, expect, it } from 'vitest'
-import { EncodedMessage, EncodedPresence } from '../engine/encoded.js'
+import { EncodedMessage, EncodedPresence } from '../../engine/encoded.js'
+import { sseData, sseSingle, sseSingleNamed, sseType } from './sse-format.js'
 import { streamOptionsFromEnv } from './stream-options.js'
 
 const message: Message = { channel: 'chat', id: 'm_1', seq: 7, epoch: 'e_abc', name: 'greeting', data: { text: 'a\nb' }, ts: 1 }
@@ -8,9 +9,9 @@ const message: Message = { channel: 'chat', id: 'm_1', seq: 7, epoch: 'e_abc', n
 describe('SSE encoding of a message', () => {
   it('builds each single-channel event once and shares the bytes', () => {
     const m = EncodedMessage.of(message)
-    const plain = m.sseSingle(false)
-    expect(m.sseSingle(false)).toBe(plain)
-    expect(m.sseSingle(true)).toBe(m.sseSingle(true))
+    const plain = m.as(sseSingle)
+    expect(m.as(sseSingle)).toBe(plain)
+    expect(m.as(sseSingleNamed)).toBe(m.as(sseSingleNamed))
     const text = plain.toString()
     const lines = text.split('\n')
     expect(lines[0]).toBe('event: message')
@@ -19,24 +20,24 @@ describe('SSE encoding of a message', () => {
     expect(lines[2]).toBe('data: ' + JSON.stringify(message))
     expect(text.endsWith('\n\n')).toBe(true)
     expect(lines).toHaveLength(5)
-    expect(m.sseSingle(true).toString().split('\n')[0]).toBe('event: greeting')
-    expect(m.sseData).toBe('data: ' + m.json + '\n\n')
+    expect(m.as(sseSingleNamed).toString().split('\n')[0]).toBe('event: greeting')
+    expect(m.as(sseData)).toBe('data: ' + m.json + '\n\n')
   })
 
   it('keeps the protocol\'s own event types for messages named like them', () => {
     for (const name of ['message', 'subscribed', 'presence', 'error']) {
-      expect(EncodedMessage.of({ ...message, name }).sseEvent(true)).toBe('message')
+      expect(sseType(EncodedMessage.of({ ...message, name }), true)).toBe('message')
     }
     const { name: _name, ...unnamed } = message
-    expect(EncodedMessage.of(unnamed).sseEvent(true)).toBe('message')
-    expect(EncodedMessage.of({ ...message, name: 'bad\nname' }).sseEvent(true)).toBe('message')
-    expect(EncodedMessage.of(message).sseEvent(false)).toBe('message')
+    expect(sseType(EncodedMessage.of(unnamed), true)).toBe('message')
+    expect(sseType(EncodedMessage.of({ ...message, name: 'bad\nname' }), true)).toBe('message')
+    expect(sseType(EncodedMessage.of(message), false)).toBe('message')
   })
 
   it('encodes presence once as event: presence', () => {
     const p = EncodedPresence.of({ channel: 'presence-r', action: 'join', member: { clientId: 'u1' } })
-    expect(p.sseFrame).toBe(p.sseFrame)
-    expect(p.sseFrame.toString()).toBe('event: presence\ndata: {"channel":"presence-r","action":"join","member":{"clientId":"u1"}}\n\n')
+    expect(p.as(sseSingle)).toBe(p.as(sseSingle))
+    expect(p.as(sseSingle).toString()).toBe('event: presence\ndata: {"channel":"presence-r","action":"join","member":{"clientId":"u1"}}\n\n')
   })
 })
 

@@ -1,16 +1,16 @@
 import type { ServerResponse } from 'node:http'
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
 import type { HttpBindings } from '@hono/node-server'
-import { CloseCodes } from '@herald/protocol'
 import type { Context } from 'hono'
 import type { NodeContext } from '../context.js'
+import { ClientSession } from '../engine/session.js'
 import { HeraldError, toHeraldError } from '../errors.js'
-import { AppIdParam, errorResponses, json, MessageSchema } from '../http/schemas.js'
-import { validationHook } from '../http/validation.js'
-import { answerPoll, type HeldPoll, type PollOutcome } from './poll.js'
-import { SseStream } from './sse.js'
-import type { StreamOptions } from './stream-options.js'
-import { connectionLimit, hasRoom, parseCursor, resolveStreamRequest } from './stream-request.js'
+import { answerPoll, type PollOutcome } from '../protocols/herald/poll.js'
+import { SseWire } from '../protocols/herald/sse.js'
+import type { StreamOptions } from '../protocols/herald/stream-options.js'
+import { AppIdParam, errorResponses, json, MessageSchema } from './schemas.js'
+import { parseCursor, resolveStreamRequest } from './stream-request.js'
+import { validationHook } from './validation.js'
 
 type Env = { Bindings: HttpBindings }
 
@@ -73,20 +73,15 @@ const pollRoute = createRoute({
 const DEFAULT_WAIT_SECONDS = 25
 
 /**
- * The HTTP streaming transports: Server-Sent Events (`/v1/apps/:appId/sse`) and long-poll /
- * poll (`/v1/apps/:appId/poll`). Both are connections of the hub (SSE streams while open,
- * polls while held), so they count toward `maxConnections` and are closed on key
- * revocation, app deletion and shutdown. One timer writes the SSE heartbeat of every stream.
+ * The Herald HTTP streaming routes: Server-Sent Events (`/v1/apps/:appId/sse`) and long-poll /
+ * poll (`/v1/apps/:appId/poll`). Both are sessions of the engine (SSE streams while open,
+ * polls while held), so they count toward `maxConnections` and are closed on key revocation,
+ * app deletion and shutdown through the hub. One timer writes the SSE heartbeat of every stream.
  *
  * @example
- * const streams = new HttpStreams(ctx)
- * app.route('/v1', streams.routes())
- * // on shutdown
- * streams.closeAll(1001, 'server going away')
+ * app.route('/v1', new HeraldStreams(ctx).routes())
  */
-export class HttpStreams {
-  private readonly streams = new Set<SseStream>()
-  private readonly polls = new Set<HeldPoll>()
+export class HeraldStreams {
   private readonly options: StreamOptions
   private pinger: NodeJS.Timeout | undefined
 
@@ -110,11 +105,6 @@ export class HttpStreams {
     return r
   }
 
-  /** Open SSE streams and held polls of this node. */
-  get size(): number {
-    return this.streams.size + this.polls.size
-  }
-
   private async sse(c: Context<Env>, appId: string, q: SseQuery): Promise<Response> {
     if (this.ctx.draining()) throw new ShuttingDown()
     const res = c.env?.outgoing as ServerResponse | undefined
@@ -123,9 +113,9 @@ export class HttpStreams {
     const { app, identity, channels } = await resolveStreamRequest(this.ctx, { appId, channels: q.channels, token: q.token, origin, host: c.req.header('host'), transport: 'sse' })
     const header = c.req.header('last-event-id')
     const since = header !== undefined && header !== '' ? parseCursor(header, 'Last-Event-ID') : parseCursor(q.lastEventId, 'lastEventId')
-    if (!hasRoom(this.ctx, app)) {
+    if (!this.ctx.engine.hasRoom(app)) {
       this.ctx.metrics.rejected.inc({ app: app.id, transport: 'sse', code: 'limit_exceeded' })
-      throw connectionLimit(app)
+      throw this.ctx.engine.connectionLimit(app)
     }
     if (res.destroyed) return alreadySent()
 
@@ -134,13 +124,11 @@ export class HttpStreams {
       headers['Access-Control-Allow-Origin'] = origin
       headers['Vary'] = 'Origin'
     }
-    const stream = new SseStream(this.ctx, res, app.id, identity, channels, { named: q.events === 'named', retryMs: this.options.retryMs, maxStreamMs: this.options.maxStreamMs, headers }, (s) => this.closed(s))
-    this.streams.add(stream)
-    this.ctx.hub.addConnection(stream)
-    this.ctx.metrics.connectionOpened(app.id, 'sse')
+    const wire = new SseWire(res, channels, { named: q.events === 'named', retryMs: this.options.retryMs, maxStreamMs: this.options.maxStreamMs, headers })
+    const session = this.ctx.engine.open({ app, identity, wire })
     this.startPinger()
     try {
-      await stream.open(app, since, q.rewind ?? 0)
+      await wire.open(session, since, q.rewind ?? 0)
     } catch (err) {
       const e = toHeraldError(err)
       if (e.code === 'internal') this.ctx.logger.error({ err, app: app.id }, 'sse open failed')
@@ -149,57 +137,36 @@ export class HttpStreams {
     return alreadySent()
   }
 
-  private closed(stream: SseStream): void {
-    if (!this.streams.delete(stream)) return
-    this.ctx.hub.removeConnection(stream)
-    this.ctx.metrics.connectionClosed(stream.appId, 'sse')
-  }
-
   private async poll(c: Context, appId: string, q: PollQuery): Promise<PollOutcome> {
     const request = await resolveStreamRequest(this.ctx, { appId, channels: q.channels, token: q.token, origin: c.req.header('origin'), host: c.req.header('host'), transport: 'longpoll' })
     const cursor = parseCursor(q.cursor, 'cursor')
     const wait = q.wait ?? DEFAULT_WAIT_SECONDS
-    return answerPoll(
-      this.ctx,
-      { ...request, cursor, wait, rewind: q.rewind ?? 0, signal: c.req.raw.signal },
-      {
-        batchMs: this.options.pollBatchMs,
-        held: (poll, active) => {
-          if (active) {
-            this.polls.add(poll)
-            this.ctx.hub.addConnection(poll)
-            this.ctx.metrics.connectionOpened(poll.appId, 'longpoll')
-          } else if (this.polls.delete(poll)) {
-            this.ctx.hub.removeConnection(poll)
-            this.ctx.metrics.connectionClosed(poll.appId, 'longpoll')
-          }
-        },
-      },
-    )
+    return answerPoll(this.ctx.engine, { ...request, cursor, wait, rewind: q.rewind ?? 0, signal: c.req.raw.signal, batchMs: this.options.pollBatchMs })
   }
 
-  /** One timer for every stream's heartbeat comment; it stops when no stream is left. */
+  /** One timer for the heartbeat comment of every SSE session of the hub; it stops when none is left. */
   private startPinger(): void {
     if (this.pinger) return
     this.pinger = setInterval(() => {
-      if (this.streams.size === 0) {
+      let n = 0
+      for (const s of this.ctx.engine.hub.sessions('sse')) {
+        if (s instanceof ClientSession && s.wire instanceof SseWire) {
+          s.wire.ping()
+          n++
+        }
+      }
+      if (n === 0) {
         clearInterval(this.pinger)
         this.pinger = undefined
-        return
       }
-      for (const stream of this.streams) stream.ping()
     }, this.options.pingMs)
     this.pinger.unref()
   }
 
-  /** Ends every open stream and answers every held poll (shutdown). */
-  closeAll(code: number, reason: string): void {
-    for (const stream of [...this.streams]) stream.close(code, reason)
-    for (const poll of [...this.polls]) poll.close(code, reason)
-    if (code === CloseCodes.goingAway) {
-      clearInterval(this.pinger)
-      this.pinger = undefined
-    }
+  /** Stops the heartbeat timer (shutdown, after every session was closed). */
+  stop(): void {
+    clearInterval(this.pinger)
+    this.pinger = undefined
   }
 }
 
