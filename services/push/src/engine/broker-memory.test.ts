@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { brokerContract, newTestAppId, Recorder } from './broker.contract.js'
+import type { Message } from '@herald/protocol'
+import type { BrokerHandler } from './broker.js'
 import { MemoryBroker } from './broker-memory.js'
 
 brokerContract('memory', {
@@ -42,6 +44,23 @@ describe('MemoryBroker', () => {
     expect((await broker.position(app, 'subbed')).epoch).toBe(subbed!.message.epoch)
     expect((await broker.position(app, 'present')).epoch).toBe(present!.message.epoch)
     expect((await broker.position(app, 'idle')).epoch).not.toBe(idle!.message.epoch)
+    await broker.close()
+  })
+
+  it('hands the hub the message JSON built around dataJson, equal to JSON.stringify(message)', async () => {
+    const broker = new MemoryBroker()
+    const got: Array<{ message: Message; json: string | undefined }> = []
+    const handler: BrokerHandler = { onMessage: (_app, message, json) => void got.push({ message, json }), onPresence: () => {} }
+    await broker.start(handler, () => ({}))
+    const app = newTestAppId()
+    const data = { text: 'h\u00e9 "q" \\ \u2028', n: [1, 2.5, null], nested: { ok: true } }
+    const opts = { historySize: 10, historyTtlSeconds: 60 }
+    await broker.publish(app, [{ channel: 'a', data, dataJson: JSON.stringify(data) }], opts)
+    await broker.publish(app, [{ channel: 'b/c', name: 'ev"1', data: 'x', dataJson: '"x"', id: 'id\\"7', clientId: 'u"1' }], opts)
+    await broker.publish(app, [{ channel: 'a', data: 3 }], opts)
+    expect(got).toHaveLength(3)
+    for (const { message, json } of got.slice(0, 2)) expect(json).toBe(JSON.stringify(message))
+    expect(got[2]!.json).toBeUndefined()
     await broker.close()
   })
 })

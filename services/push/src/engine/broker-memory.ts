@@ -64,14 +64,18 @@ export class MemoryBroker implements Broker {
   async publish(appId: string, inputs: PublishInput[], options: ChannelOptions): Promise<PublishOutcome[]> {
     const now = Date.now()
     const outcomes: PublishOutcome[] = []
+    const jsons: Array<string | undefined> = []
     for (const input of inputs) {
       const ch = this.channel(appId, input.channel, now)
-      ch.options = { historySize: options.historySize, historyTtlSeconds: options.historyTtlSeconds }
+      if (ch.options.historySize !== options.historySize || ch.options.historyTtlSeconds !== options.historyTtlSeconds) {
+        ch.options = { historySize: options.historySize, historyTtlSeconds: options.historyTtlSeconds }
+      }
       ch.lastActivity = now
       if (input.id !== undefined) {
         const seen = this.idempotent(ch, input.id, now)
         if (seen) {
           outcomes.push({ message: seen, duplicate: true })
+          jsons.push(undefined)
           continue
         }
       }
@@ -80,8 +84,11 @@ export class MemoryBroker implements Broker {
       trimHistory(ch, now)
       if (input.id !== undefined) rememberId(ch, input.id, message, now)
       outcomes.push({ message, duplicate: false })
+      jsons.push(input.dataJson === undefined ? undefined : messageJson(message, input.dataJson))
     }
-    for (const o of outcomes) if (!o.duplicate) this.handler?.onMessage(appId, o.message)
+    outcomes.forEach((o, i) => {
+      if (!o.duplicate) this.handler?.onMessage(appId, o.message, jsons[i])
+    })
     return outcomes
   }
 
@@ -209,6 +216,10 @@ function isIdle(ch: ChannelState, now: number): boolean {
 function trimHistory(ch: ChannelState, now: number): void {
   const size = Math.max(0, ch.options.historySize)
   if (ch.history.length > size) ch.history.splice(0, ch.history.length - size)
+  // Every entry is of the channel's epoch and `ts` never decreases: when the oldest is inside
+  // the window, all are (no copy of the history per publish).
+  const oldest = ch.history[0]
+  if (oldest === undefined || (oldest.ts >= now - ch.options.historyTtlSeconds * 1000 && oldest.epoch === ch.epoch)) return
   const live = retained(ch.history, ch.epoch, ch.options.historyTtlSeconds, now)
   if (live.length !== ch.history.length) ch.history = live
 }
@@ -219,6 +230,15 @@ function rememberId(ch: ChannelState, id: string, message: Message, now: number)
     const oldest = ch.idempotency.keys().next()
     if (!oldest.done) ch.idempotency.delete(oldest.value)
   }
+}
+
+/** `JSON.stringify(message)` with `data` already serialized (`dataJson`), in {@link buildMessage}'s field order. */
+export function messageJson(m: Message, dataJson: string): string {
+  let s = `{"channel":${JSON.stringify(m.channel)},"id":${JSON.stringify(m.id)},"seq":${m.seq},"epoch":${JSON.stringify(m.epoch)}`
+  if (m.name !== undefined) s += `,"name":${JSON.stringify(m.name)}`
+  s += `,"data":${dataJson},"ts":${m.ts}`
+  if (m.clientId !== undefined) s += `,"clientId":${JSON.stringify(m.clientId)}`
+  return s + '}'
 }
 
 /** The message in the contract's field order; `name` and `clientId` only when set. */
