@@ -9,7 +9,7 @@ import type { PublishOutcome } from './broker.js'
 import type { EncodedMessage, EncodedPresence } from './encoded.js'
 import type { RawMessage } from './publisher.js'
 import { currentTurn, TURN_ALLOWANCE_BYTES } from './send-bound.js'
-import { ChannelSubscription } from './subscription.js'
+import { ChannelSubscription, type SubscriptionOutput } from './subscription.js'
 import type { EndError, SubscribedInfo, Wire, WireKind } from './wire.js'
 import type { SessionHost } from './engine.js'
 
@@ -155,22 +155,8 @@ export class ClientSession {
     if (this.subs.has(channel)) throw badRequest(`already subscribed to ${channel}`)
     const max = this.host.config.maxSubscriptionsPerConnection
     if (this.subs.size >= max) throw new HeraldError('limit_exceeded', `at most ${max} subscriptions per connection`)
-    let started: SubscribedInfo | undefined
-    const sub = new ChannelSubscription(
-      this.appId,
-      channel,
-      {
-        subscribed: (info) => {
-          started = info
-          options.subscribed?.(info)
-        },
-        message: (m: EncodedMessage) => this.account(this.wire.message(channel, m)),
-        presence: (p: EncodedPresence) => this.account(this.wire.presence(channel, p)),
-      },
-      this.host.hub,
-      this.host.broker,
-      this.id,
-    )
+    const output = new SessionOutput(this, channel, options.subscribed)
+    const sub = new ChannelSubscription(this.appId, channel, output, this.host.hub, this.host.broker, this.id)
     const entry: Entry = { sub }
     this.subs.set(channel, entry)
     this.host.metrics.subscriptions.inc({ app: this.appId, transport: this.kind })
@@ -181,7 +167,9 @@ export class ClientSession {
       this.host.events.emit('subscribed', this, channel)
       const member = options.member === undefined ? presenceMember(this._identity) : options.member
       if (isPresenceChannel(channel) && member) await this.join(channel, entry, member)
-      return { ...started!, replayed }
+      const info = output.started!
+      output.started = undefined
+      return { ...info, replayed }
     } catch (err) {
       await this.unsubscribe(channel, entry)
       throw err
@@ -312,5 +300,35 @@ export class ClientSession {
     clearTimeout(this.expiryTimer)
     for (const channel of [...this.subs.keys()]) void this.unsubscribe(channel)
     this.host.sessionClosed(this, code ?? this.endCode, reason ?? this.endReason)
+  }
+}
+
+/**
+ * Where one subscription's events go: the session's wire, through the send bound. A small
+ * object instead of closures over `subscribe`'s scope, so a live subscription does not keep
+ * the request that started it (options, the wire's reply callback and its frame) alive.
+ */
+class SessionOutput implements SubscriptionOutput {
+  started: SubscribedInfo | undefined
+
+  constructor(
+    private readonly session: ClientSession,
+    private readonly channel: string,
+    private onSubscribed: ((info: SubscribedInfo) => void) | undefined,
+  ) {}
+
+  subscribed(info: SubscribedInfo): void {
+    this.started = info
+    const told = this.onSubscribed
+    this.onSubscribed = undefined
+    told?.(info)
+  }
+
+  message(m: EncodedMessage): void {
+    this.session.account(this.session.wire.message(this.channel, m))
+  }
+
+  presence(p: EncodedPresence): void {
+    this.session.account(this.session.wire.presence(this.channel, p))
   }
 }
