@@ -37,7 +37,7 @@ export interface Config {
   presenceTtlSeconds: number
   maxFrameBytes: number
   maxSubscriptionsPerConnection: number
-  /** Bytes queued for one client past which it is closed as a slow consumer (4008). */
+  /** Bytes queued for one client past which it is closed as a slow consumer (`CloseCodes.rateLimited`). */
   sendBufferBytes: number
   shutdownGraceMs: number
   /** SSE and long-poll tunables (`HERALD_SSE_PING_SECONDS`, `HERALD_SSE_MAX_STREAM_SECONDS`, `HERALD_SSE_RETRY_MS`). */

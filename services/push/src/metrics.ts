@@ -1,3 +1,4 @@
+import { CloseCodes } from '@herald/protocol'
 import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client'
 import type { Hub } from './engine/hub.js'
 
@@ -18,7 +19,7 @@ export class Metrics {
     registers: [this.registry],
     collect: () => this.flushPublished(),
   })
-  readonly drops = new Counter({ name: 'herald_slow_consumer_drops_total', help: 'Connections closed for being too slow (4008)', labelNames: ['app', 'transport'], registers: [this.registry] })
+  readonly drops = new Counter({ name: 'herald_slow_consumer_drops_total', help: `Connections closed for being too slow (${CloseCodes.rateLimited})`, labelNames: ['app', 'transport'], registers: [this.registry] })
   readonly authFailures = new Counter({ name: 'herald_auth_failures_total', help: 'Rejected credentials', labelNames: ['app', 'transport', 'code'], registers: [this.registry] })
   /** `not_found` rejections name app ids that do not exist: they are counted as `app="unknown"`, so random ids cannot add series without bound. */
   readonly rejected = foldUnknownApps(new Counter({ name: 'herald_requests_rejected_total', help: 'Requests or frames rejected with a contract error', labelNames: ['app', 'transport', 'code'], registers: [this.registry] }))

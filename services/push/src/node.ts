@@ -1,11 +1,11 @@
 import { createServer, type Server } from 'node:http'
 import { randomBytes } from 'node:crypto'
-import { join } from 'node:path'
 import { getRequestListener } from '@hono/node-server'
 import { CloseCodes } from '@herald/protocol'
 import { adminTokenMatches, ensureAdminToken } from './apps/admin-token.js'
 import type { AppStore } from './apps/app-store.js'
 import { loadMasterKey, verifyMasterKey } from './apps/master-key.js'
+import { openAppStore } from './apps/open-store.js'
 import { AppRegistry } from './apps/registry.js'
 import { SecretBox } from './apps/secret-box.js'
 import type { Config } from './config.js'
@@ -14,38 +14,43 @@ import type { ControlBus, ControlEvent } from './control/control-bus.js'
 import { MemoryControlBus } from './control/control-bus-memory.js'
 import type { Broker } from './engine/broker.js'
 import { MemoryBroker } from './engine/broker-memory.js'
-import { clusterStateOfBroker, presenceOfBroker } from './engine/broker-split.js'
 import type { ClusterState } from './engine/cluster-state.js'
-import { Engine } from './engine/engine.js'
+import { MemoryClusterState } from './engine/cluster-state-memory.js'
+import { Engine, type EngineDrivers } from './engine/engine.js'
 import type { PresenceManager } from './engine/presence.js'
+import { MemoryPresence } from './engine/presence-memory.js'
 import { createHttpApp } from './http/app.js'
 import { createLogger, type Logger } from './logger.js'
 import { Metrics } from './metrics.js'
 import { attachUpgrades, type ProtocolFactory } from './http/protocols.js'
 import { heraldProtocol } from './protocols/herald/protocol.js'
 
-/** App store drivers, picked by the scheme of HERALD_DATABASE_URL (none: the embedded SQLite file). */
-const stores: Record<string, (config: Config, box: SecretBox) => Promise<AppStore>> = {
-  sqlite: async (config, secretBox) => {
-    const { createSqliteAppStore } = await import('./apps/app-store-sqlite.js')
-    return createSqliteAppStore({ file: join(config.dataDir, 'herald.db'), secretBox })
-  },
-  postgres: async (config, secretBox) => {
-    const { createPostgresAppStore } = await import('./apps/app-store-postgres.js')
-    return createPostgresAppStore({ url: config.databaseUrl!, secretBox })
-  },
-}
-
-/** Broker and control-bus drivers: in process by default, Redis when HERALD_REDIS_URL is set. */
-const engines: Record<string, (config: Config, nodeId: string, logger: Logger, onResubscribed: () => void) => Promise<{ broker: Broker; control: ControlBus }>> = {
-  memory: async () => ({ broker: new MemoryBroker(), control: new MemoryControlBus() }),
-  redis: async (config, nodeId, logger, onResubscribed) => {
-    const { RedisBroker } = await import('./engine/broker-redis.js')
-    const { RedisControlBus } = await import('./control/control-bus-redis.js')
+/** Engine and control-bus drivers: in process by default, Redis when HERALD_REDIS_URL is set. */
+type Drivers = EngineDrivers & { control: ControlBus }
+const engines: Record<string, (config: Config, nodeId: string, logger: Logger, onResubscribed: () => void) => Promise<Drivers>> = {
+  memory: async () => {
+    const presence = new MemoryPresence()
     return {
-      broker: new RedisBroker({ url: config.redisUrl!, nodeId, presenceTtlMs: config.presenceTtlSeconds * 1000, onError: (err) => logger.warn({ err }, 'redis broker error') }),
+      broker: new MemoryBroker({ inUse: (appId, channel) => presence.has(appId, channel) }),
+      presence,
+      clusterState: new MemoryClusterState(),
+      control: new MemoryControlBus(),
+    }
+  },
+  redis: async (config, nodeId, logger, onResubscribed) => {
+    const [{ RedisBroker }, { RedisPresenceManager }, { RedisClusterState }, { RedisControlBus }] = await Promise.all([
+      import('./engine/broker-redis.js'),
+      import('./engine/presence-redis.js'),
+      import('./engine/cluster-state-redis.js'),
+      import('./control/control-bus-redis.js'),
+    ])
+    const url = config.redisUrl!
+    return {
+      broker: new RedisBroker({ url, nodeId, onError: (err) => logger.warn({ err }, 'redis broker error') }),
+      presence: new RedisPresenceManager({ url, nodeId, ttlMs: config.presenceTtlSeconds * 1000, onError: (err) => logger.warn({ err }, 'redis presence error') }),
+      clusterState: new RedisClusterState({ url, nodeId, onError: (err) => logger.warn({ err }, 'redis cluster state error') }),
       control: new RedisControlBus({
-        url: config.redisUrl!,
+        url,
         nodeId,
         onError: (err) => logger.warn({ err }, 'control bus error'),
         onResubscribed: () => onResubscribed(),
@@ -64,9 +69,9 @@ export interface NodeDeps {
   store?: AppStore
   /** Pub/sub and history; default: in process, or Redis with HERALD_REDIS_URL. */
   broker?: Broker
-  /** Presence; default: the broker driver's. */
+  /** Presence; default: in process, or Redis with HERALD_REDIS_URL. */
   presence?: PresenceManager
-  /** Cluster-wide counters; default: the broker driver's. */
+  /** Cluster-wide counters; default: in process, or Redis with HERALD_REDIS_URL. */
   clusterState?: ClusterState
   /** Control events (app/key changes) between nodes; default: in process, or Redis. */
   control?: ControlBus
@@ -82,7 +87,7 @@ export interface HeraldNode {
   readonly server: Server
   /** Listens on the configured host and port; resolves with the bound port. */
   start(): Promise<number>
-  /** Drains: refuses new connections, closes clients with 1001, answers held polls, closes stores. */
+  /** Drains: refuses new connections, closes clients with `CloseCodes.goingAway`, answers held polls, closes stores. */
   shutdown(): Promise<void>
 }
 
@@ -101,9 +106,7 @@ export async function createNode(config: Config, deps: NodeDeps = {}): Promise<H
   if (master.source === 'generated') logger.warn({ file: master.file }, 'generated a master key for secrets at rest: back it up, or set HERALD_MASTER_KEY')
   const secretBox = new SecretBox(master.key)
 
-  const storeDriver = config.databaseUrl ? (/^postgres(ql)?:\/\//.test(config.databaseUrl) ? 'postgres' : null) : 'sqlite'
-  if (!storeDriver) throw new Error('HERALD_DATABASE_URL must be a postgres:// URL (leave it unset for the embedded SQLite file)')
-  const store = deps.store ?? (await stores[storeDriver]!(config, secretBox))
+  const store = deps.store ?? (await openAppStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, secretBox }))
   await store.migrate()
   await verifyMasterKey(store)
 
@@ -117,9 +120,9 @@ export async function createNode(config: Config, deps: NodeDeps = {}): Promise<H
   // Control events sent while this node was cut off from Redis were missed: drop every cached
   // app and key, and close connections whose key is gone.
   let revalidate = () => {}
-  const picked = deps.broker && deps.control ? null : await engines[config.redisUrl ? 'redis' : 'memory']!(config, nodeId, logger, () => revalidate())
-  const broker = deps.broker ?? picked!.broker
-  const control = deps.control ?? picked!.control
+  const picked = await engines[config.redisUrl ? 'redis' : 'memory']!(config, nodeId, logger, () => revalidate())
+  const broker = deps.broker ?? picked.broker
+  const control = deps.control ?? picked.control
   const metrics = new Metrics()
   let draining = false
   const registry = new AppRegistry(store)
@@ -129,8 +132,8 @@ export async function createNode(config: Config, deps: NodeDeps = {}): Promise<H
     metrics,
     registry,
     broker,
-    presence: deps.presence ?? presenceOfBroker(broker),
-    clusterState: deps.clusterState ?? clusterStateOfBroker(broker),
+    presence: deps.presence ?? picked.presence,
+    clusterState: deps.clusterState ?? picked.clusterState,
   })
 
   const ctx: NodeContext = {

@@ -3,7 +3,7 @@ import { drizzle, type NodePgDatabase } from 'drizzle-orm/node-postgres'
 import { migrate } from 'drizzle-orm/node-postgres/migrator'
 import pg from 'pg'
 import type { AppStore, NewKey } from './app-store.js'
-import { ADMIN_CREDENTIAL_ID, migrationsFolder, rowToApp, rowToKey } from './app-store-rows.js'
+import { ADMIN_CREDENTIAL_ID, migrationsFolder, rowToApp, resealSecret, rowToKey } from './app-store-rows.js'
 import { newAppId, newKeyId, newSecret } from './ids.js'
 import { adminCredentials, appKeys, apps } from './schema-postgres.js'
 import type { SecretBox } from './secret-box.js'
@@ -141,6 +141,15 @@ export function createPostgresAppStore(options: PostgresAppStoreOptions): AppSto
         .where(and(eq(appKeys.appId, appId), eq(appKeys.keyId, keyId)))
         .returning()
       return row ? rowToKey(row, secretBox) : null
+    },
+
+    async resealSecrets(next) {
+      return db.transaction(async (tx) => {
+        const rows = await tx.select({ keyId: appKeys.keyId, secretEnc: appKeys.secretEnc }).from(appKeys).for('update')
+        const sealed = rows.map((row) => ({ keyId: row.keyId, secretEnc: resealSecret(row.keyId, row.secretEnc, secretBox, next) }))
+        for (const row of sealed) await tx.update(appKeys).set({ secretEnc: row.secretEnc }).where(eq(appKeys.keyId, row.keyId))
+        return rows.length
+      })
     },
 
     async getAdminTokenHash() {

@@ -70,3 +70,14 @@ export function rowToKey(row: KeyRow, box: SecretBox): AppKey {
 
 /** The id of the single admin credential row. */
 export const ADMIN_CREDENTIAL_ID = 'admin'
+
+/** Opens a sealed secret with `from` and seals it with `to`; names the key when it does not open. */
+export function resealSecret(keyId: string, sealed: string, from: SecretBox, to: SecretBox): string {
+  let plain: string
+  try {
+    plain = from.open(sealed)
+  } catch {
+    throw new Error(`the current master key does not open the secret of ${keyId}: nothing was changed`)
+  }
+  return to.seal(plain)
+}

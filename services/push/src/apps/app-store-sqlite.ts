@@ -5,7 +5,7 @@ import { and, asc, eq, sql } from 'drizzle-orm'
 import { drizzle } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
 import type { AppStore, NewKey } from './app-store.js'
-import { ADMIN_CREDENTIAL_ID, migrationsFolder, rowToApp, rowToKey } from './app-store-rows.js'
+import { ADMIN_CREDENTIAL_ID, migrationsFolder, resealSecret, rowToApp, rowToKey } from './app-store-rows.js'
 import { newAppId, newKeyId, newSecret } from './ids.js'
 import { adminCredentials, appKeys, apps } from './schema-sqlite.js'
 import type { SecretBox } from './secret-box.js'
@@ -135,6 +135,16 @@ export function createSqliteAppStore(options: SqliteAppStoreOptions): AppStore {
         .returning()
         .get()
       return row ? rowToKey(row, secretBox) : null
+    },
+
+    async resealSecrets(next) {
+      const run = sqlite.transaction(() => {
+        const rows = db.select({ keyId: appKeys.keyId, secretEnc: appKeys.secretEnc }).from(appKeys).all()
+        const sealed = rows.map((row) => ({ keyId: row.keyId, secretEnc: resealSecret(row.keyId, row.secretEnc, secretBox, next) }))
+        for (const row of sealed) db.update(appKeys).set({ secretEnc: row.secretEnc }).where(eq(appKeys.keyId, row.keyId)).run()
+        return rows.length
+      })
+      return run.immediate()
     },
 
     async getAdminTokenHash() {

@@ -198,6 +198,28 @@ export function describeAppStoreContract(driver: AppStore['driver'], open: OpenS
       expect(await store.getKey(app.id, key.keyId)).toEqual(key)
     })
 
+    it('re-seals every key secret, revoked ones too, under a new master key, and changes nothing when one does not open', async () => {
+      const { app, key } = await store.createApp({ name: 'Resealed', settings: DEFAULT_SETTINGS }, {})
+      const revoked = (await store.revokeKey(app.id, (await store.createKey(app.id, {}))!.keyId))!
+      const next = new SecretBox(randomBytes(32))
+      const all = (await Promise.all((await store.listApps()).map((a) => store.listKeys(a.id)))).flat()
+      expect(await store.resealSecrets(next)).toBe(all.length)
+      const reopened = open(next)
+      try {
+        expect(await reopened.getKey(app.id, key.keyId)).toEqual(key)
+        expect(await reopened.getKey(app.id, revoked.keyId)).toEqual(revoked)
+        await expect(store.getKey(app.id, key.keyId)).rejects.toBeInstanceOf(MasterKeyMismatchError)
+        // the old box opens none of them any more: nothing is re-sealed, nothing changes
+        await expect(store.resealSecrets(new SecretBox(randomBytes(32)))).rejects.toThrow(/nothing was changed/)
+        expect(await reopened.getKey(app.id, key.keyId)).toEqual(key)
+        // back under the suite's box
+        expect(await reopened.resealSecrets(box)).toBe(all.length)
+      } finally {
+        await reopened.close()
+      }
+      expect(await store.getKey(app.id, key.keyId)).toEqual(key)
+    })
+
     it('rejects ping once closed', async () => {
       const other = open(box)
       await other.ping()

@@ -1,3 +1,4 @@
+import type { SecretBox } from './secret-box.js'
 import type { AppSettings } from './settings.js'
 import type { App, AppKey, Capability } from './types.js'
 
@@ -28,6 +29,12 @@ export interface AppStore {
   getKey(appId: string, keyId: string): Promise<AppKey | null>
   /** Marks the key revoked (it stays listed). Returns the key, or null when unknown. */
   revokeKey(appId: string, keyId: string): Promise<AppKey | null>
+  /**
+   * Re-seals every stored key secret (revoked keys too) from the store's box to `next`, in one
+   * transaction: all or nothing. Throws (changing nothing) when a secret does not open.
+   * Returns how many were re-sealed. The store keeps its own box: reopen it to use `next`.
+   */
+  resealSecrets(next: SecretBox): Promise<number>
   getAdminTokenHash(): Promise<string | null>
   setAdminTokenHash(hash: string): Promise<void>
   /** Throws when the database cannot be reached (used by `/readyz`). */

@@ -3,11 +3,12 @@ import { randomBytes } from 'node:crypto'
 import { chmodSync, existsSync, renameSync, unlinkSync, writeFileSync } from 'node:fs'
 import { join, resolve } from 'node:path'
 import { loadMasterKey, parseMasterKey } from '../apps/master-key.js'
+import { openAppStore } from '../apps/open-store.js'
 import { SecretBox } from '../apps/secret-box.js'
 
 /**
  * Re-seals every stored app key secret (revoked keys too) under a new master key, all or
- * nothing, in one database transaction. Run it with every node stopped.
+ * nothing, in one database transaction of the app store. Run it with every node stopped.
  *
  * Environment (the node's own, plus one):
  * - `HERALD_DATA_DIR`, `HERALD_DATABASE_URL`, `HERALD_MASTER_KEY`: as for the node; they locate
@@ -35,56 +36,14 @@ export interface RotateResult {
   newKeyHex: string
 }
 
-interface Row {
-  key_id: string
-  secret_enc: string
-}
-
-/** Opens every row with the old box and seals it with the new one; throws (changing nothing) if any row does not open. */
-function reseal(rows: Row[], from: SecretBox, to: SecretBox): Row[] {
-  return rows.map((row) => {
-    let plain: string
-    try {
-      plain = from.open(row.secret_enc)
-    } catch {
-      throw new Error(`the current master key does not open the secret of ${row.key_id}: nothing was changed`)
-    }
-    return { key_id: row.key_id, secret_enc: to.seal(plain) }
-  })
-}
-
-async function resealSqlite(file: string, from: SecretBox, to: SecretBox): Promise<number> {
-  const { default: Database } = await import('better-sqlite3')
-  const db = new Database(file, { fileMustExist: true })
+/** Re-seals through the app store the configuration names (one transaction, all or nothing). */
+async function reseal(dataDir: string, databaseUrl: string | undefined, from: SecretBox, to: SecretBox): Promise<number> {
+  if (!databaseUrl && !existsSync(join(dataDir, 'herald.db'))) throw new Error(`no database: ${join(dataDir, 'herald.db')} does not exist`)
+  const store = await openAppStore({ dataDir, databaseUrl, secretBox: from })
   try {
-    db.pragma('busy_timeout = 5000')
-    const run = db.transaction(() => {
-      const rows = db.prepare('SELECT key_id, secret_enc FROM app_keys').all() as Row[]
-      const update = db.prepare('UPDATE app_keys SET secret_enc = ? WHERE key_id = ?')
-      for (const row of reseal(rows, from, to)) update.run(row.secret_enc, row.key_id)
-      return rows.length
-    })
-    return run.immediate()
+    return await store.resealSecrets(to)
   } finally {
-    db.close()
-  }
-}
-
-async function resealPostgres(url: string, from: SecretBox, to: SecretBox): Promise<number> {
-  const { default: pg } = await import('pg')
-  const client = new pg.Client({ connectionString: url })
-  await client.connect()
-  try {
-    await client.query('BEGIN')
-    const { rows } = await client.query<Row>('SELECT key_id, secret_enc FROM app_keys FOR UPDATE')
-    for (const row of reseal(rows, from, to)) await client.query('UPDATE app_keys SET secret_enc = $1 WHERE key_id = $2', [row.secret_enc, row.key_id])
-    await client.query('COMMIT')
-    return rows.length
-  } catch (err) {
-    await client.query('ROLLBACK').catch(() => {})
-    throw err
-  } finally {
-    await client.end()
+    await store.close()
   }
 }
 
@@ -109,7 +68,7 @@ export async function rotateMasterKey(options: RotateOptions): Promise<RotateRes
   }
   let resealed: number
   try {
-    resealed = options.databaseUrl ? await resealPostgres(options.databaseUrl, from, to) : await resealSqlite(join(dataDir, 'herald.db'), from, to)
+    resealed = await reseal(dataDir, options.databaseUrl, from, to)
   } catch (err) {
     if (pending && existsSync(pending)) unlinkSync(pending)
     throw err

@@ -3,6 +3,7 @@ import { brokerContract, newTestAppId, Recorder } from './broker.contract.js'
 import type { Message } from '@herald/protocol'
 import type { BrokerHandler } from './broker.js'
 import { MemoryBroker } from './broker-memory.js'
+import { MemoryPresence } from './presence-memory.js'
 
 brokerContract('memory', {
   shared: false,
@@ -26,7 +27,8 @@ describe('MemoryBroker', () => {
   })
 
   it('evicts idle channels on its sweep, but never ones with subscribers or presence', async () => {
-    const broker = new MemoryBroker({ sweepIntervalMs: 50 })
+    const presence = new MemoryPresence()
+    const broker = new MemoryBroker({ sweepIntervalMs: 50, inUse: (appId, channel) => presence.has(appId, channel) })
     await broker.start(new Recorder(), () => ({}))
     const app = newTestAppId()
     const opts = { historySize: 10, historyTtlSeconds: 1 }
@@ -34,7 +36,7 @@ describe('MemoryBroker', () => {
     const [subbed] = await broker.publish(app, [{ channel: 'subbed', data: 1 }], opts)
     const [present] = await broker.publish(app, [{ channel: 'present', data: 1 }], opts)
     await broker.subscribe(app, 'subbed')
-    await broker.addPresence(app, 'present', 'c1', { clientId: 'u' })
+    await presence.add(app, 'present', 'c1', { clientId: 'u' })
     const internal = (broker as unknown as { apps: Map<string, Map<string, unknown>> }).apps
     await new Promise<void>((resolve) => {
       const t = setInterval(() => {

@@ -1,7 +1,6 @@
-import type { Message, Position, PresenceMember } from '@herald/protocol'
+import type { Message, Position } from '@herald/protocol'
 import {
   IDEMPOTENCY_WINDOW_MS,
-  type AppClusterState,
   type Broker,
   type BrokerHandler,
   type ChannelOptions,
@@ -11,7 +10,6 @@ import {
   type RecoverResult,
 } from './broker.js'
 import { newEpoch, newMessageId } from './broker-ids.js'
-import { PresenceSet } from './broker-memory-presence.js'
 import { recoverFrom, retained, selectHistory } from './broker-window.js'
 
 /** Idempotency entries kept per channel at most; the oldest go first. */
@@ -22,6 +20,8 @@ const DEFAULT_OPTIONS: ChannelOptions = { historySize: 100, historyTtlSeconds: 3
 export interface MemoryBrokerOptions {
   /** How often idle channels are swept (ms). Default 60 s. */
   sweepIntervalMs?: number
+  /** Whether something outside the broker still uses the channel (presence members): it is not swept then. */
+  inUse?: (appId: string, channel: string) => boolean
 }
 
 interface ChannelState {
@@ -29,7 +29,6 @@ interface ChannelState {
   seq: number
   history: Message[]
   idempotency: Map<string, { message: Message; expiresAt: number }>
-  presence: PresenceSet
   options: ChannelOptions
   lastActivity: number
   subscribed: boolean
@@ -42,21 +41,20 @@ interface ChannelState {
  *
  * @example
  * const broker = new MemoryBroker()
- * await broker.start(hub, () => hub.localState())
+ * await broker.start(hub)
  * await broker.publish('app_1', [{ channel: 'chat', data: 'hi' }], { historySize: 100, historyTtlSeconds: 3600 })
  */
 export class MemoryBroker implements Broker {
   readonly driver = 'memory' as const
   private handler: BrokerHandler | null = null
-  private localState: () => NodeState = () => ({})
   private readonly apps = new Map<string, Map<string, ChannelState>>()
   private sweeper: NodeJS.Timeout | null = null
 
   constructor(private readonly options: MemoryBrokerOptions = {}) {}
 
-  async start(handler: BrokerHandler, localState: () => NodeState): Promise<void> {
+  /** `localState` is not used: cluster state has its own driver. */
+  async start(handler: BrokerHandler, _localState?: () => NodeState): Promise<void> {
     this.handler = handler
-    this.localState = localState
     this.sweeper = setInterval(() => this.sweep(), this.options.sweepIntervalMs ?? 60_000)
     this.sweeper.unref()
   }
@@ -87,7 +85,7 @@ export class MemoryBroker implements Broker {
       jsons.push(input.dataJson === undefined ? undefined : messageJson(message, input.dataJson))
     }
     outcomes.forEach((o, i) => {
-      if (!o.duplicate) this.handler?.onMessage(appId, o.message, jsons[i])
+      if (!o.duplicate) this.handler?.onMessage(appId, o.message, jsons[i], inputs[i]!.exclude)
     })
     return outcomes
   }
@@ -123,38 +121,6 @@ export class MemoryBroker implements Broker {
     return recoverFrom({ epoch: ch.epoch, seq: ch.seq }, ch.history, since, limit)
   }
 
-  async addPresence(appId: string, channel: string, connectionId: string, member: PresenceMember): Promise<void> {
-    const now = Date.now()
-    const ch = this.channel(appId, channel, now)
-    ch.lastActivity = now
-    const { join, leave } = ch.presence.add(connectionId, member)
-    if (leave) this.handler?.onPresence(appId, { channel, action: 'leave', member: leave })
-    if (join) this.handler?.onPresence(appId, { channel, action: 'join', member: join })
-  }
-
-  async removePresence(appId: string, channel: string, connectionId: string): Promise<void> {
-    const ch = this.apps.get(appId)?.get(channel)
-    if (!ch) return
-    ch.lastActivity = Date.now()
-    const left = ch.presence.remove(connectionId)
-    if (left) this.handler?.onPresence(appId, { channel, action: 'leave', member: left })
-  }
-
-  async members(appId: string, channel: string): Promise<PresenceMember[]> {
-    return this.apps.get(appId)?.get(channel)?.presence.members() ?? []
-  }
-
-  async appState(appId: string): Promise<AppClusterState> {
-    const local = this.localState()[appId]
-    return {
-      connections: local?.connections ?? 0,
-      channels: { ...(local?.channels ?? {}) },
-      published: local?.published ?? 0,
-      delivered: local?.delivered ?? 0,
-      nodes: 1,
-    }
-  }
-
   async removeApp(appId: string): Promise<void> {
     this.apps.delete(appId)
   }
@@ -170,7 +136,7 @@ export class MemoryBroker implements Broker {
   /** Drops channels nobody uses whose history has fully expired; they come back in a new epoch. */
   private sweep(now = Date.now()): void {
     for (const [appId, channels] of this.apps) {
-      for (const [name, ch] of channels) if (isIdle(ch, now)) channels.delete(name)
+      for (const [name, ch] of channels) if (isIdle(ch, now) && !this.options.inUse?.(appId, name)) channels.delete(name)
       if (channels.size === 0) this.apps.delete(appId)
     }
   }
@@ -183,13 +149,12 @@ export class MemoryBroker implements Broker {
       this.apps.set(appId, channels)
     }
     let ch = channels.get(channel)
-    if (!ch || isIdle(ch, now)) {
+    if (!ch || (isIdle(ch, now) && !this.options.inUse?.(appId, channel))) {
       ch = {
         epoch: newEpoch(),
         seq: 0,
         history: [],
         idempotency: new Map(),
-        presence: new PresenceSet(),
         options: DEFAULT_OPTIONS,
         lastActivity: now,
         subscribed: false,
@@ -210,7 +175,7 @@ export class MemoryBroker implements Broker {
 }
 
 function isIdle(ch: ChannelState, now: number): boolean {
-  return !ch.subscribed && ch.presence.size === 0 && now - ch.lastActivity > ch.options.historyTtlSeconds * 1000
+  return !ch.subscribed && now - ch.lastActivity > ch.options.historyTtlSeconds * 1000
 }
 
 function trimHistory(ch: ChannelState, now: number): void {

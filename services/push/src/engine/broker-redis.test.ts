@@ -4,25 +4,20 @@ import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import type { ChannelOptions } from './broker.js'
 import { brokerContract, newTestAppId, Recorder, waitFor } from './broker.contract.js'
 import { RedisBroker, type RedisBrokerOptions } from './broker-redis.js'
+import { RedisPresenceManager } from './presence-redis.js'
+import { dropPrefix, newTestPrefix, TEST_REDIS_URL as URL } from './redis-test-support.js'
 
-const URL = 'redis://127.0.0.1:6379'
-/** A key prefix of this test run only: the shared Redis is never flushed. */
-const PREFIX = 'herald-test-' + randomBytes(6).toString('hex')
+const PREFIX = newTestPrefix()
 const OPTS: ChannelOptions = { historySize: 100, historyTtlSeconds: 3600 }
 let nodes = 0
 
 function newBroker(extra: Partial<RedisBrokerOptions> = {}): RedisBroker {
-  return new RedisBroker({ url: URL, nodeId: `test-node-${++nodes}`, keyPrefix: PREFIX, stateIntervalMs: 200, ...extra })
+  return new RedisBroker({ url: URL, nodeId: `test-node-${++nodes}`, keyPrefix: PREFIX, ...extra })
 }
 
 const admin = new Redis(URL)
 afterAll(async () => {
-  let cursor = '0'
-  do {
-    const [next, keys] = await admin.scan(cursor, 'MATCH', `${PREFIX}:*`, 'COUNT', 1000)
-    cursor = next
-    if (keys.length > 0) await admin.unlink(...keys)
-  } while (cursor !== '0')
+  await dropPrefix(admin, PREFIX)
   await admin.quit()
 })
 
@@ -48,11 +43,14 @@ describe('RedisBroker', () => {
     return { broker, rec }
   }
 
-  it('keeps its keys in per-app key spaces under the prefix', async () => {
+  it('keeps its keys in per-app key spaces under the prefix (with the presence manager\'s)', async () => {
     const { broker } = await node()
+    const presence = new RedisPresenceManager({ url: URL, nodeId: `test-node-${++nodes}`, keyPrefix: PREFIX })
+    await presence.start()
     const app = newTestAppId()
     await broker.publish(app, [{ channel: 'chat:room/1', data: 1, id: 'x' }], OPTS)
-    await broker.addPresence(app, 'presence-a', 'c1', { clientId: 'u' })
+    await presence.add(app, 'presence-a', 'c1', { clientId: 'u' })
+    await presence.close()
     const keys = (await admin.keys(`${PREFIX}:{${app}}:*`)).sort()
     expect(keys).toEqual(
       [
@@ -93,25 +91,6 @@ describe('RedisBroker', () => {
     await a.broker.publish(app, [{ channel: 'marker', data: 4 }], OPTS)
     await waitFor(() => expect(b.rec.of(app, 'marker')).toHaveLength(1))
     expect(b.rec.of(app, 'on').map((m) => m.data)).toEqual([2])
-  })
-
-  it('emits leave for the members of a node that died, once their presence expired', async () => {
-    const dying = await node({ presenceTtlMs: 3000 })
-    const watcher = await node({ presenceTtlMs: 3000 })
-    const app = newTestAppId()
-    const ch = 'presence-dead'
-    await watcher.broker.subscribe(app, ch)
-    await dying.broker.addPresence(app, ch, 'd1', { clientId: 'ghost', info: { n: 1 } })
-    await dying.broker.addPresence(app, ch, 'd2', { clientId: 'ghost', info: { n: 1 } })
-    await watcher.broker.addPresence(app, ch, 'w1', { clientId: 'alive' })
-    await waitFor(() => expect(watcher.rec.presenceOf(app, ch)).toEqual(['join:ghost', 'join:alive']))
-    // Heartbeats keep entries alive well past the TTL while the node lives.
-    await new Promise((r) => setTimeout(r, 4500))
-    expect(watcher.rec.presenceOf(app, ch)).toEqual(['join:ghost', 'join:alive'])
-    await dying.broker.close() // no removePresence: as if the process died
-    await waitFor(() => expect(watcher.rec.presenceOf(app, ch)).toEqual(['join:ghost', 'join:alive', 'leave:ghost']))
-    expect(watcher.rec.presence.at(-1)!.event.member).toEqual({ clientId: 'ghost', info: { n: 1 } })
-    expect(await watcher.broker.members(app, ch)).toEqual([{ clientId: 'alive' }])
   })
 
   it('resubscribes after its subscriber connection drops', async () => {

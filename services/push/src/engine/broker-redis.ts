@@ -1,8 +1,7 @@
-import type { Message, Position, PresenceEvent, PresenceMember } from '@herald/protocol'
-import { Redis } from 'ioredis'
+import type { Message, Position, PresenceEvent } from '@herald/protocol'
+import type { Redis } from 'ioredis'
 import {
   IDEMPOTENCY_WINDOW_MS,
-  type AppClusterState,
   type Broker,
   type BrokerHandler,
   type ChannelOptions,
@@ -12,9 +11,8 @@ import {
   type RecoverResult,
 } from './broker.js'
 import { newEpoch, newMessageId } from './broker-ids.js'
-import { RedisPresence } from './broker-redis-presence.js'
-import { NodeStateReporter } from './broker-redis-state.js'
 import { recoverFrom, retained, selectHistory } from './broker-window.js'
+import { createRedis, quit } from './redis-client.js'
 import { RedisKeys } from './redis-keys.js'
 import { PUBLISH_SCRIPT, READ_SCRIPT } from './redis-scripts.js'
 
@@ -25,10 +23,6 @@ export interface RedisBrokerOptions {
   nodeId: string
   /** Prefix of every key and pub/sub channel. Default `herald`. */
   keyPrefix?: string
-  /** A presence entry expires this long after its node's last heartbeat. Default 30 000 ms. */
-  presenceTtlMs?: number
-  /** How often this node's counters are shared. Default 1000 ms. */
-  stateIntervalMs?: number
   /** Commands fail after this long instead of hanging. Default 5000 ms. */
   commandTimeoutMs?: number
   /** Errors of background work (heartbeats, sweeps, state reports, bad payloads). */
@@ -46,15 +40,13 @@ const DEFAULT_TTL_SECONDS = 3600
  *
  * @example
  * const broker = new RedisBroker({ url: 'redis://127.0.0.1:6379', nodeId: 'node-1' })
- * await broker.start(hub, () => hub.localState())
+ * await broker.start(hub)
  */
 export class RedisBroker implements Broker {
   readonly driver = 'redis' as const
   private readonly keys: RedisKeys
   private readonly cmd: Redis
   private readonly sub: Redis
-  private readonly presence: RedisPresence
-  private state: NodeStateReporter | null = null
   private handler: BrokerHandler | null = null
   /** pub/sub channel -> the app it belongs to */
   private readonly subscribed = new Map<string, string>()
@@ -63,40 +55,18 @@ export class RedisBroker implements Broker {
   constructor(private readonly options: RedisBrokerOptions) {
     this.keys = new RedisKeys(options.keyPrefix ?? 'herald')
     this.onError = options.onError ?? (() => {})
-    const common = {
-      lazyConnect: true,
-      enableOfflineQueue: false,
-      maxRetriesPerRequest: 1,
-      commandTimeout: options.commandTimeoutMs ?? 5000,
-      connectTimeout: 5000,
-      retryStrategy: (times: number) => Math.min(100 * 2 ** times, 2000),
-    }
-    this.cmd = new Redis(options.url, { ...common, connectionName: `herald-cmd-${options.nodeId}` })
-    this.sub = new Redis(options.url, {
-      ...common,
-      connectionName: `herald-sub-${options.nodeId}`,
-      autoResubscribe: true,
-    })
+    this.cmd = createRedis(options, `herald-cmd-${options.nodeId}`)
+    this.sub = createRedis(options, `herald-sub-${options.nodeId}`, { autoResubscribe: true })
     this.cmd.on('error', this.onError)
     this.sub.on('error', this.onError)
     this.sub.on('message', (channel: string, payload: string) => this.dispatch(channel, payload))
-    this.presence = new RedisPresence(this.cmd, this.keys, options.presenceTtlMs ?? 30_000, this.onError)
   }
 
-  async start(handler: BrokerHandler, localState: () => NodeState): Promise<void> {
+  /** `localState` is not used: cluster state has its own driver. */
+  async start(handler: BrokerHandler, _localState?: () => NodeState): Promise<void> {
     this.handler = handler
     try {
       await Promise.all([this.cmd.connect(), this.sub.connect()])
-      this.state = new NodeStateReporter(
-        this.cmd,
-        this.keys,
-        this.options.nodeId,
-        localState,
-        this.options.stateIntervalMs ?? 1000,
-        this.onError,
-      )
-      await this.state.start()
-      this.presence.start()
     } catch (err) {
       await this.close()
       throw err
@@ -117,7 +87,8 @@ export class RedisBroker implements Broker {
       keys.push(this.keys.meta(appId, input.channel), this.keys.history(appId, input.channel))
       if (input.id !== undefined) keys.push(this.keys.idempotency(appId, input.channel, input.id))
       const { head, tail } = messageJsonParts(input, ts)
-      args.push(input.id !== undefined ? '1' : '0', newEpoch(), this.keys.pubsub(appId, input.channel), head, tail)
+      const prefix = input.exclude === undefined ? '' : 'x' + JSON.stringify(input.exclude) + '\n'
+      args.push(input.id !== undefined ? '1' : '0', newEpoch(), this.keys.pubsub(appId, input.channel), head, tail, prefix)
     }
     const reply = (await PUBLISH_SCRIPT.run(this.cmd, keys, args)) as string[]
     const outcomes: PublishOutcome[] = []
@@ -167,25 +138,7 @@ export class RedisBroker implements Broker {
     return recoverFrom(r.position, r.live, since, limit)
   }
 
-  async addPresence(appId: string, channel: string, connectionId: string, member: PresenceMember): Promise<void> {
-    await this.presence.add(appId, channel, connectionId, member)
-  }
-
-  async removePresence(appId: string, channel: string, connectionId: string): Promise<void> {
-    await this.presence.remove(appId, channel, connectionId)
-  }
-
-  async members(appId: string, channel: string): Promise<PresenceMember[]> {
-    return this.presence.members(appId, channel)
-  }
-
-  async appState(appId: string): Promise<AppClusterState> {
-    if (!this.state) throw new Error('RedisBroker is not started')
-    return this.state.appState(appId)
-  }
-
   async removeApp(appId: string): Promise<void> {
-    this.presence.forgetApp(appId)
     let cursor = '0'
     do {
       const [next, found] = await this.cmd.scan(cursor, 'MATCH', this.keys.appPattern(appId), 'COUNT', 1000)
@@ -207,10 +160,6 @@ export class RedisBroker implements Broker {
   }
 
   async close(): Promise<void> {
-    this.presence.stop()
-    const state = this.state
-    this.state = null
-    if (state) await state.stop().catch(() => {})
     this.handler = null
     this.subscribed.clear()
     await Promise.all([quit(this.cmd), quit(this.sub)])
@@ -234,7 +183,12 @@ export class RedisBroker implements Broker {
     if (appId === undefined || !handler) return
     try {
       if (payload.startsWith('p')) handler.onPresence(appId, JSON.parse(payload.slice(1)) as PresenceEvent)
-      else handler.onMessage(appId, JSON.parse(payload) as Message, payload)
+      else if (payload.startsWith('x')) {
+        // `x<JSON session id>\n<message JSON>`: published with an exclusion.
+        const cut = payload.indexOf('\n')
+        const json = payload.slice(cut + 1)
+        handler.onMessage(appId, JSON.parse(json) as Message, json, JSON.parse(payload.slice(1, cut)) as string)
+      } else handler.onMessage(appId, JSON.parse(payload) as Message, payload)
     } catch (err) {
       this.onError(err)
     }
@@ -253,14 +207,4 @@ function messageJsonParts(input: PublishInput, ts: number): { head: string; tail
   tail += `,"data":${input.dataJson ?? JSON.stringify(input.data) ?? 'null'},"ts":${ts}`
   if (input.clientId !== undefined) tail += `,"clientId":${JSON.stringify(input.clientId)}`
   return { head, tail: tail + '}' }
-}
-
-async function quit(client: Redis): Promise<void> {
-  if (client.status === 'end') return
-  try {
-    if (client.status === 'ready') await client.quit()
-    else client.disconnect()
-  } catch {
-    client.disconnect()
-  }
 }

@@ -1,4 +1,4 @@
-import type { Message, Position, PresenceEvent, PresenceMember } from '@herald/protocol'
+import type { Message, Position, PresenceEvent } from '@herald/protocol'
 
 /** What a publisher hands the broker for one message. Validated before it gets here. */
 export interface PublishInput {
@@ -77,7 +77,9 @@ export interface BrokerHandler {
 }
 
 /**
- * The push engine's backend: publish, node subscriptions, history and presence.
+ * The push engine's pub/sub and history backend: publish, node subscriptions, positions and
+ * history. Presence ({@link PresenceManager}, `presence.ts`) and cluster state
+ * ({@link ClusterState}, `cluster-state.ts`) are separate interfaces with drivers of their own.
  * Drivers: `broker-memory.ts` (one process), `broker-redis.ts` (many nodes).
  *
  * Guarantees every driver keeps:
@@ -90,8 +92,8 @@ export interface BrokerHandler {
  *   through `recover` (history), which is why positions are part of every message.
  */
 export interface Broker {
-  readonly driver: 'memory' | 'redis'
-  /** `localState` returns this node's counters; drivers that share state report it to other nodes. */
+  readonly driver: string
+  /** `localState` returns this node's counters (for drivers that need them; cluster state has its own interface). */
   start(handler: BrokerHandler, localState: () => NodeState): Promise<void>
   publish(appId: string, inputs: PublishInput[], options: ChannelOptions): Promise<PublishOutcome[]>
   /** This node wants messages and presence events of the channel (first local subscriber). */
@@ -104,14 +106,7 @@ export interface Broker {
   history(appId: string, channel: string, query: { limit: number; after?: number }): Promise<{ epoch: string; messages: Message[] }>
   /** Messages after `since` when it is still inside the history window of the same epoch. */
   recover(appId: string, channel: string, since: Position, limit: number): Promise<RecoverResult>
-  /** Adds a connection's presence; emits `join` when it is the clientId's first connection. */
-  addPresence(appId: string, channel: string, connectionId: string, member: PresenceMember): Promise<void>
-  /** Removes a connection's presence; emits `leave` when it was the clientId's last connection. */
-  removePresence(appId: string, channel: string, connectionId: string): Promise<void>
-  members(appId: string, channel: string): Promise<PresenceMember[]>
-  /** Connections, channels with their subscriber counts, and message counters over all nodes. */
-  appState(appId: string): Promise<AppClusterState>
-  /** Drops everything the app owns (history, presence, positions). */
+  /** Drops everything the app owns (history, positions; with Redis every key of the app). */
   removeApp(appId: string): Promise<void>
   /** Throws when the backend cannot be reached (used by `/readyz`). */
   ping(): Promise<void>

@@ -44,7 +44,7 @@ export interface SessionHost {
   readonly broker: Pick<Broker, 'position' | 'history' | 'recover'>
   readonly presence: Pick<PresenceManager, 'add' | 'remove'>
   readonly events: SessionEvents
-  validate(app: App, identity: Identity, raw: RawMessage): PublishInput
+  validate(app: App, identity: Identity, raw: RawMessage, options?: { authorized?: boolean }): PublishInput
   publish(app: App, inputs: PublishInput[], via: string): Promise<PublishOutcome[]>
   history(appId: string, channel: string, query: { limit: number; after?: number }): Promise<{ epoch: string; messages: Message[] }>
   members(appId: string, channel: string): Promise<PresenceMember[]>
@@ -198,9 +198,12 @@ export class Engine implements SessionHost {
 
   // ---- messages ----------------------------------------------------------------------
 
-  /** Checks one message (fields, size, `publish` capability); returns the broker input. */
-  validate(app: App, identity: Identity, raw: RawMessage): PublishInput {
-    return this.publisher.validate(app, identity, raw)
+  /**
+   * Checks one message (fields, size, `publish` capability); returns the broker input. With
+   * `authorized`, the caller checked the right to publish itself (Pusher client events).
+   */
+  validate(app: App, identity: Identity, raw: RawMessage, options: { authorized?: boolean } = {}): PublishInput {
+    return this.publisher.validate(app, identity, raw, options.authorized)
   }
 
   /** Publishes validated inputs, all or none (rate limit of the app); counts them under `via`. */

@@ -62,7 +62,10 @@ export class Hub implements BrokerHandler {
 
   add(session: HubSession): void {
     let set = this.sessionsByApp.get(session.appId)
-    if (!set) this.sessionsByApp.set(session.appId, (set = new Set()))
+    if (!set) {
+      set = new Set()
+      this.sessionsByApp.set(session.appId, set)
+    }
     set.add(session)
   }
 
@@ -115,12 +118,15 @@ export class Hub implements BrokerHandler {
   /** Adds a sink to a channel; resolves once the broker delivers the channel to this node. */
   async subscribe(appId: string, channel: string, sink: Sink): Promise<void> {
     let app = this.channels.get(appId)
-    if (!app) this.channels.set(appId, (app = new Map()))
+    if (!app) {
+      app = new Map()
+      this.channels.set(appId, app)
+    }
     let sinks = app.get(channel)
     const key = appId + '\u0000' + channel
     if (!sinks) {
-      app.set(channel, (sinks = new Set()))
-      sinks.add(sink)
+      sinks = new Set([sink])
+      app.set(channel, sinks)
       this.occupancy?.occupied(appId, channel)
       const p = this.broker.subscribe(appId, channel)
       this.pending.set(key, p)
@@ -189,7 +195,10 @@ export class Hub implements BrokerHandler {
 
   private count(appId: string): AppCounters {
     let c = this.counters.get(appId)
-    if (!c) this.counters.set(appId, (c = { published: 0, delivered: 0 }))
+    if (!c) {
+      c = { published: 0, delivered: 0 }
+      this.counters.set(appId, c)
+    }
     return c
   }
 

@@ -1,3 +1,4 @@
+import { isValidChannel } from '@herald/protocol'
 import type { App } from '../apps/types.js'
 import { authorize } from '../auth/authorize.js'
 import type { Identity } from '../auth/identity.js'
@@ -30,9 +31,13 @@ export class Publisher {
     private readonly limiter: AppRateLimiter,
   ) {}
 
-  /** Checks one message's fields and size; returns the broker input. */
-  validate(app: App, identity: Identity, raw: RawMessage): PublishInput {
-    authorize(app, identity, raw.channel, 'publish')
+  /**
+   * Checks one message's fields and size; returns the broker input. `authorized`: the caller
+   * checked the right to publish itself (Pusher client events), only the channel name is checked.
+   */
+  validate(app: App, identity: Identity, raw: RawMessage, authorized = false): PublishInput {
+    if (!authorized) authorize(app, identity, raw.channel, 'publish')
+    else if (!isValidChannel(raw.channel)) throw badRequest('channel must be 1..164 characters of [A-Za-z0-9_-=@.;:/]')
     if (!('data' in raw) || raw.data === undefined) throw badRequest('data is required')
     // Before JSON.stringify below, which overflows the stack on deep nesting that JSON.parse accepts.
     if (nestedDeeperThan(raw.data, MAX_DATA_DEPTH)) throw badRequest(`data is nested deeper than ${MAX_DATA_DEPTH} levels`)

@@ -1,5 +1,5 @@
 /**
- * The Redis key layout of the Redis broker. Tenant first, one key space per kind;
+ * The Redis key layout of the Redis drivers (broker, presence, cluster state). Tenant first, one key space per kind;
  * `{appId}` is a hash tag, so all keys of one app live in one Redis Cluster slot.
  *
  * ```
@@ -50,6 +50,11 @@ export class RedisKeys {
   /** A SCAN pattern matching every key of the app. */
   appPattern(appId: string): string {
     return `${this.app(appId).replace(/[*?[\]\\]/g, (c) => '\\' + c)}:*`
+  }
+
+  /** A SCAN pattern matching the app's presence keys (`pres:` and `presc:`). */
+  presencePattern(appId: string): string {
+    return `${this.app(appId).replace(/[*?[\]\\]/g, (c) => '\\' + c)}:pres*`
   }
 
   presenceExpiry(): string {

@@ -32,8 +32,9 @@ local now = tonumber(__t[1]) * 1000 + math.floor(tonumber(__t[2]) / 1000)`
  * meta hash is missing (the old history goes with it), seq INCR, history append + trim,
  * expiries, idempotency record and PUBLISH.
  *
- * ARGV: n, historySize, historyTtlSeconds, idempotencyMs, then per input 5 values:
- *   hasId ('1'|'0'), candidate epoch, pub/sub channel, JSON head (up to `"seq":`), JSON tail (after epoch).
+ * ARGV: n, historySize, historyTtlSeconds, idempotencyMs, then per input 6 values:
+ *   hasId ('1'|'0'), candidate epoch, pub/sub channel, JSON head (up to `"seq":`), JSON tail (after epoch),
+ *   pub/sub prefix ('' or `x<JSON session id>\n`: the session the message is not delivered to).
  * KEYS per input: meta, hist, and idem when hasId.
  * Reply: flat list of (duplicate '1'|'0', message JSON) per input.
  */
@@ -53,8 +54,8 @@ for i = 1, n do
     idem = KEYS[k]
     k = k + 1
   end
-  local cand, pubch, head, tail = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4]
-  a = a + 5
+  local cand, pubch, head, tail, pfx = ARGV[a + 1], ARGV[a + 2], ARGV[a + 3], ARGV[a + 4], ARGV[a + 5]
+  a = a + 6
   local first = false
   if idem then first = redis.call('GET', idem) end
   if first then
@@ -79,7 +80,7 @@ for i = 1, n do
     end
     redis.call('EXPIRE', meta, ttl)
     if idem then redis.call('SET', idem, json, 'PX', idemMs) end
-    redis.call('PUBLISH', pubch, json)
+    redis.call('PUBLISH', pubch, pfx .. json)
     out[#out + 1] = '0'
     out[#out + 1] = json
   end

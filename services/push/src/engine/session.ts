@@ -54,6 +54,11 @@ export interface SubscribeOptions {
 
 interface Entry {
   sub: ChannelSubscription
+  /**
+   * Told where the subscription starts; dropped once called, so a live subscription does not
+   * keep the request that started it (its options, the wire's reply callback and frame).
+   */
+  started?: ((info: SubscribedInfo) => void) | undefined
   /** The member this session entered the channel as, once joined. */
   member?: PresenceMember
 }
@@ -73,7 +78,7 @@ interface Entry {
  * // the socket closed
  * session.closed()
  */
-export class ClientSession {
+export class ClientSession implements SubscriptionOutput {
   readonly id: string
   readonly appId: string
   /** The user a protocol signed in (Pusher `pusher:signin`); the hub can find sessions by it. */
@@ -87,6 +92,9 @@ export class ClientSession {
   /** Bytes written in the current turn of the event loop ({@link currentTurn}). */
   private turn = -1
   private turnBytes = 0
+  /** `HERALD_SEND_BUFFER_BYTES`, and that plus the per-turn allowance. */
+  private readonly bound: number
+  private readonly turnBound: number
 
   constructor(
     private readonly host: SessionHost,
@@ -99,6 +107,8 @@ export class ClientSession {
   ) {
     this.id = init.id ?? newSessionId()
     this.appId = init.app.id
+    this.bound = host.config.sendBufferBytes
+    this.turnBound = this.bound + TURN_ALLOWANCE_BYTES
     this.armExpiry()
   }
 
@@ -155,21 +165,29 @@ export class ClientSession {
     if (this.subs.has(channel)) throw badRequest(`already subscribed to ${channel}`)
     const max = this.host.config.maxSubscriptionsPerConnection
     if (this.subs.size >= max) throw new HeraldError('limit_exceeded', `at most ${max} subscriptions per connection`)
-    const output = new SessionOutput(this, channel, options.subscribed)
-    const sub = new ChannelSubscription(this.appId, channel, output, this.host.hub, this.host.broker, this.id)
-    const entry: Entry = { sub }
+    let started: SubscribedInfo | undefined
+    // The session itself is the output of its subscriptions (one object less per delivery).
+    const sub = new ChannelSubscription(this.appId, channel, this, this.host.hub, this.host.broker, this.id, (err) =>
+      this.host.logger.warn({ err, app: this.appId, channel }, 'could not repair a gap from history'),
+    )
+    const entry: Entry = {
+      sub,
+      started: (info) => {
+        started = info
+        options.subscribed?.(info)
+      },
+    }
     this.subs.set(channel, entry)
     this.host.metrics.subscriptions.inc({ app: this.appId, transport: this.kind })
     try {
       const replayed = await sub.start({ maxReplay: app.settings.historySize, ...(options.since ? { since: options.since } : {}), ...(options.rewind ? { rewind: options.rewind } : {}) })
       this.host.hub.countDelivered(this.appId, replayed)
-      if (this.subs.get(channel) !== entry) throw new HeraldError('internal', 'the connection is closing')
+      // The session ended while it started: nothing is sent any more, nothing to report.
+      if (this.subs.get(channel) !== entry) return { channel, epoch: started?.epoch ?? '', seq: started?.seq ?? 0, replayed }
       this.host.events.emit('subscribed', this, channel)
       const member = options.member === undefined ? presenceMember(this._identity) : options.member
       if (isPresenceChannel(channel) && member) await this.join(channel, entry, member)
-      const info = output.started!
-      output.started = undefined
-      return { ...info, replayed }
+      return { ...started!, replayed }
     } catch (err) {
       await this.unsubscribe(channel, entry)
       throw err
@@ -208,11 +226,12 @@ export class ClientSession {
   // ---- requests ----------------------------------------------------------------------
 
   /**
-   * Publishes one message as this session's identity (capability checked). With
-   * `excludeSelf`, the message is not delivered back to this session (on any node).
+   * Publishes one message as this session's identity (capability checked, unless the wire
+   * `authorized` it itself: Pusher client events). With `excludeSelf`, the message is not
+   * delivered back to this session (on any node).
    */
-  async publish(raw: RawMessage, options: { excludeSelf?: boolean } = {}): Promise<PublishOutcome> {
-    const input = this.host.validate(this.app, this._identity, raw)
+  async publish(raw: RawMessage, options: { excludeSelf?: boolean; authorized?: boolean } = {}): Promise<PublishOutcome> {
+    const input = this.host.validate(this.app, this._identity, raw, { authorized: options.authorized === true })
     if (options.excludeSelf) input.exclude = this.id
     const [outcome] = await this.host.publish(this.app, [input], this.kind)
     return outcome!
@@ -242,25 +261,44 @@ export class ClientSession {
 
   // ---- output ------------------------------------------------------------------------
 
+  /** (SubscriptionOutput, internal) A subscription starts: tells whoever subscribed it. */
+  subscribed(info: SubscribedInfo): void {
+    const entry = this.subs.get(info.channel)
+    const started = entry?.started
+    if (entry) entry.started = undefined
+    started?.(info)
+  }
+
+  /** (SubscriptionOutput, internal) A message of a subscription, to the wire through the one bound. */
+  message(m: EncodedMessage): void {
+    this.account(this.wire.message(m.message.channel, m))
+  }
+
+  /** (SubscriptionOutput, internal) A presence event of a subscription, to the wire through the one bound. */
+  presence(p: EncodedPresence): void {
+    this.account(this.wire.presence(p.event.channel, p))
+  }
+
   /**
-   * The one slow-consumer bound of every wire: a client is ended (4008) when what earlier turns
+   * The one slow-consumer bound of every wire: a client is ended (`CloseCodes.rateLimited`) when what earlier turns
    * wrote is still unsent past `HERALD_SEND_BUFFER_BYTES`, or one turn alone wrote more than
    * any legal burst. A burst the client reads fine (one batch can be larger than the bound) is
    * not slow.
    */
   account(bytes: number): void {
-    if (bytes === 0 || this.ended) return
+    // `ending` is also set once the session is gone.
+    if (bytes === 0 || this.ending) return
     const turn = currentTurn()
-    if (turn !== this.turn) {
-      this.turn = turn
-      this.turnBytes = 0
-    }
-    this.turnBytes += bytes
-    const bound = this.host.config.sendBufferBytes
-    if (this.wire.bufferedBytes() - this.turnBytes > bound || this.turnBytes > bound + TURN_ALLOWANCE_BYTES) {
-      this.host.metrics.drops.inc({ app: this.appId, transport: this.kind })
-      this.close(CloseCodes.rateLimited, 'too slow to keep up')
-    }
+    let n = bytes
+    if (turn === this.turn) n += this.turnBytes
+    else this.turn = turn
+    this.turnBytes = n
+    if (this.wire.bufferedBytes() - n > this.bound || n > this.turnBound) this.slow()
+  }
+
+  private slow(): void {
+    this.host.metrics.drops.inc({ app: this.appId, transport: this.kind })
+    this.close(CloseCodes.rateLimited, 'too slow to keep up')
   }
 
   // ---- lifecycle ---------------------------------------------------------------------
@@ -300,35 +338,5 @@ export class ClientSession {
     clearTimeout(this.expiryTimer)
     for (const channel of [...this.subs.keys()]) void this.unsubscribe(channel)
     this.host.sessionClosed(this, code ?? this.endCode, reason ?? this.endReason)
-  }
-}
-
-/**
- * Where one subscription's events go: the session's wire, through the send bound. A small
- * object instead of closures over `subscribe`'s scope, so a live subscription does not keep
- * the request that started it (options, the wire's reply callback and its frame) alive.
- */
-class SessionOutput implements SubscriptionOutput {
-  started: SubscribedInfo | undefined
-
-  constructor(
-    private readonly session: ClientSession,
-    private readonly channel: string,
-    private onSubscribed: ((info: SubscribedInfo) => void) | undefined,
-  ) {}
-
-  subscribed(info: SubscribedInfo): void {
-    this.started = info
-    const told = this.onSubscribed
-    this.onSubscribed = undefined
-    told?.(info)
-  }
-
-  message(m: EncodedMessage): void {
-    this.session.account(this.session.wire.message(this.channel, m))
-  }
-
-  presence(p: EncodedPresence): void {
-    this.session.account(this.session.wire.presence(this.channel, p))
   }
 }

@@ -44,6 +44,8 @@ export class ChannelSubscription implements Sink {
     private readonly broker: HistoryReader,
     /** The session this subscription belongs to: a message published with `exclude` equal to it is not delivered here. */
     readonly sessionId?: string,
+    /** Told when a gap could not be repaired from history (the live messages go on). */
+    private readonly onError: (err: unknown) => void = () => {},
   ) {}
 
   /** Subscribes and replays; resolves when the client is live. Returns how many were replayed. */
@@ -122,7 +124,7 @@ export class ChannelSubscription implements Sink {
           if (this.stopped) return
           if (r.recovered) for (const m of r.messages) this.forward(EncodedMessage.of(m))
         },
-        () => {},
+        (err: unknown) => this.onError(err),
       )
       .finally(() => {
         if (this.stopped) return

@@ -1,4 +1,5 @@
 import { createRoute, OpenAPIHono, z } from '@hono/zod-openapi'
+import { CloseCodes } from '@herald/protocol'
 import { applySettings, DEFAULT_SETTINGS } from '../apps/settings.js'
 import type { AppKey } from '../apps/types.js'
 import type { NodeContext } from '../context.js'
@@ -52,7 +53,7 @@ const routes = {
     responses: { 200: json(z.object({ app: AppSchema }), 'The updated app'), ...errorResponses(400, 401, 404, 429) },
   }),
   remove: createRoute({
-    method: 'delete', path: '/apps/{appId}', tags, security, summary: 'Delete an app; its connections are closed (4004)',
+    method: 'delete', path: '/apps/{appId}', tags, security, summary: `Delete an app; its connections are closed (${CloseCodes.appGone})`,
     request: { params: AppIdParam },
     responses: { 204: { description: 'Deleted' }, ...errorResponses(401, 404, 429) },
   }),
@@ -63,7 +64,7 @@ const routes = {
   }),
   revokeKey: createRoute({
     method: 'delete', path: '/apps/{appId}/keys/{keyId}', tags, security,
-    summary: 'Revoke a key: its tokens stop working and its connections are closed (4001)',
+    summary: `Revoke a key: its tokens stop working and its connections are closed (${CloseCodes.unauthorized})`,
     request: { params: KeyParam },
     responses: { 204: { description: 'Revoked' }, ...errorResponses(401, 404, 429) },
   }),

@@ -1,6 +1,7 @@
 import type { IncomingMessage } from 'node:http'
 import { CloseCodes, closeCodeFor } from '@herald/protocol'
 import { WebSocketServer, type WebSocket } from 'ws'
+import type { Identity } from '../auth/identity.js'
 import type { NodeContext } from '../context.js'
 import { ClientSession } from '../engine/session.js'
 import { HeraldError, notFound, toHeraldError } from '../errors.js'
@@ -13,7 +14,8 @@ const PATH = /^\/v1\/apps\/([A-Za-z0-9_-]{1,64})\/ws$/
 /**
  * The Herald WebSocket endpoint (`/v1/apps/:appId/ws`). The upgrade is always accepted for a
  * well-formed path, so that a browser sees why it was refused: an `error` frame and a
- * contract close code (4001 bad token, 4003 origin, 4004 unknown app, 4008 over the limit).
+ * contract close code (`CloseCodes`: unauthorized for a bad token, forbidden for the origin, appGone for
+ * an unknown app, rateLimited over the limit).
  * One timer pings the hub's WebSocket sessions.
  */
 export class HeraldWsEndpoint {
@@ -24,7 +26,7 @@ export class HeraldWsEndpoint {
     this.wss = new WebSocketServer({
       noServer: true,
       perMessageDeflate: false,
-      // Frames past the node's limit get 4009 from the wire; this only caps what ws buffers.
+      // Frames past the node's limit get frameTooLarge from the wire; this only caps what ws buffers.
       maxPayload: ctx.config.maxFrameBytes * 2,
       clientTracking: false,
     })
@@ -63,7 +65,7 @@ export class HeraldWsEndpoint {
       if (!originAllowed(app.settings.allowedOrigins, req.headers.origin, req.headers.host)) {
         return refuse(new HeraldError('forbidden', 'origin not allowed for this app'), CloseCodes.forbidden)
       }
-      let identity
+      let identity: Identity
       try {
         identity = await engine.identify(app, token, 'websocket')
       } catch (err) {

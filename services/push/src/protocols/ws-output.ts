@@ -62,15 +62,16 @@ const CLOSE_GRACE_MS = 2000
 
 /**
  * The write side of a server WebSocket (`ws`, permessage-deflate off), for every protocol's
- * WebSocket wire: complete frames ({@link frameText}) queued during one turn of the event loop
+ * WebSocket wire (extend it: one object per client on the delivery path): complete frames ({@link frameText}) queued during one turn of the event loop
  * are written together (one cork/uncork per socket per turn), handed to the socket as they are
  * (the frame of a message is shared by every subscriber: a stalled socket holds references,
  * not copies).
  *
  * @example
- * const out = new WsOutput(ws)
- * session.account(out.write(m.as(myFormat)))
- * out.close(4008, 'too slow to keep up', { discard: true })
+ * class MyWire extends WsOutput implements Wire {
+ *   message(_channel: string, m: EncodedMessage) { return this.write(m.as(myFormat)) }
+ * }
+ * wire.close(CloseCodes.rateLimited, 'too slow to keep up', { discard: true })
  */
 export class WsOutput implements Flushable {
   private out: Buffer[] = []
@@ -80,6 +81,11 @@ export class WsOutput implements Flushable {
 
   constructor(private readonly ws: WebSocket) {
     this.socket = rawSocket(ws)
+  }
+
+  /** Sends a WebSocket ping (heartbeats). */
+  ping(): void {
+    this.ws.ping()
   }
 
   /** Bytes queued here and not yet taken by the kernel. */

@@ -1,6 +1,7 @@
-import { encodeSingleCursor } from '@herald/protocol'
+import { encodeSingleCursor, type Message, type Position } from '@herald/protocol'
 import type { EncodedMessage, EncodedPresence } from '../../engine/encoded.js'
 import { defineFormat } from '../../engine/format.js'
+import type { SubscribedInfo } from '../../engine/wire.js'
 
 /** SSE event types of the protocol itself: a message `name` equal to one of these is sent as `message`. */
 const RESERVED_SSE_EVENTS = new Set(['message', 'subscribed', 'presence', 'error'])
@@ -41,4 +42,21 @@ export const sseSingleNamed = defineFormat<Buffer>('sse-single-named', { message
 /** The event type of a message on a stream (`message` unless `events=named`). */
 export function sseType(m: EncodedMessage, named: boolean): string {
   return named ? m.as(sseNamedType) : 'message'
+}
+
+/**
+ * Where a stream's channel starts in its cursor: its resume point when it was recovered, else
+ * where the subscription started; for a rewind, one before the first replayed message.
+ */
+export function startPosition(info: SubscribedInfo, since: Position | undefined, first: Message | undefined): Position {
+  const position: Position = info.recovered === true && since ? { epoch: since.epoch, seq: since.seq } : { epoch: info.epoch, seq: info.seq }
+  if (first && first.epoch === position.epoch && first.seq - 1 < position.seq) position.seq = first.seq - 1
+  return position
+}
+
+/** The head of a stream: `retry:` (spread up to twice the base) and one `subscribed` event per channel, with the start cursor. */
+export function sseHead(retryMs: number, started: SubscribedInfo[], cursor: string): string {
+  let head = `retry: ${retryMs + Math.floor(Math.random() * retryMs)}\n\n`
+  for (const info of started) head += `event: subscribed\nid: ${cursor}\ndata: ${JSON.stringify(info)}\n\n`
+  return head
 }

@@ -1,10 +1,10 @@
 import type { ServerResponse } from 'node:http'
-import { CloseCodes, encodeCursor, errorCodeForClose, type CursorPositions, type ErrorCode, type Position } from '@herald/protocol'
+import { CloseCodes, encodeCursor, errorCodeForClose, type CursorPositions, type ErrorCode } from '@herald/protocol'
 import type { EncodedMessage, EncodedPresence } from '../../engine/encoded.js'
 import type { ClientSession } from '../../engine/session.js'
 import type { EndError, SubscribedInfo, Wire } from '../../engine/wire.js'
 import { HeraldError } from '../../errors.js'
-import { sseData, sseSingle, sseSingleNamed, sseType } from './sse-format.js'
+import { sseData, sseHead, sseSingle, sseSingleNamed, sseType, startPosition } from './sse-format.js'
 
 export interface SseOptions {
   /** `events=named`: a message with a `name` uses it as the event type. */
@@ -73,19 +73,12 @@ export class SseWire implements Wire {
 
   private writeHead(since: CursorPositions | undefined): void {
     const queue = this.queue ?? []
-    // Where each channel starts: its resume point, or for a rewind one before the first replayed message.
     for (const channel of this.channels) {
-      const info = this.started.get(channel)!
-      const from = since?.[channel]
-      const position: Position = info.recovered === true && from ? { epoch: from.epoch, seq: from.seq } : { epoch: info.epoch, seq: info.seq }
       const first = queue.find((q) => q.m?.message.channel === channel)?.m?.message
-      if (first && first.epoch === position.epoch && first.seq - 1 < position.seq) position.seq = first.seq - 1
-      this.positions[channel] = position
+      this.positions[channel] = startPosition(this.started.get(channel)!, since?.[channel], first)
     }
     this.res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no', Connection: 'keep-alive', ...this.options.headers })
-    const cursor = encodeCursor(this.positions)
-    let head = `retry: ${this.options.retryMs + Math.floor(Math.random() * this.options.retryMs)}\n\n`
-    for (const channel of this.channels) head += `event: subscribed\nid: ${cursor}\ndata: ${JSON.stringify(this.started.get(channel))}\n\n`
+    const head = sseHead(this.options.retryMs, this.channels.map((c) => this.started.get(c)!), encodeCursor(this.positions))
     this.live = true
     this.session.account(this.write(head))
     this.queue = null
@@ -120,7 +113,7 @@ export class SseWire implements Wire {
     return this.write(p.as(sseSingle))
   }
 
-  /** 1000 / 1001 end the stream plainly (the client resumes); the contract's 4xxx codes with `event: error`. */
+  /** `normal` / `goingAway` end the stream plainly (the client resumes); the contract's 4xxx codes with `event: error`. */
   end(code: number, reason: string, error?: EndError): void {
     if (code === CloseCodes.goingAway) {
       // Shutting down: let the socket go with the stream rather than wait as an idle keep-alive.
@@ -150,7 +143,10 @@ export class SseWire implements Wire {
   /** Ends the stream with `event: error`, or before it went live with a plain HTTP error. */
   private fail(code: ErrorCode, message: string): void {
     if (this.done) return
-    if (!this.live) return this.refuse(new HeraldError(code, message))
+    if (!this.live) {
+      this.refuse(new HeraldError(code, message))
+      return
+    }
     this.res.write(`event: error\ndata: ${JSON.stringify({ code, message })}\n\n`)
     this.finish()
   }
@@ -168,7 +164,10 @@ export class SseWire implements Wire {
   /** Ends the stream without an error: the client reconnects and resumes from its last id. */
   private finish(): void {
     if (this.done) return
-    if (!this.live) return this.refuse(new HeraldError('internal', 'server going away'))
+    if (!this.live) {
+      this.refuse(new HeraldError('internal', 'server going away'))
+      return
+    }
     this.done = true
     this.res.end()
     // A peer that does not read never lets the end through: do not keep its buffers.

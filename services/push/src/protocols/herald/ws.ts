@@ -27,19 +27,18 @@ type Ref = string | number | undefined
  * The Herald WebSocket wire (docs/protocol.md): parses client frames, hands them to its
  * session one after another (replies keep the order of requests) and writes server frames.
  */
-export class HeraldWsWire implements Wire {
+export class HeraldWsWire extends WsOutput implements Wire {
   readonly kind = 'websocket'
   alive = true
   private session!: ClientSession
-  private readonly out: WsOutput
   private chain: Promise<void> = IDLE
   private pendingFrames = 0
 
   constructor(
     private readonly ctx: NodeContext,
-    private readonly ws: WebSocket,
+    ws: WebSocket,
   ) {
-    this.out = new WsOutput(ws)
+    super(ws)
   }
 
   /** Starts serving a session: the `connected` frame, then the frames that came in meanwhile. */
@@ -52,16 +51,12 @@ export class HeraldWsWire implements Wire {
 
   // ---- Wire --------------------------------------------------------------------------
 
-  bufferedBytes(): number {
-    return this.out.bufferedBytes()
-  }
-
   message(_channel: string, m: EncodedMessage): number {
-    return this.out.write(m.as(heraldWsFormat))
+    return this.write(m.as(heraldWsFormat))
   }
 
   presence(_channel: string, p: EncodedPresence): number {
-    return this.out.write(p.as(heraldWsFormat))
+    return this.write(p.as(heraldWsFormat))
   }
 
   end(code: number, reason: string, error?: EndError): void {
@@ -69,14 +64,14 @@ export class HeraldWsWire implements Wire {
       const message = error.code === 'token_expired' ? 'token expired; reconnect or send an auth frame with a fresh token' : error.message
       this.sendError(new HeraldError(error.code, message), undefined)
     }
-    this.out.close(code, reason, { discard: code === CloseCodes.rateLimited })
+    this.close(code, reason, { discard: code === CloseCodes.rateLimited })
     this.session.closed(code, reason)
   }
 
   // ---- output ------------------------------------------------------------------------
 
   private send(frame: ServerFrame): void {
-    this.session.account(this.out.write(frameText(Buffer.from(JSON.stringify(frame)))))
+    this.session.account(this.write(frameText(Buffer.from(JSON.stringify(frame)))))
   }
 
   private sendError(err: HeraldError, ref: Ref, channel?: string): void {
@@ -94,8 +89,14 @@ export class HeraldWsWire implements Wire {
     this.alive = true
     const session = this.session
     if (session.ended) return
-    if (data.length > this.ctx.config.maxFrameBytes) return session.close(CloseCodes.frameTooLarge, `frame larger than ${this.ctx.config.maxFrameBytes} bytes`)
-    if (++this.pendingFrames > MAX_PENDING_FRAMES) return session.close(CloseCodes.rateLimited, 'too many frames in flight')
+    if (data.length > this.ctx.config.maxFrameBytes) {
+      session.close(CloseCodes.frameTooLarge, `frame larger than ${this.ctx.config.maxFrameBytes} bytes`)
+      return
+    }
+    if (++this.pendingFrames > MAX_PENDING_FRAMES) {
+      session.close(CloseCodes.rateLimited, 'too many frames in flight')
+      return
+    }
     this.chain = this.chain.then(async () => {
       try {
         if (!session.ended) await this.handle(data, isBinary)
@@ -169,8 +170,11 @@ export class HeraldWsWire implements Wire {
 
   /** One heartbeat: a peer that did not answer the last ping (nor sent anything) is dropped. */
   heartbeat(): void {
-    if (!this.alive) return this.out.terminate()
+    if (!this.alive) {
+      this.terminate()
+      return
+    }
     this.alive = false
-    this.ws.ping()
+    this.ping()
   }
 }

@@ -1,7 +1,84 @@
 import type { PresenceMember } from '@herald/protocol'
 import type { Redis } from 'ioredis'
-import type { RedisKeys } from './redis-keys.js'
+import type { PresenceManager } from './presence.js'
+import { createRedis, quit, type RedisClientOptions } from './redis-client.js'
+import { RedisKeys } from './redis-keys.js'
 import { PRESENCE_ADD_SCRIPT, PRESENCE_EXPIRED_SCRIPT, PRESENCE_REMOVE_SCRIPT } from './redis-scripts.js'
+
+export interface RedisPresenceOptions extends RedisClientOptions {
+  /** This node's unique id (connection names). */
+  nodeId: string
+  /** Prefix of every key and pub/sub channel; the broker's. Default `herald`. */
+  keyPrefix?: string
+  /** A presence entry expires this long after its node's last heartbeat. Default 30 000 ms. */
+  ttlMs?: number
+  /** Errors of background work (heartbeats, sweeps). */
+  onError?: (err: unknown) => void
+}
+
+/**
+ * Presence on Redis, for many nodes. Join and leave events are published on the channel's
+ * pub/sub channel (`p` + event JSON), the one the Redis broker subscribes for the channel's
+ * messages: every node with a local subscriber gets them through its broker, in order with the
+ * channel's messages (as centrifuge publishes join/leave through its Broker). `start` needs no
+ * handler for that reason.
+ *
+ * @example
+ * const presence = new RedisPresenceManager({ url: 'redis://127.0.0.1:6379', nodeId: 'node-1' })
+ * await presence.start(hub)
+ */
+export class RedisPresenceManager implements PresenceManager {
+  readonly driver = 'redis'
+  private readonly cmd: Redis
+  private readonly store: RedisPresence
+  private readonly keys: RedisKeys
+
+  constructor(options: RedisPresenceOptions) {
+    const onError = options.onError ?? (() => {})
+    this.keys = new RedisKeys(options.keyPrefix ?? 'herald')
+    this.cmd = createRedis(options, `herald-presence-${options.nodeId}`)
+    this.cmd.on('error', onError)
+    this.store = new RedisPresence(this.cmd, this.keys, options.ttlMs ?? 30_000, onError)
+  }
+
+  async start(): Promise<void> {
+    await this.cmd.connect()
+    this.store.start()
+  }
+
+  add(appId: string, channel: string, connectionId: string, member: PresenceMember): Promise<void> {
+    return this.store.add(appId, channel, connectionId, member)
+  }
+
+  remove(appId: string, channel: string, connectionId: string): Promise<void> {
+    return this.store.remove(appId, channel, connectionId)
+  }
+
+  members(appId: string, channel: string): Promise<PresenceMember[]> {
+    return this.store.members(appId, channel)
+  }
+
+  async removeApp(appId: string): Promise<void> {
+    this.store.forgetApp(appId)
+    let cursor = '0'
+    do {
+      const [next, found] = await this.cmd.scan(cursor, 'MATCH', this.keys.presencePattern(appId), 'COUNT', 1000)
+      cursor = next
+      if (found.length > 0) await this.cmd.unlink(...found)
+    } while (cursor !== '0')
+  }
+
+  /** Heartbeat of this node's entries and a sweep of expired ones (tests). */
+  tick(): Promise<void> {
+    return this.store.tick()
+  }
+
+  /** Stops heartbeats (this node's entries then expire, as when the process dies) and disconnects. */
+  async close(): Promise<void> {
+    this.store.stop()
+    await quit(this.cmd)
+  }
+}
 
 interface LocalEntry {
   appId: string
@@ -11,12 +88,12 @@ interface LocalEntry {
 }
 
 /**
- * Presence of the Redis broker. Entries are per connection and carry an expiry in a shared
+ * The presence store. Entries are per connection and carry an expiry in a shared
  * zset; this node re-asserts its own entries every `ttlMs / 3` (heartbeat), and every node
  * sweeps entries whose expiry passed (a dead node's), publishing their `leave` events.
  * Join/leave events travel on the channel's pub/sub channel as `p` + event JSON.
  */
-export class RedisPresence {
+class RedisPresence {
   private readonly local = new Map<string, LocalEntry>()
   private timer: NodeJS.Timeout | null = null
   private running = false
