@@ -167,9 +167,7 @@ export class ClientSession implements SubscriptionOutput {
     if (this.subs.size >= max) throw new HeraldError('limit_exceeded', `at most ${max} subscriptions per connection`)
     let started: SubscribedInfo | undefined
     // The session itself is the output of its subscriptions (one object less per delivery).
-    const sub = new ChannelSubscription(this.appId, channel, this, this.host.hub, this.host.broker, this.id, (err) =>
-      this.host.logger.warn({ err, app: this.appId, channel }, 'could not repair a gap from history'),
-    )
+    const sub = new ChannelSubscription(this.appId, channel, this, this.host.hub, this.host.broker, this.id, this.gapRepairFailed(channel))
     const entry: Entry = {
       sub,
       started: (info) => {
@@ -192,6 +190,11 @@ export class ClientSession implements SubscriptionOutput {
       await this.unsubscribe(channel, entry)
       throw err
     }
+  }
+
+  /** Made outside `subscribe`: a closure there would keep that whole scope (the request) alive with the subscription. */
+  private gapRepairFailed(channel: string): (err: unknown) => void {
+    return (err) => this.host.logger.warn({ err, app: this.appId, channel }, 'could not repair a gap from history')
   }
 
   private async join(channel: string, entry: Entry, member: PresenceMember): Promise<void> {
