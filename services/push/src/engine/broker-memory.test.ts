@@ -57,12 +57,17 @@ describe('MemoryBroker', () => {
     const app = newTestAppId()
     const data = { text: 'h\u00e9 "q" \\ \u2028', n: [1, 2.5, null], nested: { ok: true } }
     const opts = { historySize: 10, historyTtlSeconds: 60 }
+    await broker.subscribe(app, 'a')
+    await broker.subscribe(app, 'b/c')
     await broker.publish(app, [{ channel: 'a', data, dataJson: JSON.stringify(data) }], opts)
     await broker.publish(app, [{ channel: 'b/c', name: 'ev"1', data: 'x', dataJson: '"x"', id: 'id\\"7', clientId: 'u"1' }], opts)
     await broker.publish(app, [{ channel: 'a', data: 3 }], opts)
-    expect(got).toHaveLength(3)
+    await broker.publish(app, [{ channel: 'nobody', data: 4, dataJson: '4' }], opts)
+    expect(got).toHaveLength(4)
     for (const { message, json } of got.slice(0, 2)) expect(json).toBe(JSON.stringify(message))
+    // Without dataJson, or on a channel no hub subscribed to, the hub serializes (if it has anyone to send to).
     expect(got[2]!.json).toBeUndefined()
+    expect(got[3]!.json).toBeUndefined()
     await broker.close()
   })
 })

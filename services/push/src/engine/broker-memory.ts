@@ -82,7 +82,8 @@ export class MemoryBroker implements Broker {
       trimHistory(ch, now)
       if (input.id !== undefined) rememberId(ch, input.id, message, now)
       outcomes.push({ message, duplicate: false })
-      jsons.push(input.dataJson === undefined ? undefined : messageJson(message, input.dataJson))
+      // Only a channel this node's hub subscribed to has anyone to send the JSON to.
+      jsons.push(input.dataJson === undefined || !ch.subscribed ? undefined : messageJson(message, input.dataJson))
     }
     outcomes.forEach((o, i) => {
       if (!o.duplicate) this.handler?.onMessage(appId, o.message, jsons[i], inputs[i]!.exclude)
