@@ -51,7 +51,7 @@ export function staticRoutes() {
   const dashboardDir = join(REPO_ROOT, 'dashboard/dist')
   const examplesDir = join(REPO_ROOT, 'examples')
 
-  r.get('/sdk/:file{herald\\.m?js(\\.map)?}', async (c) => {
+  r.get('/sdk/:file{herald\\.m?js(?:\\.map)?}', async (c) => {
     const f = await serveFile(sdkDir, c.req.param('file'))
     if (!f) return c.json({ error: { code: 'not_found', message: 'the browser SDK is not built: run npm run build' } }, 404)
     return c.body(new Uint8Array(f.body), 200, {
