@@ -44,7 +44,7 @@ export class Metrics {
 
   /** Counts `n` published messages: a plain addition here, hashed into the counter's labels only when it is scraped. */
   countPublished(app: string, via: string, n: number): void {
-    const key = app + '\u0000' + via
+    const key = `${app}\u0000${via}`
     const entry = this.pendingPublished.get(key)
     if (entry) entry.n += n
     else this.pendingPublished.set(key, { labels: { app, via }, n })

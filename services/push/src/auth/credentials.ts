@@ -33,7 +33,7 @@ export async function identifyRequest(registry: AppRegistry, app: App, authoriza
   if (scheme === 'bearer') return verifyClientToken(registry, app, value)
   if (scheme === 'basic') {
     if (value.length > 1024) throw unauthorized('credentials too long')
-    const cacheKey = app.id + '\u0000' + value
+    const cacheKey = `${app.id}\u0000${value}`
     const hit = basicVerified.get(cacheKey)
     if (hit) {
       // Checked before; only while its key is the same live key (revocation and rotation end it at once).
@@ -46,7 +46,10 @@ export async function identifyRequest(registry: AppRegistry, app: App, authoriza
     const key = await registry.activeKey(app.id, decoded.slice(0, colon))
     if (!key || !safeEqual(key.key.secret, decoded.slice(colon + 1))) throw unauthorized('unknown key or wrong secret')
     const identity: BasicIdentity = { kind: 'basic', appId: app.id, keyId: key.key.keyId, capability: key.capability }
-    if (basicVerified.size >= MAX_CACHED_CREDENTIALS) basicVerified.delete(basicVerified.keys().next().value!)
+    if (basicVerified.size >= MAX_CACHED_CREDENTIALS) {
+      const oldest = basicVerified.keys().next()
+      if (!oldest.done) basicVerified.delete(oldest.value)
+    }
     basicVerified.set(cacheKey, { identity, key })
     return identity
   }

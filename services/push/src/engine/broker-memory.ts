@@ -85,8 +85,9 @@ export class MemoryBroker implements Broker {
       // Only a channel this node's hub subscribed to has anyone to send the JSON to.
       jsons.push(input.dataJson === undefined || !ch.subscribed ? undefined : messageJson(message, input.dataJson))
     }
-    outcomes.forEach((o, i) => {
-      if (!o.duplicate) this.handler?.onMessage(appId, o.message, jsons[i], inputs[i]!.exclude)
+    inputs.forEach((input, i) => {
+      const o = outcomes[i]
+      if (o && !o.duplicate) this.handler?.onMessage(appId, o.message, jsons[i], input.exclude)
     })
     return outcomes
   }
@@ -204,7 +205,7 @@ export function messageJson(m: Message, dataJson: string): string {
   if (m.name !== undefined) s += `,"name":${JSON.stringify(m.name)}`
   s += `,"data":${dataJson},"ts":${m.ts}`
   if (m.clientId !== undefined) s += `,"clientId":${JSON.stringify(m.clientId)}`
-  return s + '}'
+  return `${s}}`
 }
 
 /** The message in the contract's field order; `name` and `clientId` only when set. */

@@ -24,7 +24,7 @@ export function appCors(appOf: (appId: string) => Promise<App | undefined>): Mid
     return withCors(c, next, origin)
   }
 
-  async function withCors(c: Context, next: Next, origin: string | undefined): Promise<Response | void> {
+  async function withCors(c: Context, next: Next, origin: string | undefined): Promise<Response | undefined> {
     const appId = c.req.param('appId')
     const app = origin && appId ? await appOf(appId) : null
     const allow = app && originAllowed(app.settings.allowedOrigins, origin, c.req.header('host')) ? origin : null

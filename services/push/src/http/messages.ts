@@ -48,7 +48,7 @@ export function messageRoutes(ctx: NodeContext) {
       return next() // the json validator reads the same cached text and answers "body is not valid JSON"
     }
     if (!isPublishBody(body)) return next()
-    return publish(c, c.req.param('appId')!, body)
+    return publish(c, c.req.param('appId') ?? '', body)
   }
 
   const publishRoute = createRoute({
