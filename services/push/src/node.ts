@@ -27,17 +27,22 @@ import { heraldProtocol } from './protocols/herald/protocol.js'
 
 /** Engine and control-bus drivers: in process by default, Redis when HERALD_REDIS_URL is set. */
 type Drivers = EngineDrivers & { control: ControlBus }
-const engines: Record<string, (config: Config, nodeId: string, logger: Logger, onResubscribed: () => void) => Promise<Drivers>> = {
-  memory: async () => {
-    const presence = new MemoryPresence()
+interface DriverHooks {
+  /** Control events may have been missed (Redis reconnected). */
+  onResubscribed: () => void
+  /** Whether the node's presence (whichever driver it is) has members on the channel. */
+  present: (appId: string, channel: string) => boolean
+}
+const engines: Record<string, (config: Config, nodeId: string, logger: Logger, hooks: DriverHooks) => Promise<Drivers>> = {
+  memory: async (_config, _nodeId, _logger, hooks) => {
     return {
-      broker: new MemoryBroker({ inUse: (appId, channel) => presence.has(appId, channel) }),
-      presence,
+      broker: new MemoryBroker({ inUse: hooks.present }),
+      presence: new MemoryPresence(),
       clusterState: new MemoryClusterState(),
       control: new MemoryControlBus(),
     }
   },
-  redis: async (config, nodeId, logger, onResubscribed) => {
+  redis: async (config, nodeId, logger, { onResubscribed }) => {
     const [{ RedisBroker }, { RedisPresenceManager }, { RedisClusterState }, { RedisControlBus }] = await Promise.all([
       import('./engine/broker-redis.js'),
       import('./engine/presence-redis.js'),
@@ -120,7 +125,12 @@ export async function createNode(config: Config, deps: NodeDeps = {}): Promise<H
   // Control events sent while this node was cut off from Redis were missed: drop every cached
   // app and key, and close connections whose key is gone.
   let revalidate = () => {}
-  const picked = await engines[config.redisUrl ? 'redis' : 'memory']!(config, nodeId, logger, () => revalidate())
+  let presence: PresenceManager | undefined
+  const picked = await engines[config.redisUrl ? 'redis' : 'memory']!(config, nodeId, logger, {
+    onResubscribed: () => revalidate(),
+    present: (appId, channel) => presence instanceof MemoryPresence && presence.has(appId, channel),
+  })
+  presence = deps.presence ?? picked.presence
   const broker = deps.broker ?? picked.broker
   const control = deps.control ?? picked.control
   const metrics = new Metrics()
@@ -132,7 +142,7 @@ export async function createNode(config: Config, deps: NodeDeps = {}): Promise<H
     metrics,
     registry,
     broker,
-    presence: deps.presence ?? picked.presence,
+    presence,
     clusterState: deps.clusterState ?? picked.clusterState,
   })
 
@@ -200,6 +210,7 @@ export async function createNode(config: Config, deps: NodeDeps = {}): Promise<H
       draining = true
       logger.info('draining')
       engine.closeAll(CloseCodes.goingAway, 'server going away')
+      for (const p of protocols) p.drain?.()
       const closed = new Promise<void>((resolve) => server.close(() => resolve()))
       server.closeIdleConnections()
       const grace = setTimeout(() => server.closeAllConnections(), config.shutdownGraceMs)

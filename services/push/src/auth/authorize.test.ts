@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest'
 import { DEFAULT_SETTINGS } from '../apps/settings.js'
 import type { App } from '../apps/types.js'
-import { HeraldError } from '../errors.js'
+import type { HeraldError } from '../errors.js'
 import { authorize, type Action } from './authorize.js'
 import { compileCapability, intersect } from './capability.js'
 import type { Identity } from './identity.js'

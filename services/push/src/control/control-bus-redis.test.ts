@@ -5,7 +5,7 @@ import type { ControlEvent } from './control-bus.js'
 import { CONTROL_CHANNEL, RedisControlBus, type RedisControlBusOptions } from './control-bus-redis.js'
 
 const URL = process.env.HERALD_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379'
-const open: { close(): Promise<unknown> | void }[] = []
+const open: { close(): Promise<unknown> | undefined }[] = []
 afterEach(async () => {
   for (const c of open.splice(0)) await c.close()
 })

@@ -52,7 +52,7 @@ export class RedisBroker implements Broker {
   private readonly subscribed = new Map<string, string>()
   private readonly onError: (err: unknown) => void
 
-  constructor(private readonly options: RedisBrokerOptions) {
+  constructor(options: RedisBrokerOptions) {
     this.keys = new RedisKeys(options.keyPrefix ?? 'herald')
     this.onError = options.onError ?? (() => {})
     this.cmd = createRedis(options, `herald-cmd-${options.nodeId}`)

@@ -7,6 +7,11 @@ export interface Sink {
   /** The session the sink belongs to: messages published with this `exclude` skip it. */
   readonly sessionId?: string | undefined
   message(m: EncodedMessage): void
+  /**
+   * A message published with this sink's session as `exclude`: not for its client, but part of
+   * the channel's sequence (a subscription counts its `seq` as seen, so the next message is no gap).
+   */
+  skip?(m: EncodedMessage): void
   presence(p: EncodedPresence): void
 }
 
@@ -154,7 +159,7 @@ export class Hub implements BrokerHandler {
   private removeSink(appId: string, channel: string, sink: Sink): boolean {
     const app = this.channels.get(appId)
     const sinks = app?.get(channel)
-    if (!app || !sinks || !sinks.delete(sink)) return false
+    if (!app || !sinks?.delete(sink)) return false
     if (sinks.size > 0) return false
     app.delete(channel)
     if (app.size === 0) this.channels.delete(appId)
@@ -177,8 +182,10 @@ export class Hub implements BrokerHandler {
       for (const sink of sinks) sink.message(encoded)
     } else {
       for (const sink of sinks) {
-        if (sink.sessionId === exclude) delivered--
-        else sink.message(encoded)
+        if (sink.sessionId === exclude) {
+          delivered--
+          sink.skip?.(encoded)
+        } else sink.message(encoded)
       }
     }
     this.count(appId).delivered += delivered

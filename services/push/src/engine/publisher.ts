@@ -16,6 +16,7 @@ export interface RawMessage {
   id?: unknown
 }
 
+// biome-ignore lint/suspicious/noControlCharactersInRegex: the rule itself: a name holds no control characters
 const NAME = /^[^\u0000-\u001f\u007f]{1,200}$/
 const ID = /^[\u0021-\u007e]{1,128}$/
 

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto'
-import { Redis } from 'ioredis'
+import type { Redis } from 'ioredis'
 
 /** The Redis the unit tests use (the shared one: never flushed; every test run has its own key prefix). */
 export const TEST_REDIS_URL = 'redis://127.0.0.1:6379'

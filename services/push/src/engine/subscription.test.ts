@@ -70,3 +70,51 @@ describe('ChannelSubscription', () => {
     expect(got.filter((g) => g.kind === 'message')).toHaveLength(1)
   })
 })
+
+describe('ChannelSubscription: a message published with its session as exclude', () => {
+  async function excludeSetup(drop: (m: Message) => boolean = () => false) {
+    broker = new MemoryBroker()
+    const hub = new Hub(broker)
+    await broker.start(
+      {
+        onMessage: (appId, m, json, exclude) => (drop(m) ? undefined : hub.onMessage(appId, m, json, exclude)),
+        onPresence: (appId, e: PresenceEvent) => hub.onPresence(appId, e),
+      },
+      () => hub.localState(),
+    )
+    const seqs: number[] = []
+    const out = { subscribed: () => {}, message: (m: { message: Message }) => seqs.push(m.message.seq), presence: () => {} }
+    const sub = new ChannelSubscription('app_1', 'chat', out, hub, broker, 's1')
+    const other = new ChannelSubscription('app_1', 'chat', { ...out, message: () => {} }, hub, broker, 's2')
+    let recovers = 0
+    const recover = broker.recover.bind(broker)
+    broker.recover = (...args) => {
+      recovers++
+      return recover(...args)
+    }
+    await sub.start({ maxReplay: 100 })
+    await other.start({ maxReplay: 100 })
+    return { seqs, recovers: () => recovers }
+  }
+  const pubFrom = (n: number, exclude?: string) => broker.publish('app_1', [{ channel: 'chat', data: n, ...(exclude ? { exclude } : {}) }], opts)
+
+  it('is not written, and counts as seen: the next message is no gap to repair from history', async () => {
+    const { seqs, recovers } = await excludeSetup()
+    await pubFrom(1, 's1')
+    await pubFrom(2)
+    await pubFrom(3, 's1')
+    await pubFrom(4)
+    expect(seqs).toEqual([2, 4])
+    expect(recovers()).toBe(0)
+  })
+
+  it('stays out when a real gap is repaired from history that holds it', async () => {
+    const { seqs } = await excludeSetup((m) => m.seq === 1)
+    await pubFrom(1)
+    await pubFrom(2, 's1')
+    await pubFrom(3)
+    const deadline = Date.now() + 10_000
+    while (!seqs.includes(3) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 5))
+    expect(seqs).toEqual([1, 3])
+  })
+})

@@ -6,6 +6,9 @@ export type HistoryReader = Pick<Broker, 'position' | 'history' | 'recover'>
 import { EncodedMessage, type EncodedPresence } from './encoded.js'
 import type { Hub, Sink } from './hub.js'
 
+/** Most skipped (excluded) message ids a subscription remembers until they pass. */
+const MAX_SKIPPED = 256
+
 /** What a transport does with one subscription's events. */
 export interface SubscriptionOutput {
   subscribed(info: { channel: string; epoch: string; seq: number; recovered?: boolean }): void
@@ -35,6 +38,11 @@ export class ChannelSubscription implements Sink {
   private stopped = false
   private repairing = false
   private maxReplay = 100
+  /**
+   * Ids of messages published with this session as `exclude` that have not passed yet: they
+   * advance `seq` without being written, also when they come back from history in a repair.
+   */
+  private readonly skipped = new Set<string>()
 
   constructor(
     readonly appId: string,
@@ -92,6 +100,12 @@ export class ChannelSubscription implements Sink {
     else this.forward(m)
   }
 
+  skip(m: EncodedMessage): void {
+    if (this.skipped.size >= MAX_SKIPPED) this.skipped.delete(this.skipped.values().next().value as string)
+    this.skipped.add(m.message.id)
+    this.message(m)
+  }
+
   presence(p: EncodedPresence): void {
     if (this.buffer) this.buffer.push(p)
     else this.out.presence(p)
@@ -100,7 +114,10 @@ export class ChannelSubscription implements Sink {
   private forward(m: EncodedMessage): boolean {
     const { epoch, seq } = m.message
     if (epoch === this.epoch) {
-      if (seq <= this.seq) return false
+      if (seq <= this.seq) {
+        this.skipped.delete(m.message.id)
+        return false
+      }
       if (seq > this.seq + 1 && !this.repairing) {
         // The broker skipped messages (at-most-once delivery between nodes, e.g. while its
         // subscriber connection reconnected): fetch them from history before going on.
@@ -110,6 +127,7 @@ export class ChannelSubscription implements Sink {
     }
     this.epoch = epoch
     this.seq = seq
+    if (this.skipped.delete(m.message.id)) return false
     this.out.message(m)
     return true
   }

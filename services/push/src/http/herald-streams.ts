@@ -122,7 +122,7 @@ export class HeraldStreams {
     const headers: Record<string, string> = {}
     if (origin) {
       headers['Access-Control-Allow-Origin'] = origin
-      headers['Vary'] = 'Origin'
+      headers.Vary = 'Origin'
     }
     const wire = new SseWire(res, channels, { named: q.events === 'named', retryMs: this.options.retryMs, maxStreamMs: this.options.maxStreamMs, headers })
     const session = this.ctx.engine.open({ app, identity, wire })

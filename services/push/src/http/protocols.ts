@@ -40,7 +40,9 @@ export interface Protocol {
   routes?: RouteGroup[]
   /** Called once the server listens (start timers). */
   start?(): void
-  /** Called on shutdown, after every session was closed (stop timers, close servers). */
+  /** Called when shutdown begins, right after every session was closed (drop what would hold the server open). */
+  drain?(): void
+  /** Called on shutdown, after the server closed (stop timers, close servers). */
   stop?(): void
 }
 

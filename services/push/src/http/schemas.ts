@@ -1,3 +1,4 @@
+import { ErrorCodes } from '@herald/protocol'
 import { z } from '@hono/zod-openapi'
 import { AppSettingsPatchSchema, AppSettingsSchema } from '../apps/settings.js'
 import { Operations } from '../apps/types.js'
@@ -7,7 +8,7 @@ import { Operations } from '../apps/types.js'
 export const ErrorSchema = z
   .object({
     error: z.object({
-      code: z.enum(['bad_request', 'unauthorized', 'token_expired', 'forbidden', 'not_found', 'too_large', 'rate_limited', 'limit_exceeded', 'internal']),
+      code: z.enum(ErrorCodes),
       message: z.string(),
     }),
   })

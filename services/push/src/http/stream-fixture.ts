@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { loadConfig } from '../config.js'
-import { createNode, type HeraldNode } from '../node.js'
+import { createNode, type HeraldNode, type NodeDeps } from '../node.js'
 
 /**
  * Test support for the HTTP stream transports: an in-process node on a real socket, an
@@ -19,8 +19,8 @@ export interface TestNode {
 
 const ADMIN = 'stream-test-admin-token-0123456789'
 
-/** Starts a node on 127.0.0.1:0; `env` adds HERALD_* variables (the stream tunables are read from it too). */
-export async function startTestNode(env: Record<string, string> = {}): Promise<TestNode> {
+/** Starts a node on 127.0.0.1:0; `env` adds HERALD_* variables (the stream tunables are read from it too); `deps` injects drivers or protocols. */
+export async function startTestNode(env: Record<string, string> = {}, deps: NodeDeps = {}): Promise<TestNode> {
   const dir = mkdtempSync(join(tmpdir(), 'herald-streams-'))
   const saved: Record<string, string | undefined> = {}
   for (const [k, v] of Object.entries(env)) {
@@ -29,7 +29,7 @@ export async function startTestNode(env: Record<string, string> = {}): Promise<T
   }
   let node: HeraldNode
   try {
-    node = await createNode(loadConfig({ HERALD_HOST: '127.0.0.1', HERALD_PORT: '0', HERALD_DATA_DIR: dir, HERALD_ADMIN_TOKEN: ADMIN, HERALD_LOG_LEVEL: 'silent', ...env }))
+    node = await createNode(loadConfig({ HERALD_HOST: '127.0.0.1', HERALD_PORT: '0', HERALD_DATA_DIR: dir, HERALD_ADMIN_TOKEN: ADMIN, HERALD_LOG_LEVEL: 'silent', ...env }), deps)
   } finally {
     for (const [k, v] of Object.entries(saved)) {
       if (v === undefined) delete process.env[k]

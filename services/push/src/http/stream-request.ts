@@ -3,7 +3,7 @@ import type { App } from '../apps/types.js'
 import { authorize } from '../auth/authorize.js'
 import type { Identity } from '../auth/identity.js'
 import type { NodeContext } from '../context.js'
-import { badRequest, forbidden, HeraldError, notFound, toHeraldError } from '../errors.js'
+import { badRequest, forbidden, type HeraldError, notFound, toHeraldError } from '../errors.js'
 import { originAllowed } from './cors.js'
 
 export interface StreamRequestInput {

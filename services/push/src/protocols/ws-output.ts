@@ -60,6 +60,9 @@ function rawSocket(ws: unknown): Socket {
 /** A peer that does not answer a close within this is dropped (a slow consumer gets ws's own 30 s close timeout instead). */
 const CLOSE_GRACE_MS = 2000
 
+/** Sockets of closed slow consumers still waiting for their close frame to get through. */
+const lingering = new Set<WsOutput>()
+
 /**
  * The write side of a server WebSocket (`ws`, permessage-deflate off), for every protocol's
  * WebSocket wire (extend it: one object per client on the delivery path): complete frames ({@link frameText}) queued during one turn of the event loop
@@ -134,7 +137,18 @@ export class WsOutput implements Flushable {
     }
     this.closing = true
     this.ws.close(code, reason.slice(0, 120))
-    if (!options.discard) setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref()
+    if (!options.discard) {
+      setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref()
+      return
+    }
+    lingering.add(this)
+    this.ws.once('close', () => lingering.delete(this))
+  }
+
+  /** Drops every socket still lingering after a slow-consumer close (shutdown: do not wait 30 s for them). */
+  static terminateLingering(): void {
+    for (const out of [...lingering]) out.terminate()
+    lingering.clear()
   }
 
   /** Drops the socket at once. */
