@@ -6,7 +6,8 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-export const HERALD_MAIN = fileURLToPath(new URL('../../services/push/dist/main.js', import.meta.url))
+/** The Herald build under test; `BENCH_HERALD_MAIN=/path/to/main.js` runs another one (before/after comparisons). */
+export const HERALD_MAIN = process.env.BENCH_HERALD_MAIN || fileURLToPath(new URL('../../services/push/dist/main.js', import.meta.url))
 const here = (f) => fileURLToPath(new URL(f, import.meta.url))
 
 export function freePort() {

@@ -13,7 +13,15 @@ export class Metrics {
   readonly registry = new Registry()
   readonly connections = new Gauge({ name: 'herald_connections', help: 'Open client connections', labelNames: ['app', 'transport'], registers: [this.registry] })
   readonly subscriptions = new Gauge({ name: 'herald_subscriptions', help: 'Active channel subscriptions', labelNames: ['app', 'transport'], registers: [this.registry] })
-  readonly messagesIn = new Counter({ name: 'herald_messages_published_total', help: 'Messages published', labelNames: ['app', 'via'], registers: [this.registry] })
+  /** Publishes counted since the last scrape, per app and `via` (added to {@link messagesIn} when it is read). */
+  private readonly pendingPublished = new Map<string, { labels: { app: string; via: string }; n: number }>()
+  readonly messagesIn: Counter<'app' | 'via'> = new Counter({
+    name: 'herald_messages_published_total',
+    help: 'Messages published',
+    labelNames: ['app', 'via'],
+    registers: [this.registry],
+    collect: () => this.flushPublished(),
+  })
   readonly drops = new Counter({ name: 'herald_slow_consumer_drops_total', help: `Connections closed for being too slow (${CloseCodes.rateLimited})`, labelNames: ['app', 'transport'], registers: [this.registry] })
   readonly authFailures = new Counter({ name: 'herald_auth_failures_total', help: 'Rejected credentials', labelNames: ['app', 'transport', 'code'], registers: [this.registry] })
   /** `not_found` rejections name app ids that do not exist: they are counted as `app="unknown"`, so random ids cannot add series without bound. */
@@ -60,6 +68,19 @@ export class Metrics {
         for (const app of seen) this.set({ app }, d[app] ?? 0)
       },
     })
+  }
+
+  /** Counts `n` published messages: a plain addition here, hashed into the counter's labels only when it is scraped. */
+  countPublished(app: string, via: string, n: number): void {
+    const key = `${app}\u0000${via}`
+    const entry = this.pendingPublished.get(key)
+    if (entry) entry.n += n
+    else this.pendingPublished.set(key, { labels: { app, via }, n })
+  }
+
+  private flushPublished(): void {
+    for (const e of this.pendingPublished.values()) if (e.n > 0) this.messagesIn.inc(e.labels, e.n)
+    this.pendingPublished.clear()
   }
 
   connectionOpened(app: string, transport: string): void {

@@ -46,14 +46,18 @@ export class MemoryBroker implements Broker {
   async publish(appId: string, inputs: PublishInput[], options: ChannelOptions): Promise<PublishOutcome[]> {
     const now = this.now()
     const outcomes: PublishOutcome[] = []
+    const jsons: Array<string | undefined> = []
     for (const input of inputs) {
       const ch = this.channel(appId, input.channel, now)
-      ch.options = { historySize: options.historySize, historyTtlSeconds: options.historyTtlSeconds }
+      if (ch.options.historySize !== options.historySize || ch.options.historyTtlSeconds !== options.historyTtlSeconds) {
+        ch.options = { historySize: options.historySize, historyTtlSeconds: options.historyTtlSeconds }
+      }
       ch.lastActivity = now
       if (input.id !== undefined) {
         const seen = seenId(ch, input.id, now)
         if (seen) {
           outcomes.push({ message: seen, duplicate: true })
+          jsons.push(undefined)
           continue
         }
       }
@@ -62,9 +66,12 @@ export class MemoryBroker implements Broker {
       trimHistory(ch, now)
       if (input.id !== undefined) rememberId(ch, input.id, message, now)
       outcomes.push({ message, duplicate: false })
+      // Only a channel this node's hub subscribed to has anyone to send the JSON to.
+      jsons.push(input.dataJson === undefined || !ch.subscribed ? undefined : messageJson(message, input.dataJson))
     }
-    outcomes.forEach((o, i) => {
-      if (!o.duplicate) this.handler?.onMessage(appId, o.message, undefined, inputs[i]!.exclude)
+    inputs.forEach((input, i) => {
+      const o = outcomes[i]
+      if (o && !o.duplicate) this.handler?.onMessage(appId, o.message, jsons[i], input.exclude)
     })
     return outcomes
   }
@@ -110,6 +117,15 @@ export class MemoryBroker implements Broker {
   private channel(appId: string, channel: string, now: number): ChannelWindow {
     return this.cache.get(appId, channel, now)
   }
+}
+
+/** `JSON.stringify(message)` with `data` already serialized (`dataJson`), in {@link buildMessage}'s field order. */
+export function messageJson(m: Message, dataJson: string): string {
+  let s = `{"channel":${JSON.stringify(m.channel)},"id":${JSON.stringify(m.id)},"seq":${m.seq},"epoch":${JSON.stringify(m.epoch)}`
+  if (m.name !== undefined) s += `,"name":${JSON.stringify(m.name)}`
+  s += `,"data":${dataJson},"ts":${m.ts}`
+  if (m.clientId !== undefined) s += `,"clientId":${JSON.stringify(m.clientId)}`
+  return `${s}}`
 }
 
 /** The message in the contract's field order; `name` and `clientId` only when set. */

@@ -210,7 +210,7 @@ function messageJsonParts(input: PublishInput, ts: number): { head: string; tail
   const head = `{"channel":${JSON.stringify(input.channel)},"id":${JSON.stringify(id)},"seq":`
   let tail = ''
   if (input.name !== undefined) tail += `,"name":${JSON.stringify(input.name)}`
-  tail += `,"data":${JSON.stringify(input.data) ?? 'null'},"ts":${ts}`
+  tail += `,"data":${input.dataJson ?? JSON.stringify(input.data) ?? 'null'},"ts":${ts}`
   if (input.clientId !== undefined) tail += `,"clientId":${JSON.stringify(input.clientId)}`
   return { head, tail: tail + '}' }
 }

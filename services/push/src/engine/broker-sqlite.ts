@@ -15,7 +15,7 @@ import {
   type RecoverResult,
 } from './broker.js'
 import { newEpoch } from './broker-ids.js'
-import { buildMessage } from './broker-memory.js'
+import { buildMessage, messageJson } from './broker-memory.js'
 import { startCheckpointer } from './broker-sqlite-checkpointer.js'
 import { HistoryStatements } from './broker-sqlite-statements.js'
 import { ChannelCache, type ChannelWindow, DEFAULT_CHANNEL_OPTIONS, newChannelWindow, rememberId, seenId, trimHistory } from './channel-cache.js'
@@ -132,7 +132,7 @@ export class SqliteBroker implements Broker {
           }
         }
         const message = buildMessage(input, ++ch.next, ch.epoch, now)
-        const item: Fresh = { ch, message, json: JSON.stringify(message) }
+        const item: Fresh = { ch, message, json: input.dataJson === undefined ? JSON.stringify(message) : messageJson(message, input.dataJson) }
         if (input.id !== undefined) {
           item.publisherId = input.id
           ch.pendingIds.set(input.id, message)

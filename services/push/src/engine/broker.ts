@@ -5,6 +5,11 @@ export interface PublishInput {
   channel: string
   name?: string
   data: unknown
+  /**
+   * `JSON.stringify(data)` when the caller already has it (the publisher measures it for the
+   * size limit): drivers put it into the message JSON instead of serializing `data` again.
+   */
+  dataJson?: string
   /** Publisher-given id: a repeat on the same channel within {@link IDEMPOTENCY_WINDOW_MS} is not delivered again. */
   id?: string
   clientId?: string

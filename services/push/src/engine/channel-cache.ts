@@ -136,6 +136,10 @@ export function newChannelWindow(epoch: string, seq: number, now: number): Chann
 export function trimHistory(ch: ChannelWindow, now: number): void {
   const size = Math.max(0, ch.options.historySize)
   if (ch.history.length > size) ch.history.splice(0, ch.history.length - size)
+  // Every entry is of the channel's epoch and `ts` never decreases: when the oldest is inside
+  // the window, all are (no copy of the history per publish).
+  const oldest = ch.history[0]
+  if (oldest === undefined || (oldest.ts >= now - ch.options.historyTtlSeconds * 1000 && oldest.epoch === ch.epoch)) return
   const live = retained(ch.history, ch.epoch, ch.options.historyTtlSeconds, now)
   if (live.length !== ch.history.length) ch.history = live
 }

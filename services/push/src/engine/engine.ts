@@ -224,7 +224,7 @@ export class Engine implements SessionHost {
   /** Publishes validated inputs, all or none (rate limit of the app); counts them under `via`. */
   async publish(app: App, inputs: PublishInput[], via: string): Promise<PublishOutcome[]> {
     const outcomes = await this.publisher.publish(app, inputs)
-    this.metrics.messagesIn.inc({ app: app.id, via }, outcomes.length)
+    this.metrics.countPublished(app.id, via, outcomes.length)
     return outcomes
   }
 

@@ -48,11 +48,13 @@ export class Publisher {
     if (raw.id !== undefined && (typeof raw.id !== 'string' || !ID.test(raw.id))) {
       throw badRequest('id must be 1..128 printable ASCII characters')
     }
-    const size = Buffer.byteLength(JSON.stringify(raw.data))
+    const dataJson = JSON.stringify(raw.data)
+    // UTF-16 length ≤ bytes ≤ 3 × it: count the bytes only when it can matter.
+    const size = dataJson.length * 3 <= app.settings.maxMessageBytes ? dataJson.length : Buffer.byteLength(dataJson)
     if (size > app.settings.maxMessageBytes) {
       throw new HeraldError('too_large', `data is ${size} bytes; this app allows ${app.settings.maxMessageBytes}`)
     }
-    const input: PublishInput = { channel: raw.channel as string, data: raw.data }
+    const input: PublishInput = { channel: raw.channel as string, data: raw.data, dataJson }
     if (raw.name !== undefined) input.name = raw.name as string
     if (raw.id !== undefined) input.id = raw.id as string
     if (identity.kind === 'token' && identity.clientId) input.clientId = identity.clientId

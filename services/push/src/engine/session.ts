@@ -54,8 +54,11 @@ export interface SubscribeOptions {
 
 interface Entry {
   sub: ChannelSubscription
-  /** Told where the subscription starts. */
-  started: (info: SubscribedInfo) => void
+  /**
+   * Told where the subscription starts; dropped once called, so a live subscription does not
+   * keep the request that started it (its options, the wire's reply callback and frame).
+   */
+  started?: ((info: SubscribedInfo) => void) | undefined
   /** The member this session entered the channel as, once joined. */
   member?: PresenceMember
 }
@@ -164,9 +167,7 @@ export class ClientSession implements SubscriptionOutput {
     if (this.subs.size >= max) throw new HeraldError('limit_exceeded', `at most ${max} subscriptions per connection`)
     let started: SubscribedInfo | undefined
     // The session itself is the output of its subscriptions (one object less per delivery).
-    const sub = new ChannelSubscription(this.appId, channel, this, this.host.hub, this.host.broker, this.id, (err) =>
-      this.host.logger.warn({ err, app: this.appId, channel }, 'could not repair a gap from history'),
-    )
+    const sub = new ChannelSubscription(this.appId, channel, this, this.host.hub, this.host.broker, this.id, this.gapRepairFailed(channel))
     const entry: Entry = {
       sub,
       started: (info) => {
@@ -189,6 +190,11 @@ export class ClientSession implements SubscriptionOutput {
       await this.unsubscribe(channel, entry)
       throw err
     }
+  }
+
+  /** Made outside `subscribe`: a closure there would keep that whole scope (the request) alive with the subscription. */
+  private gapRepairFailed(channel: string): (err: unknown) => void {
+    return (err) => this.host.logger.warn({ err, app: this.appId, channel }, 'could not repair a gap from history')
   }
 
   private async join(channel: string, entry: Entry, member: PresenceMember): Promise<void> {
@@ -260,7 +266,10 @@ export class ClientSession implements SubscriptionOutput {
 
   /** (SubscriptionOutput, internal) A subscription starts: tells whoever subscribed it. */
   subscribed(info: SubscribedInfo): void {
-    this.subs.get(info.channel)?.started(info)
+    const entry = this.subs.get(info.channel)
+    const started = entry?.started
+    if (entry) entry.started = undefined
+    started?.(info)
   }
 
   /** (SubscriptionOutput, internal) A message of a subscription, to the wire through the one bound. */

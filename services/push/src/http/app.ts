@@ -37,7 +37,7 @@ export function createHttpApp(ctx: NodeContext, options: HttpOptions) {
   // Requests with a Content-Length are checked from the header alone: hono's bodyLimit reads
   // `req.raw.body`, which makes the Node adapter build a whole WHATWG Request and stream for
   // every publish (a fifth of the REST publish CPU in a profile). Chunked bodies still go through it.
-  const limit: MiddlewareHandler = async (c, next) => {
+  const limit: MiddlewareHandler = (c, next) => {
     if (c.req.method === 'GET' || c.req.method === 'HEAD' || c.req.method === 'OPTIONS') return next()
     const length = c.req.header('content-length')
     if (length !== undefined && c.req.header('transfer-encoding') === undefined) {

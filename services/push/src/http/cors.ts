@@ -1,4 +1,4 @@
-import type { MiddlewareHandler } from 'hono'
+import type { Context, MiddlewareHandler, Next } from 'hono'
 import type { App } from '../apps/types.js'
 
 /**
@@ -17,8 +17,14 @@ export function originAllowed(allowed: string[], origin: string | undefined, hos
  * A disallowed origin gets no CORS headers (the browser blocks the response).
  */
 export function appCors(appOf: (appId: string) => Promise<App | undefined>): MiddlewareHandler {
-  return async function appCors(c, next) {
+  return function appCors(c, next) {
     const origin = c.req.header('origin')
+    // Not a browser request: nothing to add, no promise of our own on the publish path.
+    if (!origin && c.req.method !== 'OPTIONS') return next()
+    return withCors(c, next, origin)
+  }
+
+  async function withCors(c: Context, next: Next, origin: string | undefined): Promise<Response | undefined> {
     const appId = c.req.param('appId')
     const app = origin && appId ? await appOf(appId) : null
     const allow = app && originAllowed(app.settings.allowedOrigins, origin, c.req.header('host')) ? origin : null

@@ -72,7 +72,7 @@ export function staticRoutes() {
   const dashboardDir = builtDir('@herald/dashboard/dist/index.html')
   const examplesDir = join(REPO_ROOT, 'examples')
 
-  r.get('/sdk/:file{herald\\.m?js(\\.map)?}', async (c) => {
+  r.get('/sdk/:file{herald\\.m?js(?:\\.map)?}', async (c) => {
     const dir = sdkDir()
     const f = dir && (await serveFile(dir, c.req.param('file')))
     if (!f) return c.json({ error: { code: 'not_found', message: 'the browser SDK is not built: run npm run build' } }, 404)

@@ -9,6 +9,9 @@ import { badRequest, HeraldError, notFound, toHeraldError } from '../../errors.j
 import { frameText, WsOutput } from '../ws-output.js'
 import { parseClientFrame, refOf } from './client-frames.js'
 
+/** The chain of an idle connection: shared, so an idle connection holds no promise of its own. */
+const IDLE: Promise<void> = Promise.resolve()
+
 /** Frames a connection may have waiting to be processed before it counts as a flood. */
 const MAX_PENDING_FRAMES = 256
 
@@ -28,7 +31,7 @@ export class HeraldWsWire extends WsOutput implements Wire {
   readonly kind = 'websocket'
   alive = true
   private session!: ClientSession
-  private chain: Promise<void> = Promise.resolve()
+  private chain: Promise<void> = IDLE
   private pendingFrames = 0
 
   constructor(
@@ -98,7 +101,8 @@ export class HeraldWsWire extends WsOutput implements Wire {
       try {
         if (!session.ended) await this.handle(data, isBinary)
       } finally {
-        this.pendingFrames--
+        // The last queued frame is done: nothing is left to order after.
+        if (--this.pendingFrames === 0) this.chain = IDLE
       }
     })
   }
