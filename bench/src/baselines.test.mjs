@@ -12,7 +12,17 @@ afterEach(async () => {
 describe('harness against the baselines', () => {
   it('counts every fan-out delivery over several load-client processes and measures latency and CPU', async () => {
     server = await startBaselineWs()
-    const f = await fanoutRun(server, { transport: 'ws', subscribers: 120, channels: ['a', 'b', 'c'], mode: 'rate', rate: 30, duration: 1, payloadBytes: 100, warmup: 0.3, quietMs: 20_000 })
+    const f = await fanoutRun(server, {
+      transport: 'ws',
+      subscribers: 120,
+      channels: ['a', 'b', 'c'],
+      mode: 'rate',
+      rate: 30,
+      duration: 1,
+      payloadBytes: 100,
+      warmup: 0.3,
+      quietMs: 20_000,
+    })
     expect(f.subscribers).toBe(120)
     expect(f.published).toBe(30)
     expect(f.expected).toBe(30 * 40)
@@ -26,7 +36,17 @@ describe('harness against the baselines', () => {
 
   it('floods with a fixed number of requests in flight and still loses nothing', async () => {
     server = await startBaselineWs()
-    const f = await fanoutRun(server, { transport: 'ws', subscribers: 50, channels: ['bench'], mode: 'flood', concurrency: 4, duration: 1, payloadBytes: 100, warmup: 0, quietMs: 20_000 })
+    const f = await fanoutRun(server, {
+      transport: 'ws',
+      subscribers: 50,
+      channels: ['bench'],
+      mode: 'flood',
+      concurrency: 4,
+      duration: 1,
+      payloadBytes: 100,
+      warmup: 0,
+      quietMs: 20_000,
+    })
     expect(f.published).toBeGreaterThan(0)
     expect(f.received).toBe(f.published * 50)
   })

@@ -11,7 +11,12 @@ async function startRedis() {
   const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' })
   for (let i = 0; i < 100; i++) {
     try {
-      if (execFileSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'ping']).toString().trim() === 'PONG') break
+      if (
+        execFileSync('redis-cli', ['-h', '127.0.0.1', '-p', String(port), 'ping'])
+          .toString()
+          .trim() === 'PONG'
+      )
+        break
     } catch {}
     await new Promise((r) => setTimeout(r, 50))
   }

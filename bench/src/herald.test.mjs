@@ -13,7 +13,17 @@ afterEach(async () => {
 describe('harness against Herald', () => {
   it('delivers every fan-out message over WebSocket to every subscriber', async () => {
     server = await startHerald()
-    const f = await fanoutRun(server, { transport: 'ws', subscribers: 100, channels: ['a', 'b'], mode: 'rate', rate: 20, duration: 1, payloadBytes: 100, warmup: 0.3, quietMs: 20_000 })
+    const f = await fanoutRun(server, {
+      transport: 'ws',
+      subscribers: 100,
+      channels: ['a', 'b'],
+      mode: 'rate',
+      rate: 20,
+      duration: 1,
+      payloadBytes: 100,
+      warmup: 0.3,
+      quietMs: 20_000,
+    })
     expect(f.subscribers).toBe(100)
     expect(f.published).toBe(20)
     expect(f.received).toBe(20 * 50)
@@ -33,7 +43,17 @@ describe('harness against Herald', () => {
 
   it.each(['sse', 'poll', 'pusher'])('delivers fan-out over %s', async (transport) => {
     server = await startHerald()
-    const f = await fanoutRun(server, { transport, subscribers: 40, channels: ['bench'], mode: 'rate', rate: 10, duration: 1, payloadBytes: 100, warmup: 0, quietMs: 20_000 })
+    const f = await fanoutRun(server, {
+      transport,
+      subscribers: 40,
+      channels: ['bench'],
+      mode: 'rate',
+      rate: 10,
+      duration: 1,
+      payloadBytes: 100,
+      warmup: 0,
+      quietMs: 20_000,
+    })
     expect(f.subscribers).toBe(40)
     expect(f.received).toBe(f.published * 40)
   })

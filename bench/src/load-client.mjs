@@ -109,36 +109,40 @@ function connectSse(cfg, channel) {
         resolve(ok)
       }
     }
-    const req = http.get(`${cfg.httpBase}/v1/apps/${cfg.appId}/sse?channels=${encodeURIComponent(channel)}`, { agent: false, headers: { accept: 'text/event-stream' } }, (res) => {
-      if (res.statusCode !== 200) {
-        errors++
-        res.resume()
-        return finish(false)
-      }
-      res.setEncoding('utf8')
-      let buf = ''
-      res.on('data', (chunk) => {
-        buf += chunk
-        let i
-        while ((i = buf.indexOf('\n\n')) >= 0) {
-          const block = buf.slice(0, i)
-          buf = buf.slice(i + 2)
-          let event = 'message'
-          let data = ''
-          for (const line of block.split('\n')) {
-            if (line.startsWith('event:')) event = line.slice(6).trim()
-            else if (line.startsWith('data:')) data += line.slice(5).replace(/^ /, '')
-          }
-          if (event === 'subscribed') finish(true)
-          else if (event === 'message' && data) onMessage(JSON.parse(data))
-          else if (event === 'error') errors++
+    const req = http.get(
+      `${cfg.httpBase}/v1/apps/${cfg.appId}/sse?channels=${encodeURIComponent(channel)}`,
+      { agent: false, headers: { accept: 'text/event-stream' } },
+      (res) => {
+        if (res.statusCode !== 200) {
+          errors++
+          res.resume()
+          return finish(false)
         }
-      })
-      res.on('close', () => {
-        if (!closing) closes.sse_end = (closes.sse_end ?? 0) + 1
-        finish(false)
-      })
-    })
+        res.setEncoding('utf8')
+        let buf = ''
+        res.on('data', (chunk) => {
+          buf += chunk
+          let i
+          while ((i = buf.indexOf('\n\n')) >= 0) {
+            const block = buf.slice(0, i)
+            buf = buf.slice(i + 2)
+            let event = 'message'
+            let data = ''
+            for (const line of block.split('\n')) {
+              if (line.startsWith('event:')) event = line.slice(6).trim()
+              else if (line.startsWith('data:')) data += line.slice(5).replace(/^ /, '')
+            }
+            if (event === 'subscribed') finish(true)
+            else if (event === 'message' && data) onMessage(JSON.parse(data))
+            else if (event === 'error') errors++
+          }
+        })
+        res.on('close', () => {
+          if (!closing) closes.sse_end = (closes.sse_end ?? 0) + 1
+          finish(false)
+        })
+      },
+    )
     req.on('error', () => {
       if (!closing) errors++
       finish(false)

@@ -11,11 +11,15 @@ const now = () => performance.timeOrigin + performance.now()
 
 function post(agent, url, headers, body) {
   return new Promise((resolve) => {
-    const req = http.request(url, { method: 'POST', agent, headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      res.resume()
-      res.on('end', () => resolve(res.statusCode))
-      res.on('error', () => resolve(0))
-    })
+    const req = http.request(
+      url,
+      { method: 'POST', agent, headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } },
+      (res) => {
+        res.resume()
+        res.on('end', () => resolve(res.statusCode))
+        res.on('error', () => resolve(0))
+      },
+    )
     req.on('error', () => resolve(0))
     req.end(body)
   })
@@ -85,7 +89,14 @@ async function cannon(cfg) {
   const body = JSON.stringify({ channel: cfg.channels[0], data: { n: 0, t: 0, p: 'x'.repeat(Math.max(0, cfg.payloadBytes - 40)) } })
   const { default: autocannon } = await import('autocannon') // heavy: only the REST scenario loads it
   const start = now()
-  const r = await autocannon({ url: cfg.url, method: 'POST', headers: { ...cfg.headers, 'content-type': 'application/json' }, body, connections: cfg.concurrency, duration: cfg.duration })
+  const r = await autocannon({
+    url: cfg.url,
+    method: 'POST',
+    headers: { ...cfg.headers, 'content-type': 'application/json' },
+    body,
+    connections: cfg.concurrency,
+    duration: cfg.duration,
+  })
   const end = now()
   const statuses = { '2xx': r['2xx'], non2xx: r.non2xx, errors: r.errors, timeouts: r.timeouts }
   return { published: {}, statuses, ok: r['2xx'], sent: r.requests.sent, start, end, p99: r.latency.p99 }

@@ -11,7 +11,14 @@ import { cpus, totalmem } from 'node:os'
 export function row(figure, herald, base, { digits = 1, target } = {}) {
   const ratio = herald / base
   const met = target ? (Number.isFinite(herald) && Number.isFinite(base) ? (target.ok(ratio, herald, base) ? '✅ yes' : '❌ no') : '? n/a') : ''
-  return { figure, herald: fmt(herald, digits), base: fmt(base, digits), ratio: Number.isFinite(ratio) ? ratio.toFixed(2) : '—', target: target?.text ?? '', met }
+  return {
+    figure,
+    herald: fmt(herald, digits),
+    base: fmt(base, digits),
+    ratio: Number.isFinite(ratio) ? ratio.toFixed(2) : '—',
+    target: target?.text ?? '',
+    met,
+  }
 }
 
 export function fmt(v, digits = 1) {
@@ -62,7 +69,7 @@ export function document({ date, command, build, m, sections, clkTck, durationS 
     '',
     'How figures are measured: server CPU = utime + stime from `/proc/<pid>/stat` (fields 14, 15; ' +
       `CLK_TCK ${clkTck}) over the steady window only (first publish of the measured window until the last delivery arrived, ` +
-      'after a warm-up); latency = receive time − the publisher\'s stamp in the payload (`performance.timeOrigin + performance.now()` ' +
+      "after a warm-up); latency = receive time − the publisher's stamp in the payload (`performance.timeOrigin + performance.now()` " +
       'in both processes); "first subscriber" = the earliest receipt of each message over all subscribers; losses = expected deliveries ' +
       '(successful publishes × subscribers of the channel) − received; RSS per connection = (VmRSS after connecting − before) ÷ connections.',
     '',

@@ -50,7 +50,10 @@ const builtAt = () => (existsSync(HERALD_MAIN) ? statSync(HERALD_MAIN).mtime.toI
 const buildAtStart = builtAt()
 let commit = 'unknown'
 try {
-  commit = execFileSync('git', ['log', '-1', '--format=%h %s'], { cwd: fileURLToPath(new URL('../..', import.meta.url)) }).toString().trim().slice(0, 100)
+  commit = execFileSync('git', ['log', '-1', '--format=%h %s'], { cwd: fileURLToPath(new URL('../..', import.meta.url)) })
+    .toString()
+    .trim()
+    .slice(0, 100)
 } catch {}
 
 /** Median of every numeric field; sums of count maps (closes, statuses) across runs. */
@@ -83,7 +86,10 @@ function notesFor(name, s, runsOf) {
   if (s.med.connectFailed) notes.push(`${name}: connections that failed to subscribe (median per run): ${s.med.connectFailed}`)
   const perRun = runsOf.filter((r) => !r.error)
   const key = ['cpuPer1M', 'rps', 'rssPerConn'].find((k) => perRun[0] && k in perRun[0])
-  if (key) notes.push(`${name}: ${key} per run: ${perRun.map((r) => (key === 'rssPerConn' ? (r[key] / 1024).toFixed(1) + ' KiB' : r[key].toFixed(key === 'rps' ? 0 : 2))).join(', ')}`)
+  if (key)
+    notes.push(
+      `${name}: ${key} per run: ${perRun.map((r) => (key === 'rssPerConn' ? (r[key] / 1024).toFixed(1) + ' KiB' : r[key].toFixed(key === 'rps' ? 0 : 2))).join(', ')}`,
+    )
   return notes
 }
 
@@ -103,7 +109,11 @@ for (const sc of scenarios) {
         server = await v.start()
         const r = await v.measure(server)
         results[v.name].push(r)
-        const show = Object.fromEntries(Object.entries(r).filter(([, x]) => typeof x === 'number').map(([k, x]) => [k, Math.round(x * 100) / 100]))
+        const show = Object.fromEntries(
+          Object.entries(r)
+            .filter(([, x]) => typeof x === 'number')
+            .map(([k, x]) => [k, Math.round(x * 100) / 100]),
+        )
         console.log(`  run ${run + 1} ${v.name}: ${JSON.stringify(show)}`)
       } catch (e) {
         results[v.name].push({ error: String(e?.stack ?? e) })
@@ -116,7 +126,10 @@ for (const sc of scenarios) {
   const summaries = Object.fromEntries(Object.entries(results).map(([k, rs]) => [k, summarise(rs)]))
   const medians = Object.fromEntries(Object.entries(summaries).map(([k, s]) => [k, s.med]))
   const notes = [...(sc.note ? [sc.note] : []), ...Object.entries(summaries).flatMap(([k, s]) => notesFor(k, s, results[k]))]
-  const params = `Parameters: ${Object.entries(o).filter(([k, x]) => x !== undefined && k !== 'cpuProfDir').map(([k, x]) => `${k}=${x}`).join(', ')}, runs=${runs}`
+  const params = `Parameters: ${Object.entries(o)
+    .filter(([k, x]) => x !== undefined && k !== 'cpuProfDir')
+    .map(([k, x]) => `${k}=${x}`)
+    .join(', ')}, runs=${runs}`
   const tbl = table(sc.rows(medians), { heraldLabel: sc.heraldLabel, baseLabel: sc.baseLabel })
   console.log(tbl)
   console.log(`(${sc.name}: ${Math.round((Date.now() - tScenario) / 1000)} s)`)

@@ -71,7 +71,12 @@ async function launch(args, env, readyPath) {
  * with high limits. Returns the process handle plus `appId`, `keyId`, `secret`, `basic`.
  * @example const h = await startHerald(); ...; await h.stop()
  */
-export async function startHerald({ cpuProfDir, env: extraEnv = {}, adminToken = 'bench-admin-' + Math.random().toString(36).slice(2), createApp = true } = {}) {
+export async function startHerald({
+  cpuProfDir,
+  env: extraEnv = {},
+  adminToken = 'bench-admin-' + Math.random().toString(36).slice(2),
+  createApp = true,
+} = {}) {
   const dataDir = mkdtempSync(join(tmpdir(), 'herald-bench-'))
   const args = cpuProfDir ? ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`, HERALD_MAIN] : [HERALD_MAIN]
   const env = (port) => ({
@@ -85,7 +90,15 @@ export async function startHerald({ cpuProfDir, env: extraEnv = {}, adminToken =
   const proc = await launch(args, env, '/readyz')
   if (!createApp) {
     const stop = proc.stop
-    return { ...proc, kind: 'herald', async stop() { const r = await stop(); rmSync(dataDir, { recursive: true, force: true }); return r } }
+    return {
+      ...proc,
+      kind: 'herald',
+      async stop() {
+        const r = await stop()
+        rmSync(dataDir, { recursive: true, force: true })
+        return r
+      },
+    }
   }
   const res = await fetch(`${proc.url}/admin/v1/apps`, {
     method: 'POST',

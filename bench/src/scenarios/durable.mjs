@@ -32,7 +32,16 @@ function durableOf(base, channelsOf, extra) {
     defaults: base.defaults,
     quick: base.quick,
     variants: (o) => {
-      const measure = (s) => fanoutRun(s, { transport: 'ws', subscribers: o.subscribers, channels: channelsOf(o), payloadBytes: o.payload, duration: o.duration, warmup: o.warmup, ...extra(o) })
+      const measure = (s) =>
+        fanoutRun(s, {
+          transport: 'ws',
+          subscribers: o.subscribers,
+          channels: channelsOf(o),
+          payloadBytes: o.payload,
+          duration: o.duration,
+          warmup: o.warmup,
+          ...extra(o),
+        })
       return [
         { name: 'durable', start: () => startHerald(o), measure },
         { name: 'memory', start: () => startHerald({ ...o, env: { HERALD_HISTORY: 'memory' } }), measure },
@@ -46,6 +55,14 @@ function durableOf(base, channelsOf, extra) {
 
 const channelList = (o) => Array.from({ length: o.channels }, (_, i) => `ch-${i}`)
 
-export const durableFanout = durableOf(fanout, () => ['bench'], (o) => ({ mode: 'rate', rate: o.rate }))
-export const durableBurst = durableOf(burst, () => ['bench'], (o) => ({ mode: 'flood', concurrency: o.concurrency }))
+export const durableFanout = durableOf(
+  fanout,
+  () => ['bench'],
+  (o) => ({ mode: 'rate', rate: o.rate }),
+)
+export const durableBurst = durableOf(
+  burst,
+  () => ['bench'],
+  (o) => ({ mode: 'flood', concurrency: o.concurrency }),
+)
 export const durableChannels = durableOf(channels, channelList, (o) => ({ mode: 'rate', rate: o.rate }))

@@ -9,7 +9,17 @@ export default {
   defaults: { subscribers: 2000, rate: 20, duration: 10, payload: 100, warmup: 2 },
   quick: { subscribers: 300, rate: 10, duration: 1, payload: 100, warmup: 0.3 },
   variants: (o) => {
-    const via = (transport) => (s) => fanoutRun(s, { transport, subscribers: o.subscribers, channels: ['bench'], mode: 'rate', rate: o.rate, duration: o.duration, payloadBytes: o.payload, warmup: o.warmup })
+    const via = (transport) => (s) =>
+      fanoutRun(s, {
+        transport,
+        subscribers: o.subscribers,
+        channels: ['bench'],
+        mode: 'rate',
+        rate: o.rate,
+        duration: o.duration,
+        payloadBytes: o.payload,
+        warmup: o.warmup,
+      })
     return ['ws', 'sse', 'poll'].map((t) => ({ name: t, start: () => startHerald(o), measure: via(t) }))
   },
   note: 'Each long-poll delivery batch costs a full HTTP request and response per subscriber, so at this rate the poll run is bound by request handling and messages wait for the next poll (they arrive batched, none is lost).',

@@ -43,11 +43,7 @@ describe('signDebugToken', () => {
 
 describe('firstActiveKey', () => {
   it('skips revoked keys', () => {
-    const keys = [
-      { keyId: 'a', revokedAt: '2026-01-01T00:00:00Z' },
-      { keyId: 'b' },
-      { keyId: 'c' },
-    ]
+    const keys = [{ keyId: 'a', revokedAt: '2026-01-01T00:00:00Z' }, { keyId: 'b' }, { keyId: 'c' }]
     expect(firstActiveKey(keys)?.keyId).toBe('b')
     expect(firstActiveKey([{ keyId: 'a', revokedAt: 'x' }])).toBeNull()
   })

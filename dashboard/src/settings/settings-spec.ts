@@ -35,14 +35,80 @@ export type SettingField = BooleanField | IntegerField | OriginsField
 
 /** Every app setting of the contract, with its default and the bounds the service accepts. */
 export const SETTING_FIELDS: readonly SettingField[] = [
-  { key: 'anonymousSubscribe', kind: 'boolean', default: true, label: 'Anonymous subscribe', help: 'Anyone with the app id may subscribe to public channels without a token.' },
-  { key: 'maxMessageBytes', kind: 'integer', default: 65_536, min: 64, max: 1_048_576, unit: 'bytes', label: 'Max message size', help: 'Largest message a publisher may send.' },
-  { key: 'historySize', kind: 'integer', default: 100, min: 0, max: 10_000, unit: 'messages', label: 'History size', help: 'Messages kept per channel for resume and history.' },
-  { key: 'historyTtlSeconds', kind: 'integer', default: 3_600, min: 1, max: 604_800, unit: 'seconds', label: 'History TTL', help: 'How long a channel keeps its history.' },
-  { key: 'maxConnections', kind: 'integer', default: 10_000, min: 1, max: 1_000_000, unit: 'connections', label: 'Max connections', help: 'Concurrent client connections allowed for this app.' },
-  { key: 'publishRatePerSecond', kind: 'integer', default: 1_000, min: 1, max: 1_000_000, unit: 'per second', label: 'Publish rate', help: 'Messages per second the app may publish.' },
-  { key: 'maxTokenTtlSeconds', kind: 'integer', default: 86_400, min: 60, max: 31_536_000, unit: 'seconds', label: 'Max token TTL', help: 'Longest lifetime a client token may have.' },
-  { key: 'clientEvents', kind: 'boolean', default: false, label: 'Client events', help: 'Pusher clients may send client-* events on private and presence channels they are subscribed to.' },
+  {
+    key: 'anonymousSubscribe',
+    kind: 'boolean',
+    default: true,
+    label: 'Anonymous subscribe',
+    help: 'Anyone with the app id may subscribe to public channels without a token.',
+  },
+  {
+    key: 'maxMessageBytes',
+    kind: 'integer',
+    default: 65_536,
+    min: 64,
+    max: 1_048_576,
+    unit: 'bytes',
+    label: 'Max message size',
+    help: 'Largest message a publisher may send.',
+  },
+  {
+    key: 'historySize',
+    kind: 'integer',
+    default: 100,
+    min: 0,
+    max: 10_000,
+    unit: 'messages',
+    label: 'History size',
+    help: 'Messages kept per channel for resume and history.',
+  },
+  {
+    key: 'historyTtlSeconds',
+    kind: 'integer',
+    default: 3_600,
+    min: 1,
+    max: 604_800,
+    unit: 'seconds',
+    label: 'History TTL',
+    help: 'How long a channel keeps its history.',
+  },
+  {
+    key: 'maxConnections',
+    kind: 'integer',
+    default: 10_000,
+    min: 1,
+    max: 1_000_000,
+    unit: 'connections',
+    label: 'Max connections',
+    help: 'Concurrent client connections allowed for this app.',
+  },
+  {
+    key: 'publishRatePerSecond',
+    kind: 'integer',
+    default: 1_000,
+    min: 1,
+    max: 1_000_000,
+    unit: 'per second',
+    label: 'Publish rate',
+    help: 'Messages per second the app may publish.',
+  },
+  {
+    key: 'maxTokenTtlSeconds',
+    kind: 'integer',
+    default: 86_400,
+    min: 60,
+    max: 31_536_000,
+    unit: 'seconds',
+    label: 'Max token TTL',
+    help: 'Longest lifetime a client token may have.',
+  },
+  {
+    key: 'clientEvents',
+    kind: 'boolean',
+    default: false,
+    label: 'Client events',
+    help: 'Pusher clients may send client-* events on private and presence channels they are subscribed to.',
+  },
   { key: 'allowedOrigins', kind: 'origins', default: ['*'], label: 'Allowed origins', help: 'One per line: * or an origin such as https://example.com.' },
 ]
 
@@ -62,9 +128,7 @@ export function toDraft(settings: AppSettings): SettingsDraft {
 
 const ORIGIN = /^(\*|https?:\/\/[^\s/]+)$/
 
-export type ValidationResult =
-  | { ok: true; settings: AppSettings }
-  | { ok: false; errors: Partial<Record<keyof AppSettings, string>> }
+export type ValidationResult = { ok: true; settings: AppSettings } | { ok: false; errors: Partial<Record<keyof AppSettings, string>> }
 
 /**
  * Checks the form's text against the same rules as the service and returns typed settings.

@@ -267,7 +267,11 @@ describe('Client transport fallback', () => {
     })
     await flush()
     lastSocket().frame({ op: 'connected', connectionId: 'c', heartbeat: 25 })
-    expect(lastSocket().ops('subscribe').map((f) => f.channel)).toEqual(['a', 'b'])
+    expect(
+      lastSocket()
+        .ops('subscribe')
+        .map((f) => f.channel),
+    ).toEqual(['a', 'b'])
   })
 
   it('follows the order given in transports', async () => {

@@ -222,9 +222,11 @@ export class Client extends Emitter<ClientEvents> {
   private open(gen: number): void {
     const name = this.order[this.index]!
     const factory = this.options.factories?.[name] ?? FACTORIES[name]
-    const live = <A extends unknown[]>(fn: (...args: A) => void) => (...args: A) => {
-      if (gen === this.generation) fn(...args)
-    }
+    const live =
+      <A extends unknown[]>(fn: (...args: A) => void) =>
+      (...args: A) => {
+        if (gen === this.generation) fn(...args)
+      }
     this.current = factory({
       url: this.url,
       appId: this.options.appId,

@@ -17,7 +17,11 @@ describe('bundle size', () => {
 
   it('is tree-shakable: an app importing one helper does not get the client', async () => {
     const result = await build({
-      stdin: { contents: "import { decodeToken } from './index.ts'; console.log(decodeToken('a.b.c'))", resolveDir: fileURLToPath(new URL('.', import.meta.url)), loader: 'ts' },
+      stdin: {
+        contents: "import { decodeToken } from './index.ts'; console.log(decodeToken('a.b.c'))",
+        resolveDir: fileURLToPath(new URL('.', import.meta.url)),
+        loader: 'ts',
+      },
       bundle: true,
       minify: true,
       format: 'esm',

@@ -44,12 +44,19 @@ describe('Herald REST calls', () => {
     const { herald, server } = await setup([publishReply])
     const results = await herald.publish(['a', 'b'], 7, { id: 'mine' })
     expect(bodyOf(server, 0)).toEqual({ channels: ['a', 'b'], data: 7, id: 'mine' })
-    expect(results.map((r) => [r.channel, r.id])).toEqual([['a', 'mine'], ['b', 'mine']])
+    expect(results.map((r) => [r.channel, r.id])).toEqual([
+      ['a', 'mine'],
+      ['b', 'mine'],
+    ])
   })
 
   it('publishes a batch, giving each message without an id its own id', async () => {
     const { herald, server } = await setup([publishReply])
-    const results = await herald.publishBatch([{ channel: 'a', data: 1 }, { channel: 'b', data: 2, name: 'n', id: 'given' }, { channel: 'c', data: null }])
+    const results = await herald.publishBatch([
+      { channel: 'a', data: 1 },
+      { channel: 'b', data: 2, name: 'n', id: 'given' },
+      { channel: 'c', data: null },
+    ])
     const sent = bodyOf(server, 0).messages as Array<Record<string, unknown>>
     expect(sent[0]).toEqual({ channel: 'a', data: 1, id: expect.stringMatching(/^sdk_/) })
     expect(sent[1]).toEqual({ channel: 'b', data: 2, name: 'n', id: 'given' })
@@ -102,7 +109,10 @@ describe('Herald retries', () => {
 
   it('retries the same batch ids', async () => {
     const { herald, server } = await setup([drop, publishReply])
-    await herald.publishBatch([{ channel: 'a', data: 1 }, { channel: 'b', data: 2 }])
+    await herald.publishBatch([
+      { channel: 'a', data: 1 },
+      { channel: 'b', data: 2 },
+    ])
     expect(bodyOf(server, 1).messages).toEqual(bodyOf(server, 0).messages)
   })
 

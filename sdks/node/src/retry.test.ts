@@ -25,7 +25,13 @@ describe('retryDelay', () => {
     expect(retryDelay(new HeraldError('rate_limited', 'x', { status: 429, retryAfter: 3600 }), 0, policy)).toBeNull()
   })
   it('does not retry client errors', () => {
-    for (const [code, status] of [['bad_request', 400], ['unauthorized', 401], ['forbidden', 403], ['too_large', 413], ['limit_exceeded', 429]] as const) {
+    for (const [code, status] of [
+      ['bad_request', 400],
+      ['unauthorized', 401],
+      ['forbidden', 403],
+      ['too_large', 413],
+      ['limit_exceeded', 429],
+    ] as const) {
       expect(isRetryable(new HeraldError(code, 'x', { status }))).toBe(false)
     }
   })

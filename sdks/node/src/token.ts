@@ -55,7 +55,10 @@ export async function signToken(keyId: string, secret: string, options: TokenOpt
     claims.info = info
   }
   const iat = Math.floor(now / 1000)
-  let jwt = new SignJWT(claims).setProtectedHeader({ alg: 'HS256', kid: keyId }).setIssuedAt(iat).setExpirationTime(iat + ttl)
+  let jwt = new SignJWT(claims)
+    .setProtectedHeader({ alg: 'HS256', kid: keyId })
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + ttl)
   if (options.clientId !== undefined) jwt = jwt.setSubject(options.clientId)
   return jwt.sign(new TextEncoder().encode(secret))
 }

@@ -27,7 +27,10 @@ export function HeraldProvider(props: HeraldProviderProps) {
   const transports = options?.transports?.join(',')
 
   // biome-ignore lint/correctness/useExhaustiveDependencies: a client is remade only when an identity option changes
-  const owned = useMemo(() => (options ? ownedClient(options, hasGetToken ? () => (getToken.current as () => Promise<string>)() : undefined) : null), [options?.url, options?.appId, options?.token, transports, hasGetToken, given])
+  const owned = useMemo(
+    () => (options ? ownedClient(options, hasGetToken ? () => (getToken.current as () => Promise<string>)() : undefined) : null),
+    [options?.url, options?.appId, options?.token, transports, hasGetToken, given],
+  )
 
   useEffect(() => {
     if (!owned) return

@@ -11,9 +11,7 @@ function Page() {
   const { state } = useConnectionState()
   const feed = useChannel('chat')
   const room = usePresence('presence-room')
-  return (
-    <p>{`${state}|${feed.state}|${feed.messages.length}|${room.members.length}`}</p>
-  )
+  return <p>{`${state}|${feed.state}|${feed.messages.length}|${room.members.length}`}</p>
 }
 
 describe('server rendering', () => {

@@ -21,7 +21,11 @@ describe('bundle size', () => {
     const { entryPoints: _entry, ...options } = bundleOptions()
     const result = await build({
       ...options,
-      stdin: { contents: "import { useConnectionState } from './index.ts'; console.log(useConnectionState)", resolveDir: fileURLToPath(new URL('.', import.meta.url)), loader: 'ts' },
+      stdin: {
+        contents: "import { useConnectionState } from './index.ts'; console.log(useConnectionState)",
+        resolveDir: fileURLToPath(new URL('.', import.meta.url)),
+        loader: 'ts',
+      },
     })
     const code = result.outputFiles?.[0]?.text ?? ''
     expect(code).toContain('useSyncExternalStore')

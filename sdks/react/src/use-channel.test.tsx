@@ -9,7 +9,19 @@ interface Chat {
   text: string
 }
 
-function Feed({ name, limit, rewind, onMessage, id = 'feed' }: { name: string | null; limit?: number; rewind?: number; onMessage?: (m: ChannelMessage<Chat>) => void; id?: string }) {
+function Feed({
+  name,
+  limit,
+  rewind,
+  onMessage,
+  id = 'feed',
+}: {
+  name: string | null
+  limit?: number
+  rewind?: number
+  onMessage?: (m: ChannelMessage<Chat>) => void
+  id?: string
+}) {
   const { messages, state, error } = useChannel<Chat>(name, onMessage, { limit, rewind })
   return (
     <p data-testid={id} data-state={state}>
@@ -34,7 +46,12 @@ describe('useChannel', () => {
     expect(view.text('feed')).toBe('pending||')
     await server(() => ws.frame({ op: 'subscribed', channel: 'chat', epoch: 'e1', seq: 0 }))
     expect(view.text('feed')).toBe('subscribed||')
-    for (const [seq, text] of [[1, 'a'], [2, 'b'], [3, 'c']] as const) await server(() => ws.frame({ op: 'message', ...msg('chat', 'e1', seq, { text }) }))
+    for (const [seq, text] of [
+      [1, 'a'],
+      [2, 'b'],
+      [3, 'c'],
+    ] as const)
+      await server(() => ws.frame({ op: 'message', ...msg('chat', 'e1', seq, { text }) }))
     expect(view.text('feed')).toBe('subscribed|b,c|')
     await view.unmount()
   })
@@ -47,7 +64,11 @@ describe('useChannel', () => {
     const ws = f.lastSocket()
     await server(() => ws.frame({ op: 'subscribed', channel: 'chat', epoch: 'e1', seq: 0 }))
     await server(() => ws.frame({ op: 'message', ...msg('chat', 'e1', 1, { text: 'a' }) }))
-    await view.rerender(<HeraldProvider client={f.client}><Feed name="chat" onMessage={second} /></HeraldProvider>)
+    await view.rerender(
+      <HeraldProvider client={f.client}>
+        <Feed name="chat" onMessage={second} />
+      </HeraldProvider>,
+    )
     await server(() => ws.frame({ op: 'message', ...msg('chat', 'e1', 2, { text: 'b' }) }))
     expect(first.mock.calls.map(([m]) => m.data.text)).toEqual(['a'])
     expect(second.mock.calls.map(([m]) => m.data.text)).toEqual(['b'])

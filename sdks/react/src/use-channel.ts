@@ -40,7 +40,11 @@ const DEFAULT_LIMIT = 100
  * const { messages, state, publish } = useChannel<{ text: string }>('chat', undefined, { rewind: 20 })
  * useChannel('alerts', (m) => toast(m.data))
  */
-export function useChannel<T = unknown>(name: string | null, onMessage?: (message: ChannelMessage<T>) => void, options: UseChannelOptions = {}): UseChannelResult<T> {
+export function useChannel<T = unknown>(
+  name: string | null,
+  onMessage?: (message: ChannelMessage<T>) => void,
+  options: UseChannelOptions = {},
+): UseChannelResult<T> {
   const client = useHerald()
   const limit = Math.max(0, options.limit ?? DEFAULT_LIMIT)
   const rewind = options.rewind
@@ -71,7 +75,10 @@ export function useChannel<T = unknown>(name: string | null, onMessage?: (messag
     (data: T, opts?: PublishOptions) => (name === null ? Promise.reject(new Error('useChannel: no channel to publish on')) : client.publish(name, data, opts)),
     [client, name],
   )
-  const messages = useMemo(() => (snapshot.messages.length > limit ? snapshot.messages.slice(-limit) : snapshot.messages) as readonly ChannelMessage<T>[], [snapshot.messages, limit])
+  const messages = useMemo(
+    () => (snapshot.messages.length > limit ? snapshot.messages.slice(-limit) : snapshot.messages) as readonly ChannelMessage<T>[],
+    [snapshot.messages, limit],
+  )
   return {
     messages: limit === 0 ? [] : messages,
     state: name === null ? 'idle' : snapshot.state,

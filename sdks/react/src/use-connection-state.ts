@@ -26,7 +26,8 @@ function storeOf(client: Client): Store {
   if (known) return known
   const made: Store = { snapshot: { state: client.state, transport: client.transport, reason: '' }, listeners: new Set() }
   client.on('state', ({ current, reason, retryIn }) => {
-    made.snapshot = retryIn === undefined ? { state: current, transport: client.transport, reason } : { state: current, transport: client.transport, reason, retryIn }
+    made.snapshot =
+      retryIn === undefined ? { state: current, transport: client.transport, reason } : { state: current, transport: client.transport, reason, retryIn }
     for (const l of made.listeners) l()
   })
   stores.set(client, made)

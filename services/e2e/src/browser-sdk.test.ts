@@ -33,7 +33,10 @@ interface PageLog {
  * Creates a client in the page (global `window.t`) that logs states, messages and
  * subscription events. `getToken` in the page calls back into the test.
  */
-async function startClient(page: Page, options: { appId: string; token?: string; transports?: readonly string[]; getToken?: boolean; channels: string[]; connectTimeout?: number }) {
+async function startClient(
+  page: Page,
+  options: { appId: string; token?: string; transports?: readonly string[]; getToken?: boolean; channels: string[]; connectTimeout?: number },
+) {
   await page.evaluate((o) => {
     const w = window as any
     const log: PageLog = { states: [], messages: [], subscribed: [], unrecovered: [], errors: [], tokens: 0 }
@@ -96,7 +99,12 @@ describe('browser SDK (Chromium end-to-end)', () => {
     pageErrors = []
     page.on('pageerror', (err) => pageErrors.push(err.message))
     if (process.env.DEBUG_PAGE) page.on('console', (m) => console.log('page:', m.text()))
-    if (process.env.DEBUG_PAGE) page.on('websocket', (ws) => { ws.on('framesent', (f) => console.log('>', f.payload)); ws.on('framereceived', (f) => console.log('<', f.payload)); ws.on('close', () => console.log('ws closed')) })
+    if (process.env.DEBUG_PAGE)
+      page.on('websocket', (ws) => {
+        ws.on('framesent', (f) => console.log('>', f.payload))
+        ws.on('framereceived', (f) => console.log('<', f.payload))
+        ws.on('close', () => console.log('ws closed'))
+      })
     await page.goto(`${herald.url}/examples/chat/`) // loads /sdk/herald.js; no appId: no client
     expect(await page.evaluate(() => typeof (window as any).Herald?.Client)).toBe('function')
   })
@@ -209,7 +217,13 @@ describe('browser SDK (Chromium end-to-end)', () => {
       expect(log.messages.map((m) => m.data)).toEqual([1, 2, 3, 4, 5])
       expect(log.subscribed[1]).toMatchObject({ resumed: true, recovered: true })
       expect(log.unrecovered).toEqual([])
-      expect(log.states.map((s) => `${s.current}:${s.reason}`)).toEqual(['connecting:connect', `connected:${transport}`, 'disconnected:offline', 'connecting:online', `connected:${transport}`])
+      expect(log.states.map((s) => `${s.current}:${s.reason}`)).toEqual([
+        'connecting:connect',
+        `connected:${transport}`,
+        'disconnected:offline',
+        'connecting:online',
+        `connected:${transport}`,
+      ])
     })
   }
 
@@ -231,12 +245,16 @@ describe('browser SDK (Chromium end-to-end)', () => {
       },
       { appId: app.appId, bobToken },
     )
-    await page.waitForFunction(() => (window as any).presence.some((e: any) => e.action === 'join' && e.member.clientId === 'bob'), undefined, { timeout: 30_000 })
+    await page.waitForFunction(() => (window as any).presence.some((e: any) => e.action === 'join' && e.member.clientId === 'bob'), undefined, {
+      timeout: 30_000,
+    })
     const members = await page.evaluate(() => (window as any).t.client.getSubscription('presence-room').members())
     expect(members.map((m: { clientId: string }) => m.clientId).sort()).toEqual(['alice', 'bob'])
     expect(members.find((m: { clientId: string }) => m.clientId === 'bob').info).toEqual({ name: 'Bob' })
     await page.evaluate(() => (window as any).bob.close())
-    await page.waitForFunction(() => (window as any).presence.some((e: any) => e.action === 'leave' && e.member.clientId === 'bob'), undefined, { timeout: 30_000 })
+    await page.waitForFunction(() => (window as any).presence.some((e: any) => e.action === 'leave' && e.member.clientId === 'bob'), undefined, {
+      timeout: 30_000,
+    })
   })
 
   it('refreshes an expiring token over WebSocket with auth frames and stays connected past its expiry', async () => {

@@ -131,10 +131,14 @@ async function controlListeners(count: number): Promise<void> {
   const probe = new Redis(cluster.redis.url, { lazyConnect: true, maxRetriesPerRequest: 1 })
   try {
     await probe.connect()
-    await until(async () => {
-      const [, listeners] = (await probe.pubsub('NUMSUB', 'herald:control')) as [string, number]
-      return Number(listeners) === count
-    }, 20_000, `${count} nodes listening on herald:control`)
+    await until(
+      async () => {
+        const [, listeners] = (await probe.pubsub('NUMSUB', 'herald:control')) as [string, number]
+        return Number(listeners) === count
+      },
+      20_000,
+      `${count} nodes listening on herald:control`,
+    )
   } finally {
     probe.disconnect()
   }
@@ -147,11 +151,15 @@ async function controlListeners(count: number): Promise<void> {
  */
 async function revokeAfterRestart(node: HeraldProcess, a: CreatedApp): Promise<void> {
   let last = 0
-  await until(async () => {
-    last = (await admin(node, 'DELETE', `/apps/${a.appId}/keys/${a.keyId}`)).status
-    if (last !== 204 && last !== 500) throw new Error(`revoke answered ${last}`)
-    return last === 204
-  }, 20_000, 'a revoke answered 204')
+  await until(
+    async () => {
+      last = (await admin(node, 'DELETE', `/apps/${a.appId}/keys/${a.keyId}`)).status
+      if (last !== 204 && last !== 500) throw new Error(`revoke answered ${last}`)
+      return last === 204
+    },
+    20_000,
+    'a revoke answered 204',
+  )
 }
 
 const basic = (a: CreatedApp) => ({ authorization: a.basic })
@@ -198,7 +206,12 @@ describe('resume on another node', () => {
     const first = await a.next((f) => f.op === 'message')
     a.close()
     await a.closed
-    for (const [n, node] of [[2, A], [3, B], [4, C]] as const) await publishOk(node, app, { channel: 'resume-ws', data: n })
+    for (const [n, node] of [
+      [2, A],
+      [3, B],
+      [4, C],
+    ] as const)
+      await publishOk(node, app, { channel: 'resume-ws', data: n })
 
     const c = await ws(C, app)
     const again = await c.request({ op: 'subscribe', channel: 'resume-ws', since: { epoch: sub.epoch, seq: first.seq } })
@@ -277,11 +290,15 @@ describe('cluster-wide state', () => {
 
     for (const node of [A, C]) {
       let body: any
-      await until(async () => {
-        const res = await fetch(`${node.url}/v1/apps/${fresh.appId}/channels`, { headers: basic(fresh) })
-        body = await res.json()
-        return res.status === 200 && body.channels.some((ch: { name: string }) => ch.name === 'only-on-b')
-      }, 15_000, `the channel list on ${node.url}`)
+      await until(
+        async () => {
+          const res = await fetch(`${node.url}/v1/apps/${fresh.appId}/channels`, { headers: basic(fresh) })
+          body = await res.json()
+          return res.status === 200 && body.channels.some((ch: { name: string }) => ch.name === 'only-on-b')
+        },
+        15_000,
+        `the channel list on ${node.url}`,
+      )
       expect(body).toEqual({ channels: [{ name: 'only-on-b', subscribers: 1 }] })
     }
     for (const c of clients) c.close()
@@ -350,11 +367,15 @@ describe('PostgreSQL outage', () => {
     try {
       for (const node of [A, C]) {
         let body: any
-        await until(async () => {
-          const res = await fetch(`${node.url}/readyz`)
-          body = await res.json()
-          return res.status === 503
-        }, 10_000, `/readyz 503 on ${node.url}`)
+        await until(
+          async () => {
+            const res = await fetch(`${node.url}/readyz`)
+            body = await res.json()
+            return res.status === 503
+          },
+          10_000,
+          `/readyz 503 on ${node.url}`,
+        )
         expect(body).toMatchObject({ status: 'unavailable', broker: 'ok', database: expect.stringMatching(/^down/) })
       }
       // Cached app and keys: publishing, existing and new connections keep working.

@@ -21,7 +21,6 @@ afterAll(async () => {
   await h?.stop()
 })
 
-
 interface Msg {
   channel: string
   id: string
@@ -90,7 +89,12 @@ describe('across transports', () => {
     await until(() => sse.seen.messages.length === 1, 15_000, 'the first message')
     const lastEventId = sse.seen.messages[0]!.lastEventId
     sse.source.close()
-    await publish(h, app, { messages: [{ channel: 's2p', data: 'b' }, { channel: 'more', data: 'c' }] })
+    await publish(h, app, {
+      messages: [
+        { channel: 's2p', data: 'b' },
+        { channel: 'more', data: 'c' },
+      ],
+    })
     const r = await poll(`channels=s2p,more&wait=0&cursor=${lastEventId}`)
     expect(r.recovered).toBeUndefined()
     expect(r.messages.map((m) => m.data)).toEqual(['b', 'c'])

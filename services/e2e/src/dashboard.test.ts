@@ -55,7 +55,8 @@ describe('dashboard (browser end-to-end)', () => {
     })
     return { status: res.status, body: res.status === 204 ? null : ((await res.json()) as any) }
   }
-  const appKeys = async () => (await admin('GET', `/admin/v1/apps/${appId}`)).body.keys as { keyId: string; secret: string; label?: string; revokedAt?: string }[]
+  const appKeys = async () =>
+    (await admin('GET', `/admin/v1/apps/${appId}`)).body.keys as { keyId: string; secret: string; label?: string; revokedAt?: string }[]
   const firstKey = async (): Promise<CreatedApp> => {
     const k = (await appKeys()).find((x) => !x.revokedAt)!
     return { appId, keyId: k.keyId, secret: k.secret, basic: 'Basic ' + Buffer.from(`${k.keyId}:${k.secret}`).toString('base64') }
@@ -280,7 +281,9 @@ describe('dashboard (browser end-to-end)', () => {
       }
     })()
     try {
-      await page.waitForFunction(() => Number(document.querySelector('[data-testid="stat-published"] svg')?.getAttribute('data-last')) > 0, undefined, { timeout: 30_000 })
+      await page.waitForFunction(() => Number(document.querySelector('[data-testid="stat-published"] svg')?.getAttribute('data-last')) > 0, undefined, {
+        timeout: 30_000,
+      })
       expect(Number((await published.getByTestId('stat-published-value').innerText()).replace(/,/g, ''))).toBeGreaterThan(0)
     } finally {
       running = false

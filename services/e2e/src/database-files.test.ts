@@ -38,7 +38,14 @@ const tempDir = () => mkdtempSync(join(tmpdir(), 'herald-e2e-db-'))
 async function refusedStart(env: Record<string, string>): Promise<{ code: number | null; stderr: string; stdout: string }> {
   const port = await freePort()
   const child = spawn(process.execPath, [MAIN], {
-    env: { ...process.env, HERALD_HOST: '127.0.0.1', HERALD_PORT: String(port), HERALD_ADMIN_TOKEN: 'refused-admin-token-1234', HERALD_LOG_LEVEL: 'warn', ...env },
+    env: {
+      ...process.env,
+      HERALD_HOST: '127.0.0.1',
+      HERALD_PORT: String(port),
+      HERALD_ADMIN_TOKEN: 'refused-admin-token-1234',
+      HERALD_LOG_LEVEL: 'warn',
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   })
   let stdout = ''

@@ -81,7 +81,10 @@ function sseEvents(text: string): Array<{ event: string; id?: string; data: any 
 
 /** Every seq from `from + 1` to `to`, in order, once, all in `epoch`; and every acknowledged message among them at its seq. */
 function expectComplete(what: string, got: Msg[], epoch: string, from: number, to: number, acked: Acked[]): void {
-  expect(got.map((m) => m.seq), what).toEqual(Array.from({ length: to - from }, (_, i) => from + 1 + i))
+  expect(
+    got.map((m) => m.seq),
+    what,
+  ).toEqual(Array.from({ length: to - from }, (_, i) => from + 1 + i))
   expect(new Set(got.map((m) => m.epoch)), what).toEqual(new Set([epoch]))
   const bySeq = new Map(got.map((m) => [m.seq, m.id]))
   const wrong = acked.filter((a) => a.seq > from && bySeq.get(a.seq) !== a.id)
@@ -104,7 +107,9 @@ async function scenario(signal: 'SIGKILL' | 'SIGTERM'): Promise<void> {
   expect(before).toMatchObject({ op: 'subscribed', seq: 3 })
   const epoch = before.epoch as string
   ws.ws.terminate()
-  const sse = await sseAttempt(`${h.url}/v1/apps/${app.appId}/sse?channels=${FEED}&rewind=1`, { until: (t) => t.includes('event: message') && t.endsWith('\n\n') })
+  const sse = await sseAttempt(`${h.url}/v1/apps/${app.appId}/sse?channels=${FEED}&rewind=1`, {
+    until: (t) => t.includes('event: message') && t.endsWith('\n\n'),
+  })
   const sseCursor = sseEvents(sse.text).find((e) => e.event === 'message')!.id!
   const pollCursor = (await http(h.url, 'GET', `/v1/apps/${app.appId}/poll?channels=${FEED}`)).json.cursor as string
 
@@ -142,7 +147,14 @@ async function scenario(signal: 'SIGKILL' | 'SIGTERM'): Promise<void> {
   const subscribed = events.find((e) => e.event === 'subscribed')!.data
   expect(subscribed).toMatchObject({ channel: FEED, epoch, seq: head })
   expect(subscribed.recovered).not.toBe(false)
-  expectComplete('SSE', events.filter((e) => e.event === 'message').map((e) => e.data), epoch, 3, head, acked)
+  expectComplete(
+    'SSE',
+    events.filter((e) => e.event === 'message').map((e) => e.data),
+    epoch,
+    3,
+    head,
+    acked,
+  )
 
   // Poll, cursor from before the crash, page after page.
   const polled: Msg[] = []
@@ -165,7 +177,12 @@ async function scenario(signal: 'SIGKILL' | 'SIGTERM'): Promise<void> {
   const next = await publish(again, app, { channel: FEED, data: 'after the restart' })
   expect(next.body.messages[0]).toMatchObject({ seq: head + 1, epoch })
   await until(() => live.messages(FEED).at(-1)?.seq === head + 1, 15_000, 'the message after the retry')
-  expect(live.messages(FEED).slice(head - 3).map((m) => m.data)).toEqual(['after the restart'])
+  expect(
+    live
+      .messages(FEED)
+      .slice(head - 3)
+      .map((m) => m.data),
+  ).toEqual(['after the restart'])
 
   // The history window is still bounded: historySize 5 before and after the restart, on disk too.
   const kept = await history(again, small, 'bounded')

@@ -34,7 +34,28 @@ afterAll(async () => {
 const OPS = ['subscribe', 'unsubscribe', 'publish', 'history', 'members', 'auth', 'ping']
 const validChannel = fc.stringMatching(/^[A-Za-z0-9_\-=@.;:/]{1,20}$/)
 const weird = fc.oneof(
-  fc.constantFrom(null, true, false, 0, -1, 1e308, -1e308, 2 ** 53, 2 ** 53 + 2, 1.5, '', ' ', '\u0000', 'presence-x', 'private-x', '*', '..', 'a,b', '💥', 'x'.repeat(300)),
+  fc.constantFrom(
+    null,
+    true,
+    false,
+    0,
+    -1,
+    1e308,
+    -1e308,
+    2 ** 53,
+    2 ** 53 + 2,
+    1.5,
+    '',
+    ' ',
+    '\u0000',
+    'presence-x',
+    'private-x',
+    '*',
+    '..',
+    'a,b',
+    '💥',
+    'x'.repeat(300),
+  ),
   fc.integer(),
   fc.double(),
   fc.string({ unit: 'binary', maxLength: 40 }),
@@ -64,14 +85,16 @@ const nearValidFrame = fc
   .map((f) => JSON.stringify(f).replace('"TOKEN"', () => JSON.stringify(token)))
 
 /** Nesting up to 100,000 levels: frames stay under the 1 MiB frame limit (past it the close is `CloseCodes.frameTooLarge`, tested elsewhere). */
-const deep = fc.integer({ min: 1, max: 100_000 }).chain((depth) =>
-  fc.constantFrom(
-    `{"op":"publish","channel":"deep","data":${'['.repeat(depth)}${']'.repeat(depth)}}`,
-    `{"op":"publish","channel":"deep","data":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}`,
-    `{"op":"subscribe","channel":${'['.repeat(depth)}${']'.repeat(depth)}}`,
-    '['.repeat(depth),
-  ),
-)
+const deep = fc
+  .integer({ min: 1, max: 100_000 })
+  .chain((depth) =>
+    fc.constantFrom(
+      `{"op":"publish","channel":"deep","data":${'['.repeat(depth)}${']'.repeat(depth)}}`,
+      `{"op":"publish","channel":"deep","data":${'{"a":'.repeat(depth)}1${'}'.repeat(depth)}}`,
+      `{"op":"subscribe","channel":${'['.repeat(depth)}${']'.repeat(depth)}}`,
+      '['.repeat(depth),
+    ),
+  )
 
 const hugeNumbers = fc.constantFrom(
   '{"op":"history","channel":"seeded","limit":1e400}',
@@ -113,7 +136,10 @@ describe('fuzzing WebSocket frames', () => {
         c.send(text)
         c.send({ op: 'ping', ref })
         await c.next((f) => f.ref === ref && f.op === 'pong', 15_000)
-        const got: Frame[] = c.frames.slice(from, c.frames.findIndex((f, i) => i >= from && f.ref === ref))
+        const got: Frame[] = c.frames.slice(
+          from,
+          c.frames.findIndex((f, i) => i >= from && f.ref === ref),
+        )
         const replies = got.filter((f) => !PUSH_OPS.has(f.op))
         expect(replies, `input ${text.slice(0, 200)}`).toHaveLength(1)
         const reply = replies[0]!
@@ -158,21 +184,56 @@ async function httpFresh(method: string, path: string, options: Parameters<typeo
 
 // ---- REST bodies ---------------------------------------------------------------------------
 
-const publishBody = fc.oneof(
-  fc.record(
-    { channel: channelish, channels: fc.oneof(fc.array(channelish, { maxLength: 5 }), weird), name: fc.oneof(fc.string({ maxLength: 250 }), weird), data: fc.jsonValue({ maxDepth: 3 }), id: fc.oneof(fc.string({ maxLength: 140 }), weird), extra: weird },
-    { requiredKeys: [] },
-  ),
-  fc.record({ messages: fc.oneof(fc.array(fc.record({ channel: channelish, data: fc.jsonValue({ maxDepth: 2 }), name: weird, id: weird }, { requiredKeys: ['channel'] }), { maxLength: 105 }), weird) }),
-  fc.jsonValue({ maxDepth: 3 }),
-).map((v) => JSON.stringify(v))
+const publishBody = fc
+  .oneof(
+    fc.record(
+      {
+        channel: channelish,
+        channels: fc.oneof(fc.array(channelish, { maxLength: 5 }), weird),
+        name: fc.oneof(fc.string({ maxLength: 250 }), weird),
+        data: fc.jsonValue({ maxDepth: 3 }),
+        id: fc.oneof(fc.string({ maxLength: 140 }), weird),
+        extra: weird,
+      },
+      { requiredKeys: [] },
+    ),
+    fc.record({
+      messages: fc.oneof(
+        fc.array(fc.record({ channel: channelish, data: fc.jsonValue({ maxDepth: 2 }), name: weird, id: weird }, { requiredKeys: ['channel'] }), {
+          maxLength: 105,
+        }),
+        weird,
+      ),
+    }),
+    fc.jsonValue({ maxDepth: 3 }),
+  )
+  .map((v) => JSON.stringify(v))
 const rawBody = fc.oneof(
   { weight: 4, arbitrary: publishBody },
   { weight: 1, arbitrary: fc.string({ unit: 'binary', maxLength: 200 }) },
   { weight: 1, arbitrary: deep.map((d) => d.replace('"op":"publish",', '')) },
-  { weight: 1, arbitrary: fc.constantFrom('', 'null', '[]', '{', '{"channel":"x","data":1e400}', '{"channel":"x","data":1}{"channel":"y"}', '\ufeff{"channel":"x","data":1}') },
+  {
+    weight: 1,
+    arbitrary: fc.constantFrom(
+      '',
+      'null',
+      '[]',
+      '{',
+      '{"channel":"x","data":1e400}',
+      '{"channel":"x","data":1}{"channel":"y"}',
+      '\ufeff{"channel":"x","data":1}',
+    ),
+  },
 )
-const contentType = fc.constantFrom('application/json', 'application/json; charset=utf-8', 'text/plain', 'application/x-www-form-urlencoded', 'multipart/form-data; boundary=x', '', 'application/json; charset=latin1')
+const contentType = fc.constantFrom(
+  'application/json',
+  'application/json; charset=utf-8',
+  'text/plain',
+  'application/x-www-form-urlencoded',
+  'multipart/form-data; boundary=x',
+  '',
+  'application/json; charset=latin1',
+)
 
 describe('fuzzing REST bodies', () => {
   it('POST /v1/apps/:appId/messages answers every body within the contract', async () => {
@@ -192,17 +253,80 @@ describe('fuzzing REST bodies', () => {
   it('admin endpoints answer every body and id within the contract', async () => {
     const target = await retryOnReset(() => createApp(h, {}, 'patched by the fuzzer'))
     const settings = fc.dictionary(
-      fc.constantFrom('anonymousSubscribe', 'maxMessageBytes', 'historySize', 'historyTtlSeconds', 'maxConnections', 'publishRatePerSecond', 'maxTokenTtlSeconds', 'allowedOrigins', 'nope'),
-      fc.oneof(weird, fc.integer({ min: -10, max: 2_000_000 }), fc.array(fc.oneof(fc.constantFrom('*', 'https://a.example', 'http://x'), fc.string()), { maxLength: 3 })),
+      fc.constantFrom(
+        'anonymousSubscribe',
+        'maxMessageBytes',
+        'historySize',
+        'historyTtlSeconds',
+        'maxConnections',
+        'publishRatePerSecond',
+        'maxTokenTtlSeconds',
+        'allowedOrigins',
+        'nope',
+      ),
+      fc.oneof(
+        weird,
+        fc.integer({ min: -10, max: 2_000_000 }),
+        fc.array(fc.oneof(fc.constantFrom('*', 'https://a.example', 'http://x'), fc.string()), { maxLength: 3 }),
+      ),
       { maxKeys: 4 },
     )
     const adminCall = fc.oneof(
-      fc.record({ method: fc.constant('POST'), path: fc.constant('/admin/v1/apps'), body: fc.oneof(fc.record({ name: fc.oneof(fc.string({ maxLength: 300 }), weird), settings: fc.oneof(settings, weird) }, { requiredKeys: [] }), fc.jsonValue({ maxDepth: 2 })).map((b) => JSON.stringify(b)) }),
-      fc.record({ method: fc.constant('PATCH'), path: fc.constant(`/admin/v1/apps/${target.appId}`), body: fc.record({ name: fc.oneof(fc.string({ maxLength: 300 }), weird), settings: fc.oneof(settings, weird) }, { requiredKeys: [] }).map((b) => JSON.stringify(b)) }),
-      fc.record({ method: fc.constant('POST'), path: fc.constant(`/admin/v1/apps/${target.appId}/keys`), body: fc.oneof(fc.record({ label: fc.oneof(fc.string({ maxLength: 300 }), weird), capability: fc.oneof(fc.dictionary(fc.oneof(fc.string({ maxLength: 20 }), fc.constant('*')), fc.array(fc.oneof(fc.constantFrom('subscribe', 'publish', 'presence', 'history'), fc.string()), { maxLength: 3 }), { maxKeys: 3 }), weird) }, { requiredKeys: [] }), weird).map((b) => JSON.stringify(b)) }),
-      fc.record({ method: fc.constantFrom('GET', 'DELETE', 'PATCH'), path: fc.string({ unit: 'binary', maxLength: 80 }).map((s) => `/admin/v1/apps/${encodeURIComponent(s)}`), body: fc.constant('{}') }),
-      fc.record({ method: fc.constantFrom('DELETE'), path: fc.string({ maxLength: 80 }).map((s) => `/admin/v1/apps/${target.appId}/keys/${encodeURIComponent(s)}`), body: fc.constant('') }),
-      fc.record({ method: fc.constant('GET'), path: fc.string({ maxLength: 40 }).map((s) => `/admin/v1/apps/${encodeURIComponent(s)}/stats`), body: fc.constant('') }),
+      fc.record({
+        method: fc.constant('POST'),
+        path: fc.constant('/admin/v1/apps'),
+        body: fc
+          .oneof(
+            fc.record({ name: fc.oneof(fc.string({ maxLength: 300 }), weird), settings: fc.oneof(settings, weird) }, { requiredKeys: [] }),
+            fc.jsonValue({ maxDepth: 2 }),
+          )
+          .map((b) => JSON.stringify(b)),
+      }),
+      fc.record({
+        method: fc.constant('PATCH'),
+        path: fc.constant(`/admin/v1/apps/${target.appId}`),
+        body: fc
+          .record({ name: fc.oneof(fc.string({ maxLength: 300 }), weird), settings: fc.oneof(settings, weird) }, { requiredKeys: [] })
+          .map((b) => JSON.stringify(b)),
+      }),
+      fc.record({
+        method: fc.constant('POST'),
+        path: fc.constant(`/admin/v1/apps/${target.appId}/keys`),
+        body: fc
+          .oneof(
+            fc.record(
+              {
+                label: fc.oneof(fc.string({ maxLength: 300 }), weird),
+                capability: fc.oneof(
+                  fc.dictionary(
+                    fc.oneof(fc.string({ maxLength: 20 }), fc.constant('*')),
+                    fc.array(fc.oneof(fc.constantFrom('subscribe', 'publish', 'presence', 'history'), fc.string()), { maxLength: 3 }),
+                    { maxKeys: 3 },
+                  ),
+                  weird,
+                ),
+              },
+              { requiredKeys: [] },
+            ),
+            weird,
+          )
+          .map((b) => JSON.stringify(b)),
+      }),
+      fc.record({
+        method: fc.constantFrom('GET', 'DELETE', 'PATCH'),
+        path: fc.string({ unit: 'binary', maxLength: 80 }).map((s) => `/admin/v1/apps/${encodeURIComponent(s)}`),
+        body: fc.constant('{}'),
+      }),
+      fc.record({
+        method: fc.constantFrom('DELETE'),
+        path: fc.string({ maxLength: 80 }).map((s) => `/admin/v1/apps/${target.appId}/keys/${encodeURIComponent(s)}`),
+        body: fc.constant(''),
+      }),
+      fc.record({
+        method: fc.constant('GET'),
+        path: fc.string({ maxLength: 40 }).map((s) => `/admin/v1/apps/${encodeURIComponent(s)}/stats`),
+        body: fc.constant(''),
+      }),
     )
     await fc.assert(
       fc.asyncProperty(adminCall, async ({ method, path, body }) => {
@@ -222,7 +346,31 @@ describe('fuzzing REST bodies', () => {
 // ---- query strings and cursors -----------------------------------------------------------
 
 const queryValue = fc.oneof(
-  fc.constantFrom('', '0', '-1', '1', '30', '31', '1e3', '1.5', 'NaN', 'Infinity', '0x10', '99999999999999999999', ' 1', '%', '%ZZ', '%00', '%E2%82', 'a,b', ',,,', 'seeded', 'seeded,seeded', 'presence-room', 'private-x'),
+  fc.constantFrom(
+    '',
+    '0',
+    '-1',
+    '1',
+    '30',
+    '31',
+    '1e3',
+    '1.5',
+    'NaN',
+    'Infinity',
+    '0x10',
+    '99999999999999999999',
+    ' 1',
+    '%',
+    '%ZZ',
+    '%00',
+    '%E2%82',
+    'a,b',
+    ',,,',
+    'seeded',
+    'seeded,seeded',
+    'presence-room',
+    'private-x',
+  ),
   fc.string({ unit: 'binary', maxLength: 60 }).map(encodeURIComponent),
   fc.string({ maxLength: 30 }).map(encodeURIComponent),
   fc.nat({ max: 100_000 }).map(String),
@@ -230,13 +378,19 @@ const queryValue = fc.oneof(
 const cursorValue = fc.oneof(
   fc.base64String({ maxLength: 120 }).map((s) => s.replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '')),
   fc.string({ unit: 'binary', maxLength: 80 }),
-  fc.record({ channel: fc.oneof(fc.constant('seeded'), fc.string({ maxLength: 10 })), epoch: fc.oneof(fc.constant('e_x'), fc.string({ maxLength: 20 })), seq: fc.oneof(fc.nat(), fc.integer(), fc.constant(2 ** 60)) }).map(({ channel, epoch, seq }) => {
-    try {
-      return encodeCursor({ [channel]: { epoch, seq } })
-    } catch {
-      return channel
-    }
-  }),
+  fc
+    .record({
+      channel: fc.oneof(fc.constant('seeded'), fc.string({ maxLength: 10 })),
+      epoch: fc.oneof(fc.constant('e_x'), fc.string({ maxLength: 20 })),
+      seq: fc.oneof(fc.nat(), fc.integer(), fc.constant(2 ** 60)),
+    })
+    .map(({ channel, epoch, seq }) => {
+      try {
+        return encodeCursor({ [channel]: { epoch, seq } })
+      } catch {
+        return channel
+      }
+    }),
 )
 const params = ['limit', 'after', 'prefix', 'cursor', 'wait', 'channels', 'rewind', 'token', 'lastEventId', 'events'] as const
 const queryString = fc.dictionary(fc.constantFrom(...params), queryValue, { maxKeys: 5 }).map((q) =>
@@ -257,11 +411,16 @@ async function pollAnswer(path: string): Promise<RawResponse | 'held'> {
 describe('fuzzing query strings and cursors', () => {
   it('history, presence and channel lists answer any query and path within the contract', async () => {
     await fc.assert(
-      fc.asyncProperty(queryString, fc.oneof(fc.constant('seeded'), fc.string({ unit: 'binary', maxLength: 50 }).map(encodeURIComponent)), fc.constantFrom('messages', 'presence', 'list'), async (q, channel, what) => {
-        const path = what === 'list' ? `/v1/apps/${app.appId}/channels?${q}` : `/v1/apps/${app.appId}/channels/${channel}/${what}?${q}`
-        const res = await httpFresh('GET', path, { headers: { authorization: app.basic } })
-        expectContractAnswer(res, `GET ${path}`)
-      }),
+      fc.asyncProperty(
+        queryString,
+        fc.oneof(fc.constant('seeded'), fc.string({ unit: 'binary', maxLength: 50 }).map(encodeURIComponent)),
+        fc.constantFrom('messages', 'presence', 'list'),
+        async (q, channel, what) => {
+          const path = what === 'list' ? `/v1/apps/${app.appId}/channels?${q}` : `/v1/apps/${app.appId}/channels/${channel}/${what}?${q}`
+          const res = await httpFresh('GET', path, { headers: { authorization: app.basic } })
+          expectContractAnswer(res, `GET ${path}`)
+        },
+      ),
       { numRuns: 250 },
     )
     await expectAlive(h)
@@ -306,7 +465,10 @@ describe('fuzzing query strings and cursors', () => {
           // a header cannot carry every character: send what a client could
           headerValue = cursor.replace(/[^\x20-\x7e]/g, '')
         }
-        const res = await sseAttempt(url, { headers: headerValue !== undefined ? { 'last-event-id': headerValue } : {}, until: (t) => t.includes('event: subscribed') || t.includes('event: error') })
+        const res = await sseAttempt(url, {
+          headers: headerValue !== undefined ? { 'last-event-id': headerValue } : {},
+          until: (t) => t.includes('event: subscribed') || t.includes('event: error'),
+        })
         if (res.status === 200) {
           expect(res.headers.get('content-type')).toMatch(/^text\/event-stream/)
           expect(res.text).not.toMatch(/event: error/)

@@ -54,7 +54,11 @@ function tampered(change: (p: Record<string, any>) => void): string {
 }
 
 attacks.push(
-  { name: 'alg none, no signature', code: 'unauthorized', token: () => `${b64url(JSON.stringify({ alg: 'none', kid: app.keyId }))}.${b64url(JSON.stringify(claims()))}.` },
+  {
+    name: 'alg none, no signature',
+    code: 'unauthorized',
+    token: () => `${b64url(JSON.stringify({ alg: 'none', kid: app.keyId }))}.${b64url(JSON.stringify(claims()))}.`,
+  },
   { name: 'alg None (case) with an HMAC signature', code: 'unauthorized', token: () => hsJwt({ alg: 'None', kid: app.keyId }, claims(), app.secret) },
   { name: 'alg hs256 (lower case)', code: 'unauthorized', token: () => hsJwt({ alg: 'hs256', kid: app.keyId }, claims(), app.secret) },
   {
@@ -68,15 +72,31 @@ attacks.push(
     token: async () => new SignJWT(claims()).setProtectedHeader({ alg: 'RS256', kid: app.keyId }).sign(await importPKCS8(privatePem, 'RS256')),
   },
   { name: 'HS256 signed with an RSA public key PEM as the secret', code: 'unauthorized', token: () => hsJwt(header(), claims(), publicPem) },
-  { name: "kid of another app's key, signed with that key", code: 'unauthorized', token: () => hsJwt({ alg: 'HS256', kid: other.keyId }, claims(), other.secret) },
+  {
+    name: "kid of another app's key, signed with that key",
+    code: 'unauthorized',
+    token: () => hsJwt({ alg: 'HS256', kid: other.keyId }, claims(), other.secret),
+  },
   { name: "kid of this app, signed with another app's secret", code: 'unauthorized', token: () => hsJwt(header(), claims(), other.secret) },
   { name: 'a revoked key', code: 'unauthorized', token: () => hsJwt({ alg: 'HS256', kid: revoked.keyId }, claims(), revoked.secret) },
-  { name: 'secret decoded from base64url instead of UTF-8', code: 'unauthorized', token: () => hsJwt(header(), claims(), Buffer.from(app.secret, 'base64url')) },
-  { name: 'tampered: capability widened', code: 'unauthorized', token: () => tampered((p) => (p.cap = { '*': ['subscribe', 'publish', 'presence', 'history'] })) },
+  {
+    name: 'secret decoded from base64url instead of UTF-8',
+    code: 'unauthorized',
+    token: () => hsJwt(header(), claims(), Buffer.from(app.secret, 'base64url')),
+  },
+  {
+    name: 'tampered: capability widened',
+    code: 'unauthorized',
+    token: () => tampered((p) => (p.cap = { '*': ['subscribe', 'publish', 'presence', 'history'] })),
+  },
   { name: 'tampered: sub changed', code: 'unauthorized', token: () => tampered((p) => (p.sub = 'admin')) },
   { name: 'tampered: exp extended', code: 'unauthorized', token: () => tampered((p) => (p.exp += 86_400)) },
   { name: 'signature stripped', code: 'unauthorized', token: () => hsJwt(header(), claims(), app.secret).replace(/\.[^.]+$/, '.') },
-  { name: 'expired (past the 30 s leeway)', code: 'token_expired', token: () => hsJwt(header(), { ...claims(), exp: now() - 120, iat: now() - 600 }, app.secret) },
+  {
+    name: 'expired (past the 30 s leeway)',
+    code: 'token_expired',
+    token: () => hsJwt(header(), { ...claims(), exp: now() - 120, iat: now() - 600 }, app.secret),
+  },
   { name: 'not yet valid (nbf in 10 minutes)', code: 'unauthorized', token: () => hsJwt(header(), { ...claims(), nbf: now() + 600 }, app.secret) },
   { name: 'exp without iat beyond the default 24 h', code: 'unauthorized', token: () => hsJwt(header(), { sub: 'x', exp: now() + 3 * 86_400 }, app.secret) },
   {
@@ -100,7 +120,14 @@ attacks.push(
   {
     name: 'JWE compact (5 parts)',
     code: 'unauthorized',
-    token: () => [b64url(JSON.stringify({ alg: 'dir', enc: 'A256GCM', kid: app.keyId })), '', b64url('iviviviviviv'), b64url('ciphertext'), b64url('tagtagtagtagtagt')].join('.'),
+    token: () =>
+      [
+        b64url(JSON.stringify({ alg: 'dir', enc: 'A256GCM', kid: app.keyId })),
+        '',
+        b64url('iviviviviviv'),
+        b64url('ciphertext'),
+        b64url('tagtagtagtagtagt'),
+      ].join('.'),
   },
   { name: 'kid path traversal', code: 'unauthorized', token: () => hsJwt({ alg: 'HS256', kid: '../../../../etc/passwd' }, claims(), app.secret) },
   { name: 'kid SQL-ish', code: 'unauthorized', token: () => hsJwt({ alg: 'HS256', kid: "' OR 1=1 --" }, claims(), app.secret) },
@@ -166,7 +193,10 @@ describe('forged and broken tokens are refused on every surface', () => {
 describe('revocation and origins reach every transport', () => {
   it('revoking a key ends the SSE streams and held polls that used it, and closes its WebSockets', async () => {
     const a = await createApp(h, {}, 'revoke-all')
-    const k = await http(h.url, 'POST', `/admin/v1/apps/${a.appId}/keys`, { headers: { authorization: `Bearer ${h.adminToken}`, 'content-type': 'application/json' }, body: '{}' })
+    const k = await http(h.url, 'POST', `/admin/v1/apps/${a.appId}/keys`, {
+      headers: { authorization: `Bearer ${h.adminToken}`, 'content-type': 'application/json' },
+      body: '{}',
+    })
     const key = k.json.key as { keyId: string; secret: string }
     const token = await signToken(key, { sub: 'doomed', cap: { '*': ['subscribe'] } })
     const other = await signToken(a, { sub: 'safe', cap: { '*': ['subscribe'] } })
@@ -175,12 +205,21 @@ describe('revocation and origins reach every transport', () => {
     const wsSafe = await WsClient.connect(`${h.wsUrl}/v1/apps/${a.appId}/ws?token=${other}`)
     const sse = sseAttempt(`${h.url}/v1/apps/${a.appId}/sse?channels=c&token=${token}`, { until: (t) => t.includes('event: error'), timeoutMs: 20_000 })
     const first = await http(h.url, 'GET', `/v1/apps/${a.appId}/poll?channels=c&wait=0&token=${token}`)
-    const held = http(h.url, 'GET', `/v1/apps/${a.appId}/poll?channels=c&wait=25&cursor=${encodeURIComponent(first.json.cursor)}&token=${token}`, { timeoutMs: 30_000 })
+    const held = http(h.url, 'GET', `/v1/apps/${a.appId}/poll?channels=c&wait=25&cursor=${encodeURIComponent(first.json.cursor)}&token=${token}`, {
+      timeoutMs: 30_000,
+    })
     // the stream and the held poll are registered connections
-    await until(async () => {
-      const s = await scrape(h)
-      return metric(s, 'herald_connections', { app: a.appId, transport: 'sse' }) === 1 && metric(s, 'herald_connections', { app: a.appId, transport: 'longpoll' }) === 1
-    }, 10_000, 'sse stream and held poll')
+    await until(
+      async () => {
+        const s = await scrape(h)
+        return (
+          metric(s, 'herald_connections', { app: a.appId, transport: 'sse' }) === 1 &&
+          metric(s, 'herald_connections', { app: a.appId, transport: 'longpoll' }) === 1
+        )
+      },
+      10_000,
+      'sse stream and held poll',
+    )
 
     const del = await http(h.url, 'DELETE', `/admin/v1/apps/${a.appId}/keys/${key.keyId}`, { headers: { authorization: `Bearer ${h.adminToken}` } })
     expect(del.status).toBe(204)
@@ -207,7 +246,9 @@ describe('revocation and origins reach every transport', () => {
     expectError(await http(h.url, 'GET', `/v1/apps/${a.appId}/poll?channels=c&wait=0`, { headers: evil }), 'forbidden', 'poll')
     const pre = await http(h.url, 'OPTIONS', `/v1/apps/${a.appId}/messages`, { headers: { ...evil, 'access-control-request-method': 'POST' } })
     expect(pre.headers.get('access-control-allow-origin')).toBeNull()
-    const good = await http(h.url, 'OPTIONS', `/v1/apps/${a.appId}/messages`, { headers: { origin: 'https://good.example', 'access-control-request-method': 'POST' } })
+    const good = await http(h.url, 'OPTIONS', `/v1/apps/${a.appId}/messages`, {
+      headers: { origin: 'https://good.example', 'access-control-request-method': 'POST' },
+    })
     expect(good.headers.get('access-control-allow-origin')).toBe('https://good.example')
     const ok = await http(h.url, 'GET', `/v1/apps/${a.appId}/poll?channels=c&wait=0`, { headers: { origin: 'https://good.example' } })
     expect(ok.status).toBe(200)

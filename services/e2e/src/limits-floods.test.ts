@@ -78,10 +78,14 @@ describe('connections per app', () => {
 describe('publish rate', () => {
   it('answers 429 rate_limited with Retry-After over REST and publishes nothing past the limit', async () => {
     const app = await createApp(h, { publishRatePerSecond: 5 })
-    const results = await Promise.all(Array.from({ length: 40 }, (_, i) => http(h.url, 'POST', `/v1/apps/${app.appId}/messages`, {
-      headers: { authorization: app.basic, 'content-type': 'application/json' },
-      body: JSON.stringify({ channel: 'flood', data: i }),
-    })))
+    const results = await Promise.all(
+      Array.from({ length: 40 }, (_, i) =>
+        http(h.url, 'POST', `/v1/apps/${app.appId}/messages`, {
+          headers: { authorization: app.basic, 'content-type': 'application/json' },
+          body: JSON.stringify({ channel: 'flood', data: i }),
+        }),
+      ),
+    )
     const ok = results.filter((r) => r.status === 200)
     const limited = results.filter((r) => r.status === 429)
     expect(ok.length + limited.length).toBe(40)
@@ -128,7 +132,12 @@ describe('sizes', () => {
     const big = await publish(h, app, { channel: 'big', data: 'x'.repeat(2000) })
     expect(big.status).toBe(413)
     expect(big.body.error.code).toBe('too_large')
-    const inBatch = await publish(h, app, { messages: [{ channel: 'big', data: 1 }, { channel: 'big', data: 'x'.repeat(2000) }] })
+    const inBatch = await publish(h, app, {
+      messages: [
+        { channel: 'big', data: 1 },
+        { channel: 'big', data: 'x'.repeat(2000) },
+      ],
+    })
     expect(inBatch.status).toBe(413)
     const huge = await http(h.url, 'POST', `/v1/apps/${app.appId}/messages`, {
       headers: { authorization: app.basic, 'content-type': 'application/json' },
@@ -225,7 +234,9 @@ describe('slow requests', () => {
     const closed = new Promise<void>((resolve) => socket.on('close', () => resolve()))
     socket.on('error', () => {})
     await new Promise<void>((resolve) => socket.once('connect', () => resolve()))
-    socket.write(`POST /v1/apps/${app.appId}/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\nAuthorization: ${app.basic}\r\n\r\n{"channel":`)
+    socket.write(
+      `POST /v1/apps/${app.appId}/messages HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: 1000\r\nAuthorization: ${app.basic}\r\n\r\n{"channel":`,
+    )
     // Node checks request timeouts every 30 s; the node allows 60 s for a whole request
     let gaveUp = false
     const timer = setTimeout(() => {

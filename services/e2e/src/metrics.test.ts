@@ -58,10 +58,14 @@ describe('/metrics', () => {
     a.close()
     b.close()
     sse.abort()
-    await until(async () => {
-      const t = await scrape(h)
-      return metric(t, 'herald_connections', { app: app.appId }) === 0 && metric(t, 'herald_subscriptions', { app: app.appId }) === 0
-    }, 10_000, 'gauges back to 0')
+    await until(
+      async () => {
+        const t = await scrape(h)
+        return metric(t, 'herald_connections', { app: app.appId }) === 0 && metric(t, 'herald_subscriptions', { app: app.appId }) === 0
+      },
+      10_000,
+      'gauges back to 0',
+    )
   })
 
   it('counts auth failures and rejected requests by transport and code', async () => {
@@ -70,9 +74,14 @@ describe('/metrics', () => {
     await wsAttempt(`${h.wsUrl}/v1/apps/${app.appId}/ws?token=garbage`)
     await sseAttempt(`${h.url}/v1/apps/${app.appId}/sse?channels=a&token=garbage`)
     await fetch(`${h.url}/v1/apps/${app.appId}/poll?channels=a&wait=0&token=garbage`)
-    await fetch(`${h.url}/v1/apps/${app.appId}/messages`, { method: 'POST', headers: { authorization: 'Bearer garbage', 'content-type': 'application/json' }, body: '{"channel":"a","data":1}' })
+    await fetch(`${h.url}/v1/apps/${app.appId}/messages`, {
+      method: 'POST',
+      headers: { authorization: 'Bearer garbage', 'content-type': 'application/json' },
+      body: '{"channel":"a","data":1}',
+    })
     const s = await scrape(h)
-    for (const transport of ['websocket', 'sse', 'longpoll', 'rest']) expect(fails(s, transport, 'unauthorized') - fails(base, transport, 'unauthorized'), transport).toBe(1)
+    for (const transport of ['websocket', 'sse', 'longpoll', 'rest'])
+      expect(fails(s, transport, 'unauthorized') - fails(base, transport, 'unauthorized'), transport).toBe(1)
 
     const c = await WsClient.connect(`${h.wsUrl}/v1/apps/${app.appId}/ws`)
     clients.push(c)
@@ -104,34 +113,49 @@ describe('/metrics', () => {
       expect((await publish(h, app, { channel: 'fast', data: payload })).status).toBe(200)
     }
     expect(await drops()).toBe(1)
-    await until(async () => metric(await scrape(h), 'herald_connections', { app: app.appId, transport: 'websocket' }) === 0, 10_000, 'the dropped connection to be gone')
+    await until(
+      async () => metric(await scrape(h), 'herald_connections', { app: app.appId, transport: 'websocket' }) === 0,
+      10_000,
+      'the dropped connection to be gone',
+    )
   })
 
   it('does not grow a series per made-up app id (unknown apps are counted as app="unknown")', async () => {
     const ids = Array.from({ length: 20 }, (_, i) => `app_madeUp${i}x${Date.now()}`)
-    await Promise.all(ids.map(async (id, i) => {
-      if (i % 3 === 0) await wsAttempt(`${h.wsUrl}/v1/apps/${id}/ws`)
-      else if (i % 3 === 1) await sseAttempt(`${h.url}/v1/apps/${id}/sse?channels=a`)
-      else await fetch(`${h.url}/v1/apps/${id}/poll?channels=a&wait=0`)
-    }))
+    await Promise.all(
+      ids.map(async (id, i) => {
+        if (i % 3 === 0) await wsAttempt(`${h.wsUrl}/v1/apps/${id}/ws`)
+        else if (i % 3 === 1) await sseAttempt(`${h.url}/v1/apps/${id}/sse?channels=a`)
+        else await fetch(`${h.url}/v1/apps/${id}/poll?channels=a&wait=0`)
+      }),
+    )
     const s = await scrape(h)
     const seen = new Set(s.map((x) => x.labels.app).filter(Boolean))
     for (const id of ids) expect(seen.has(id), id).toBe(false)
     expect(metric(s, 'herald_requests_rejected_total', { app: 'unknown', code: 'not_found' })).toBeGreaterThanOrEqual(ids.length)
   })
 
-  it('exposes the runtime under the standard process_ / nodejs_ names, and labels Herald\'s own only with apps and transports', async () => {
+  it("exposes the runtime under the standard process_ / nodejs_ names, and labels Herald's own only with apps and transports", async () => {
     const s = await scrape(h)
     const has = (name: string) => s.some((x) => x.name === name)
     // event-loop lag (the live value and the sampled percentiles), memory, heap, CPU, GC
-    for (const name of ['nodejs_eventloop_lag_seconds', 'nodejs_eventloop_lag_p99_seconds', 'process_resident_memory_bytes', 'nodejs_heap_size_used_bytes', 'process_cpu_seconds_total']) {
+    for (const name of [
+      'nodejs_eventloop_lag_seconds',
+      'nodejs_eventloop_lag_p99_seconds',
+      'process_resident_memory_bytes',
+      'nodejs_heap_size_used_bytes',
+      'process_cpu_seconds_total',
+    ]) {
       expect(has(name), name).toBe(true)
     }
     expect(metric(s, 'process_resident_memory_bytes')).toBeGreaterThan(1024 * 1024)
     expect(metric(s, 'nodejs_heap_size_used_bytes')).toBeGreaterThan(0)
     expect(metric(s, 'nodejs_eventloop_lag_seconds')).toBeGreaterThanOrEqual(0)
     expect((await http(h.url, 'GET', '/metrics')).text).toContain('# TYPE nodejs_gc_duration_seconds histogram')
-    expect(s.some((x) => x.name.startsWith('herald_process_')), 'the old herald_process_ names are gone').toBe(false)
+    expect(
+      s.some((x) => x.name.startsWith('herald_process_')),
+      'the old herald_process_ names are gone',
+    ).toBe(false)
     const labelNames = new Set(s.filter((x) => x.name.startsWith('herald_')).flatMap((x) => Object.keys(x.labels)))
     for (const l of labelNames) expect(['app', 'transport', 'code', 'via']).toContain(l)
   })

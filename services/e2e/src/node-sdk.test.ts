@@ -106,12 +106,20 @@ describe('@herald/node against a running service: publish', () => {
   })
 
   it('publishes nothing of a batch with one invalid message', async () => {
-    const badName = await herald.publishBatch([{ channel: 'atomic-a', data: 1 }, { channel: 'not valid!', data: 2 }]).catch((e: unknown) => e)
+    const badName = await herald
+      .publishBatch([
+        { channel: 'atomic-a', data: 1 },
+        { channel: 'not valid!', data: 2 },
+      ])
+      .catch((e: unknown) => e)
     expect(badName).toBeInstanceOf(HeraldError)
     expect(badName).toMatchObject({ code: 'bad_request', status: 400 })
 
     const tooLarge = await herald
-      .publishBatch([{ channel: 'atomic-a', data: 'small' }, { channel: 'atomic-b', data: 'x'.repeat(70_000) }])
+      .publishBatch([
+        { channel: 'atomic-a', data: 'small' },
+        { channel: 'atomic-b', data: 'x'.repeat(70_000) },
+      ])
       .catch((e: unknown) => e)
     expect(tooLarge).toMatchObject({ code: 'too_large', status: 413 })
 
@@ -168,7 +176,12 @@ describe('@herald/node against a running service: history, members, channels', (
     const a = await connect(h, app.appId)
     const b = await connect(h, app.appId)
     sockets.push(a.ws, b.ws)
-    for (const [client, channel] of [[a, 'pfx:1'], [a, 'pfx:2'], [b, 'pfx:2'], [a, 'other']] as const) {
+    for (const [client, channel] of [
+      [a, 'pfx:1'],
+      [a, 'pfx:2'],
+      [b, 'pfx:2'],
+      [a, 'other'],
+    ] as const) {
       client.send({ op: 'subscribe', channel })
       await client.next((f) => f.op === 'subscribed' && f.channel === channel)
     }

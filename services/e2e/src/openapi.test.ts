@@ -4,8 +4,17 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { createApp, startHerald, type CreatedApp, type HeraldProcess } from './support/herald.js'
 
 type Schema = { type?: string | string[]; required?: string[]; properties?: Record<string, Schema>; anyOf?: Schema[]; oneOf?: Schema[]; allOf?: Schema[] }
-type Operation = { security?: Array<Record<string, string[]>>; responses?: Record<string, { content?: Record<string, { schema?: Schema }> }>; requestBody?: { content?: Record<string, unknown> } }
-type Spec = { openapi: string; paths: Record<string, Record<string, Operation>>; security?: Array<Record<string, string[]>>; components?: { securitySchemes?: Record<string, { type: string; scheme?: string }> } }
+type Operation = {
+  security?: Array<Record<string, string[]>>
+  responses?: Record<string, { content?: Record<string, { schema?: Schema }> }>
+  requestBody?: { content?: Record<string, unknown> }
+}
+type Spec = {
+  openapi: string
+  paths: Record<string, Record<string, Operation>>
+  security?: Array<Record<string, string[]>>
+  components?: { securitySchemes?: Record<string, { type: string; scheme?: string }> }
+}
 
 /** Every HTTP route of the contract: method -> OpenAPI path (parameter names normalised to `{}`). */
 const CONTRACT_ROUTES = [
@@ -88,7 +97,8 @@ describe('GET /openapi.json', () => {
       const responses = ops.get(route)?.responses ?? {}
       const success = Object.keys(responses).filter((code) => /^2/.test(code))
       expect(success, route).not.toEqual([])
-      for (const code of success.filter((c) => c !== '204')) expect(Object.keys(responses[code]!.content ?? {}), `${route} ${code}`).toContain('application/json')
+      for (const code of success.filter((c) => c !== '204'))
+        expect(Object.keys(responses[code]!.content ?? {}), `${route} ${code}`).toContain('application/json')
     }
     expect(Object.keys(ops.get('post /v1/apps/{}/messages')!.requestBody?.content ?? {})).toContain('application/json')
   })
@@ -141,9 +151,24 @@ describe('the running service answers as /openapi.json says', () => {
 
   it('for the public REST routes', async () => {
     app = await createApp(h)
-    await check('post /v1/apps/{}/messages', `/v1/apps/${app.appId}/messages`, { method: 'POST', headers: basic(), body: JSON.stringify({ channel: 'c', data: 1 }), expect: 200 })
-    await check('post /v1/apps/{}/messages', `/v1/apps/${app.appId}/messages`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ channel: 'c', data: 1 }), expect: 401 })
-    await check('post /v1/apps/{}/messages', `/v1/apps/${app.appId}/messages`, { method: 'POST', headers: basic(), body: JSON.stringify({ channel: 'bad channel', data: 1 }), expect: 400 })
+    await check('post /v1/apps/{}/messages', `/v1/apps/${app.appId}/messages`, {
+      method: 'POST',
+      headers: basic(),
+      body: JSON.stringify({ channel: 'c', data: 1 }),
+      expect: 200,
+    })
+    await check('post /v1/apps/{}/messages', `/v1/apps/${app.appId}/messages`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ channel: 'c', data: 1 }),
+      expect: 401,
+    })
+    await check('post /v1/apps/{}/messages', `/v1/apps/${app.appId}/messages`, {
+      method: 'POST',
+      headers: basic(),
+      body: JSON.stringify({ channel: 'bad channel', data: 1 }),
+      expect: 400,
+    })
     await check('get /v1/apps/{}/channels/{}/messages', `/v1/apps/${app.appId}/channels/c/messages?limit=1`, { headers: basic(), expect: 200 })
     await check('get /v1/apps/{}/channels/{}/presence', `/v1/apps/${app.appId}/channels/presence-x/presence`, { headers: basic(), expect: 200 })
     await check('get /v1/apps/{}/channels', `/v1/apps/${app.appId}/channels?prefix=c`, { headers: basic(), expect: 200 })
@@ -151,14 +176,29 @@ describe('the running service answers as /openapi.json says', () => {
   })
 
   it('for the admin and operations routes', async () => {
-    const created = (await check('post /admin/v1/apps', '/admin/v1/apps', { method: 'POST', headers: admin(), body: JSON.stringify({ name: 'spec' }), expect: 201 })) as { app: { id: string } }
+    const created = (await check('post /admin/v1/apps', '/admin/v1/apps', {
+      method: 'POST',
+      headers: admin(),
+      body: JSON.stringify({ name: 'spec' }),
+      expect: 201,
+    })) as { app: { id: string } }
     const id = created.app.id
     await check('post /admin/v1/apps', '/admin/v1/apps', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"name":"x"}', expect: 401 })
     await check('get /admin/v1/apps', '/admin/v1/apps', { headers: admin(), expect: 200 })
     await check('get /admin/v1/apps/{}', `/admin/v1/apps/${id}`, { headers: admin(), expect: 200 })
     await check('get /admin/v1/apps/{}', '/admin/v1/apps/app_missing', { headers: admin(), expect: 404 })
-    await check('patch /admin/v1/apps/{}', `/admin/v1/apps/${id}`, { method: 'PATCH', headers: admin(), body: JSON.stringify({ settings: { historySize: 5 } }), expect: 200 })
-    const key = (await check('post /admin/v1/apps/{}/keys', `/admin/v1/apps/${id}/keys`, { method: 'POST', headers: admin(), body: '{"label":"x"}', expect: 201 })) as { key: { keyId: string } }
+    await check('patch /admin/v1/apps/{}', `/admin/v1/apps/${id}`, {
+      method: 'PATCH',
+      headers: admin(),
+      body: JSON.stringify({ settings: { historySize: 5 } }),
+      expect: 200,
+    })
+    const key = (await check('post /admin/v1/apps/{}/keys', `/admin/v1/apps/${id}/keys`, {
+      method: 'POST',
+      headers: admin(),
+      body: '{"label":"x"}',
+      expect: 201,
+    })) as { key: { keyId: string } }
     await check('delete /admin/v1/apps/{}/keys/{}', `/admin/v1/apps/${id}/keys/${key.key.keyId}`, { method: 'DELETE', headers: admin(), expect: 204 })
     await check('get /admin/v1/apps/{}/stats', `/admin/v1/apps/${id}/stats`, { headers: admin(), expect: 200 })
     await check('delete /admin/v1/apps/{}', `/admin/v1/apps/${id}`, { method: 'DELETE', headers: admin(), expect: 204 })

@@ -152,9 +152,15 @@ describe('bad input', () => {
     c.send({ event: 'pusher:subscribe', data: { channel, auth: auth.auth } })
     await c.next((e) => e.event === 'pusher_internal:subscription_succeeded')
     c.send({ event: 'client-x', channel, data: {} })
-    expect((await c.next((e) => e.event === 'pusher:error')).data).toMatchObject({ code: PusherErrorCodes.clientEventRejected, message: expect.stringContaining('encrypted') })
+    expect((await c.next((e) => e.event === 'pusher:error')).data).toMatchObject({
+      code: PusherErrorCodes.clientEventRejected,
+      message: expect.stringContaining('encrypted'),
+    })
     c.send({ event: 'client-x', channel: 'private-elsewhere', data: {} })
-    expect((await c.next((e) => e.event === 'pusher:error')).data).toMatchObject({ code: PusherErrorCodes.clientEventRejected, message: expect.stringContaining('not subscribed') })
+    expect((await c.next((e) => e.event === 'pusher:error')).data).toMatchObject({
+      code: PusherErrorCodes.clientEventRejected,
+      message: expect.stringContaining('not subscribed'),
+    })
     c.send({ event: 'pusher:ping', data: {} })
     await c.next((e) => e.event === 'pusher:pong')
     c.ws.close()

@@ -207,7 +207,8 @@ describe('React hooks (Chromium end-to-end)', () => {
     await page.locator('#status[data-state="connected"]').waitFor()
     expect(await page.locator('#status').textContent()).toBe('connected via websocket')
     await until(async () => (await page.locator('#messages li').count()) === 2, 20_000, 'the rewound messages')
-    const shown = () => page.evaluate(() => [...document.querySelectorAll('#messages li')].map((li) => [li.querySelector('.who')?.textContent, li.lastChild?.textContent]))
+    const shown = () =>
+      page.evaluate(() => [...document.querySelectorAll('#messages li')].map((li) => [li.querySelector('.who')?.textContent, li.lastChild?.textContent]))
     expect(await shown()).toEqual([
       ['server', 'earlier 1'],
       ['server', 'earlier 2'],
@@ -225,7 +226,8 @@ describe('React hooks (Chromium end-to-end)', () => {
     const blocks = readmeReactBlocks()
     expect(blocks.map(([lang]) => lang)).toEqual(['sh', 'tsx'])
     const [[, sh], [, tsx]] = blocks as [[string, string], [string, string]]
-    const ours = (text: string) => text.replaceAll('http://127.0.0.1:8080', herald.url).replaceAll('APP_ID', app.appId).replaceAll('KEY_ID', app.keyId).replaceAll('SECRET', app.secret)
+    const ours = (text: string) =>
+      text.replaceAll('http://127.0.0.1:8080', herald.url).replaceAll('APP_ID', app.appId).replaceAll('KEY_ID', app.keyId).replaceAll('SECRET', app.secret)
     const token = execFileSync('sh', ['-c', ours(sh)], { cwd: REPO, encoding: 'utf8' }).trim()
     expect(token.split('.')).toHaveLength(3)
 

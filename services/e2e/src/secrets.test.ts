@@ -42,7 +42,12 @@ describe('secrets at rest', () => {
     expect(bytes.includes(Buffer.from(app.keyId))).toBe(true)
     expect(bytes.includes(Buffer.from(second.keyId))).toBe(true)
     for (const secret of [app.secret, second.secret]) {
-      for (const form of [Buffer.from(secret), Buffer.from(secret, 'base64url'), Buffer.from(Buffer.from(secret).toString('base64')), Buffer.from(Buffer.from(secret).toString('hex'))]) {
+      for (const form of [
+        Buffer.from(secret),
+        Buffer.from(secret, 'base64url'),
+        Buffer.from(Buffer.from(secret).toString('base64')),
+        Buffer.from(Buffer.from(secret).toString('hex')),
+      ]) {
         expect(bytes.includes(form), 'a secret is stored in the clear').toBe(false)
       }
     }
@@ -85,7 +90,12 @@ describe('secrets in logs', () => {
     const forged = hsJwt({ alg: 'HS256', kid: app.keyId }, { sub: 'mallory', exp: now() + 60 }, 'not-the-secret')
     const expired = hsJwt({ alg: 'HS256', kid: app.keyId }, { sub: 'old', exp: now() - 600 }, app.secret)
     const revokedKey = hsJwt({ alg: 'HS256', kid: k.json.key.keyId }, { sub: 'r', exp: now() + 60 }, k.json.key.secret)
-    for (const [name, token] of [['good jwt', good], ['forged jwt', forged], ['expired jwt', expired], ['revoked-key jwt', revokedKey]] as const) {
+    for (const [name, token] of [
+      ['good jwt', good],
+      ['forged jwt', forged],
+      ['expired jwt', expired],
+      ['revoked-key jwt', revokedKey],
+    ] as const) {
       track(name, token)
       track(name + ' signature', token.split('.')[2]!)
       await wsAttempt(`${h.wsUrl}/v1/apps/${app.appId}/ws?token=${token}`, { closeAfterMs: 300 })
@@ -131,8 +141,14 @@ describe('master key rotation (services/push/dist/cli/rotate-master-key.js)', ()
   it('re-seals every secret under a new key file; old secrets keep working, the old key no longer opens the store', async () => {
     node = await startHerald()
     const a = await createApp(node, {}, 'rotate')
-    const extra = await http(node.url, 'POST', `/admin/v1/apps/${a.appId}/keys`, { headers: { authorization: `Bearer ${node.adminToken}`, 'content-type': 'application/json' }, body: '{}' })
-    const revoked = await http(node.url, 'POST', `/admin/v1/apps/${a.appId}/keys`, { headers: { authorization: `Bearer ${node.adminToken}`, 'content-type': 'application/json' }, body: '{}' })
+    const extra = await http(node.url, 'POST', `/admin/v1/apps/${a.appId}/keys`, {
+      headers: { authorization: `Bearer ${node.adminToken}`, 'content-type': 'application/json' },
+      body: '{}',
+    })
+    const revoked = await http(node.url, 'POST', `/admin/v1/apps/${a.appId}/keys`, {
+      headers: { authorization: `Bearer ${node.adminToken}`, 'content-type': 'application/json' },
+      body: '{}',
+    })
     await http(node.url, 'DELETE', `/admin/v1/apps/${a.appId}/keys/${revoked.json.key.keyId}`, { headers: { authorization: `Bearer ${node.adminToken}` } })
     const dataDir = node.dataDir
     const oldKey = readFileSync(join(dataDir, 'master.key'), 'utf8').trim()
@@ -149,7 +165,9 @@ describe('master key rotation (services/push/dist/cli/rotate-master-key.js)', ()
     expect(out.stdout + out.stderr).not.toContain(newKey)
 
     // the old key is refused at start
-    await expect(startHerald({ dataDir, adminToken: 'rotation-admin-token-1234', env: { HERALD_MASTER_KEY: oldKey } })).rejects.toThrow(/HERALD_MASTER_KEY|master key|exited/)
+    await expect(startHerald({ dataDir, adminToken: 'rotation-admin-token-1234', env: { HERALD_MASTER_KEY: oldKey } })).rejects.toThrow(
+      /HERALD_MASTER_KEY|master key|exited/,
+    )
     // the new one (from the file) opens everything: old secrets still authenticate
     node = await startHerald({ dataDir })
     expect((await publish(node, a, { channel: 'c', data: 1 })).status).toBe(200)

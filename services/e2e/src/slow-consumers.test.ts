@@ -108,7 +108,11 @@ describe('a burst is not a slow consumer', () => {
     await c.request({ op: 'subscribe', channel: 'burst' })
     const res = await publish(own, big, { messages: Array.from({ length: 100 }, (_, i) => ({ channel: 'burst', data: { i, pad: 'x'.repeat(60_000) } })) })
     expect(res.status).toBe(200)
-    await until(() => c.messages('burst').length === 100, 30_000, `100 messages (got ${c.messages('burst').length}, frames ${JSON.stringify(c.frames.filter((f) => f.op !== 'message')).slice(0, 200)})`)
+    await until(
+      () => c.messages('burst').length === 100,
+      30_000,
+      `100 messages (got ${c.messages('burst').length}, frames ${JSON.stringify(c.frames.filter((f) => f.op !== 'message')).slice(0, 200)})`,
+    )
     expect(c.messages('burst').map((m) => m.data.i)).toEqual(Array.from({ length: 100 }, (_, i) => i))
     expect(await c.request({ op: 'ping' })).toMatchObject({ op: 'pong' })
   })

@@ -22,7 +22,6 @@ afterAll(async () => {
   await h?.stop()
 })
 
-
 interface Seen {
   subscribed: Array<{ channel: string; epoch: string; seq: number; recovered?: boolean }>
   messages: Array<{ id: string; data: { channel: string; seq: number; epoch: string; data: unknown; name?: string } }>
@@ -75,7 +74,11 @@ describe('SSE with a WHATWG EventSource', () => {
     await until(() => seen.messages.length >= total, 20_000, `all ${total} messages`)
     // A duplicate would arrive before a later message of its channel: one more on each, and wait for both.
     for (const channel of ['feed', 'ticks']) expect((await publish(h, app, { channel, data: ++total })).status).toBe(200)
-    await until(() => seen.messages.some((m) => m.data.data === total - 1) && seen.messages.some((m) => m.data.data === total), 20_000, 'the last message of each channel')
+    await until(
+      () => seen.messages.some((m) => m.data.data === total - 1) && seen.messages.some((m) => m.data.data === total),
+      20_000,
+      'the last message of each channel',
+    )
     // Every message once (order is per channel: a resume replays channel by channel).
     expect(seen.messages.map((m) => m.data.data as number).sort((a, b) => a - b)).toEqual(Array.from({ length: total }, (_, i) => i + 1))
     for (const channel of ['feed', 'ticks']) {
@@ -113,7 +116,7 @@ describe('SSE on the wire (fetch)', () => {
     expect(lines).toContain(': ping')
   })
 
-  it('refuses before streaming with the contract\'s JSON errors', async () => {
+  it("refuses before streaming with the contract's JSON errors", async () => {
     const app = await createApp(h, { anonymousSubscribe: false })
     const res = await fetch(`${h.url}/v1/apps/${app.appId}/sse?channels=closed`)
     expect(res.status).toBe(403)

@@ -60,7 +60,8 @@ describe.each(['memory', 'redis'] as const)('tenant isolation (%s broker)', (bro
     await until(() => subA.messages().length === 4 && subB.messages().length === 2)
     // B-dup, the last publish, has reached subB: every publish has been fanned out by now (in order). Each
     // app's delivery count is then final, and a leak or a repeat would show as a delivery too many.
-    const delivered = async (app: CreatedApp) => (await http(h.url, 'GET', `/admin/v1/apps/${app.appId}/stats`, { headers: admin() })).json.stats.messagesDelivered
+    const delivered = async (app: CreatedApp) =>
+      (await http(h.url, 'GET', `/admin/v1/apps/${app.appId}/stats`, { headers: admin() })).json.stats.messagesDelivered
     expect([await delivered(a), await delivered(b)]).toEqual([4, 2])
     expect(subA.messages().map((m) => m.data)).toEqual(['A1', 'A2', 'A3', 'A-dup'])
     expect(subB.messages().map((m) => m.data)).toEqual(['B1', 'B-dup'])
@@ -132,7 +133,7 @@ describe.each(['memory', 'redis'] as const)('tenant isolation (%s broker)', (bro
     expect(c.messages()).toEqual([])
   })
 
-  it("the credentials of A open nothing of B", async () => {
+  it('the credentials of A open nothing of B', async () => {
     const tokenA = await signToken(a, { sub: 'alice', cap: capAll })
     for (const [method, path, body] of [
       ['POST', `/v1/apps/${b.appId}/messages`, JSON.stringify({ channel: 'shared', data: 'from A' })],

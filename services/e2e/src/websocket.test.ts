@@ -184,12 +184,22 @@ describe('bad input gets the contract code and the connection stays usable', () 
   })
 
   it('rejects a batch with one bad message as a whole', async () => {
-    const res = await publish(h, app, { messages: [{ channel: 'batch', data: 1 }, { channel: 'bad channel', data: 2 }] })
+    const res = await publish(h, app, {
+      messages: [
+        { channel: 'batch', data: 1 },
+        { channel: 'bad channel', data: 2 },
+      ],
+    })
     expect(res.status).toBe(400)
     expect(res.body.error.message).toMatch(/messages\[1\]/)
     const hist = await fetch(`${h.url}/v1/apps/${app.appId}/channels/batch/messages`, { headers: { authorization: app.basic } })
     expect((await hist.json()).messages).toEqual([])
-    const ok = await publish(h, app, { messages: [{ channel: 'batch', data: 1 }, { channel: 'batch2', data: 2 }] })
+    const ok = await publish(h, app, {
+      messages: [
+        { channel: 'batch', data: 1 },
+        { channel: 'batch2', data: 2 },
+      ],
+    })
     expect(ok.body.messages.map((m: any) => m.seq)).toEqual([1, 1])
   })
 })

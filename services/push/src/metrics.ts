@@ -11,8 +11,18 @@ export const EVENT_LOOP_PRECISION_MS = 10
  */
 export class Metrics {
   readonly registry = new Registry()
-  readonly connections = new Gauge({ name: 'herald_connections', help: 'Open client connections', labelNames: ['app', 'transport'], registers: [this.registry] })
-  readonly subscriptions = new Gauge({ name: 'herald_subscriptions', help: 'Active channel subscriptions', labelNames: ['app', 'transport'], registers: [this.registry] })
+  readonly connections = new Gauge({
+    name: 'herald_connections',
+    help: 'Open client connections',
+    labelNames: ['app', 'transport'],
+    registers: [this.registry],
+  })
+  readonly subscriptions = new Gauge({
+    name: 'herald_subscriptions',
+    help: 'Active channel subscriptions',
+    labelNames: ['app', 'transport'],
+    registers: [this.registry],
+  })
   /** Publishes counted since the last scrape, per app and `via` (added to {@link messagesIn} when it is read). */
   private readonly pendingPublished = new Map<string, { labels: { app: string; via: string }; n: number }>()
   readonly messagesIn: Counter<'app' | 'via'> = new Counter({
@@ -22,14 +32,46 @@ export class Metrics {
     registers: [this.registry],
     collect: () => this.flushPublished(),
   })
-  readonly drops = new Counter({ name: 'herald_slow_consumer_drops_total', help: `Connections closed for being too slow (${CloseCodes.rateLimited})`, labelNames: ['app', 'transport'], registers: [this.registry] })
-  readonly authFailures = new Counter({ name: 'herald_auth_failures_total', help: 'Rejected credentials', labelNames: ['app', 'transport', 'code'], registers: [this.registry] })
+  readonly drops = new Counter({
+    name: 'herald_slow_consumer_drops_total',
+    help: `Connections closed for being too slow (${CloseCodes.rateLimited})`,
+    labelNames: ['app', 'transport'],
+    registers: [this.registry],
+  })
+  readonly authFailures = new Counter({
+    name: 'herald_auth_failures_total',
+    help: 'Rejected credentials',
+    labelNames: ['app', 'transport', 'code'],
+    registers: [this.registry],
+  })
   /** `not_found` rejections name app ids that do not exist: they are counted as `app="unknown"`, so random ids cannot add series without bound. */
-  readonly rejected = foldUnknownApps(new Counter({ name: 'herald_requests_rejected_total', help: 'Requests or frames rejected with a contract error', labelNames: ['app', 'transport', 'code'], registers: [this.registry] }))
+  readonly rejected = foldUnknownApps(
+    new Counter({
+      name: 'herald_requests_rejected_total',
+      help: 'Requests or frames rejected with a contract error',
+      labelNames: ['app', 'transport', 'code'],
+      registers: [this.registry],
+    }),
+  )
 
-  readonly webhookDeliveries = new Counter({ name: 'herald_webhook_deliveries_total', help: 'Webhook POSTs delivered (2xx)', labelNames: ['app'], registers: [this.registry] })
-  readonly webhookRetries = new Counter({ name: 'herald_webhook_retries_total', help: 'Webhook attempts that failed (non-2xx, timeout, network) and will be retried', labelNames: ['app'], registers: [this.registry] })
-  readonly webhookFailures = new Counter({ name: 'herald_webhook_failures_total', help: 'Webhook POSTs dropped: retries exhausted, or the URL refused', labelNames: ['app'], registers: [this.registry] })
+  readonly webhookDeliveries = new Counter({
+    name: 'herald_webhook_deliveries_total',
+    help: 'Webhook POSTs delivered (2xx)',
+    labelNames: ['app'],
+    registers: [this.registry],
+  })
+  readonly webhookRetries = new Counter({
+    name: 'herald_webhook_retries_total',
+    help: 'Webhook attempts that failed (non-2xx, timeout, network) and will be retried',
+    labelNames: ['app'],
+    registers: [this.registry],
+  })
+  readonly webhookFailures = new Counter({
+    name: 'herald_webhook_failures_total',
+    help: 'Webhook POSTs dropped: retries exhausted, or the URL refused',
+    labelNames: ['app'],
+    registers: [this.registry],
+  })
 
   constructor() {
     // The runtime's metrics under prom-client's standard names (`process_*`, `nodejs_*`), the
@@ -47,8 +89,20 @@ export class Metrics {
         this.reset()
         for (const [app, s] of Object.entries(hub.localState())) this.set({ app }, s[field])
       }
-    new Gauge({ name: 'herald_messages_delivered', help: 'Messages delivered to clients by this node (monotonic)', labelNames: ['app'], registers: [this.registry], collect: read('delivered') })
-    new Gauge({ name: 'herald_messages_accepted', help: 'Messages accepted for publishing by this node (monotonic)', labelNames: ['app'], registers: [this.registry], collect: read('published') })
+    new Gauge({
+      name: 'herald_messages_delivered',
+      help: 'Messages delivered to clients by this node (monotonic)',
+      labelNames: ['app'],
+      registers: [this.registry],
+      collect: read('delivered'),
+    })
+    new Gauge({
+      name: 'herald_messages_accepted',
+      help: 'Messages accepted for publishing by this node (monotonic)',
+      labelNames: ['app'],
+      registers: [this.registry],
+      collect: read('published'),
+    })
   }
 
   /** `herald_webhook_queue_depth{app}`: POSTs waiting in the app's outbox, read when scraped (the outbox is shared: every node reports the same value). */

@@ -87,7 +87,12 @@ const engines: Record<string, (config: Config, nodeId: string, logger: Logger, h
     const url = config.redisUrl!
     return {
       broker: new RedisBroker({ url, nodeId, onError: (err) => logger.warn({ err }, 'redis broker error') }),
-      presence: new RedisPresenceManager({ url, nodeId, ttlMs: config.presenceTtlSeconds * 1000, onError: (err) => logger.warn({ err }, 'redis presence error') }),
+      presence: new RedisPresenceManager({
+        url,
+        nodeId,
+        ttlMs: config.presenceTtlSeconds * 1000,
+        onError: (err) => logger.warn({ err }, 'redis presence error'),
+      }),
       clusterState: new RedisClusterState({ url, nodeId, onError: (err) => logger.warn({ err }, 'redis cluster state error') }),
       control: new RedisControlBus({
         url,
@@ -152,7 +157,8 @@ export async function createNode(config: Config, deps: NodeDeps = {}): Promise<H
   // One process per database file: a second one would assign the same seqs twice.
   const usesFile = (!deps.store && !config.databaseUrl) || (!deps.broker && brokerDriver === 'sqlite')
   const unlock = usesFile ? lockDatabaseFile(join(config.dataDir, 'herald.db')) : () => {}
-  const store = deps.store ?? (await openAppStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, secretBox, synchronous: config.sqliteSynchronous }))
+  const store =
+    deps.store ?? (await openAppStore({ dataDir: config.dataDir, databaseUrl: config.databaseUrl, secretBox, synchronous: config.sqliteSynchronous }))
   await store.migrate()
   await verifyMasterKey(store, secretBox)
 
@@ -190,7 +196,12 @@ export async function createNode(config: Config, deps: NodeDeps = {}): Promise<H
   const webhooks = new Webhooks({
     outbox,
     occupancy: config.redisUrl
-      ? new RedisOccupancy({ url: config.redisUrl, nodeId, ttlMs: config.presenceTtlSeconds * 1000, onError: (err) => logger.warn({ err }, 'webhook occupancy error') })
+      ? new RedisOccupancy({
+          url: config.redisUrl,
+          nodeId,
+          ttlMs: config.presenceTtlSeconds * 1000,
+          onError: (err) => logger.warn({ err }, 'webhook occupancy error'),
+        })
       : new MemoryOccupancy(),
     options: config.webhooks,
     nodeId,

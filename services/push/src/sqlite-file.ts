@@ -66,19 +66,39 @@ export function describeSqliteError(file: string, err: unknown): unknown {
   if (typeof code !== 'string' || !code.startsWith('SQLITE_')) return err
   const detail = `${code}: ${(err as Error).message}`
   if (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED')) {
-    return new DatabaseFileError(file, 'locked', `database file ${file} is locked by another process (${detail}): stop it, or give this node its own HERALD_DATA_DIR`, { cause: err })
+    return new DatabaseFileError(
+      file,
+      'locked',
+      `database file ${file} is locked by another process (${detail}): stop it, or give this node its own HERALD_DATA_DIR`,
+      { cause: err },
+    )
   }
   if (code.startsWith('SQLITE_READONLY') || code === 'SQLITE_PERM') {
-    return new DatabaseFileError(file, 'read-only', `database file ${file} is read-only (${detail}): Herald needs to write it, its -wal and -shm files and its folder`, { cause: err })
+    return new DatabaseFileError(
+      file,
+      'read-only',
+      `database file ${file} is read-only (${detail}): Herald needs to write it, its -wal and -shm files and its folder`,
+      { cause: err },
+    )
   }
   if (code.startsWith('SQLITE_CORRUPT') || code === 'SQLITE_NOTADB') {
-    return new DatabaseFileError(file, 'corrupt', `database file ${file} is not a valid SQLite database or is corrupt (${detail}); Herald left it untouched: restore it from a backup, or move it away to start empty`, { cause: err })
+    return new DatabaseFileError(
+      file,
+      'corrupt',
+      `database file ${file} is not a valid SQLite database or is corrupt (${detail}); Herald left it untouched: restore it from a backup, or move it away to start empty`,
+      { cause: err },
+    )
   }
   if (code.startsWith('SQLITE_FULL')) {
     return new DatabaseFileError(file, 'full', `the disk holding database file ${file} is full (${detail})`, { cause: err })
   }
   if (code.startsWith('SQLITE_CANTOPEN') || code.startsWith('SQLITE_IOERR')) {
-    return new DatabaseFileError(file, 'unreadable', `database file ${file} cannot be opened or read (${detail}): check the path, its permissions and the disk`, { cause: err })
+    return new DatabaseFileError(
+      file,
+      'unreadable',
+      `database file ${file} cannot be opened or read (${detail}): check the path, its permissions and the disk`,
+      { cause: err },
+    )
   }
   return err
 }
@@ -98,7 +118,12 @@ function checkAccess(file: string): void {
       const code = (err as NodeJS.ErrnoException).code
       const what = path === file ? `database file ${file}` : `the folder of database file ${file} (${dir})`
       if (code === 'EROFS' || code === 'EACCES' || code === 'EPERM') {
-        throw new DatabaseFileError(file, 'read-only', `${what} is read-only (${code}): Herald needs to write the database, its -wal and -shm files and its folder`, { cause: err })
+        throw new DatabaseFileError(
+          file,
+          'read-only',
+          `${what} is read-only (${code}): Herald needs to write the database, its -wal and -shm files and its folder`,
+          { cause: err },
+        )
       }
       throw new DatabaseFileError(file, 'unreadable', `${what} cannot be accessed (${code ?? (err as Error).message})`, { cause: err })
     }

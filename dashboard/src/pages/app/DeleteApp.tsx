@@ -15,11 +15,15 @@ export function DeleteApp({ app }: { app: App }) {
     <section className="card danger-zone" aria-labelledby="danger-title">
       <h2 id="danger-title">Delete app</h2>
       <p>Deleting the app closes all its connections and removes its keys, channels and history for good.</p>
-      <button type="button" className="button button-danger" onClick={() => {
+      <button
+        type="button"
+        className="button button-danger"
+        onClick={() => {
           setTyped('')
           setError(null)
           setOpen(true)
-        }}>
+        }}
+      >
         Delete app…
       </button>
       <ConfirmDialog

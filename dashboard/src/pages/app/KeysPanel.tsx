@@ -59,10 +59,14 @@ export function KeysPanel({ data, reload }: { data: AppData; reload(): Promise<v
       ) : null}
       <ul className="key-list" aria-label="Keys">
         {data.keys.map((key) => (
-          <KeyRow key={key.keyId} appKey={key} onRevoke={() => {
-            setRevokeError(null)
-            setRevoking(key)
-          }} />
+          <KeyRow
+            key={key.keyId}
+            appKey={key}
+            onRevoke={() => {
+              setRevokeError(null)
+              setRevoking(key)
+            }}
+          />
         ))}
       </ul>
       <ConfirmDialog
@@ -123,9 +127,7 @@ function KeyRow({ appKey, onRevoke }: { appKey: AppKey; onRevoke(): void }) {
         ) : null}
       </dl>
       <div className="secret-row">
-        <span className="muted small">
-          Secret
-        </span>
+        <span className="muted small">Secret</span>
         <code className="secret" id={secretId}>
           {shown ? appKey.secret : '•'.repeat(24)}
         </code>

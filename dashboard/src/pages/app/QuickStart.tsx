@@ -18,7 +18,8 @@ export function QuickStart({ data }: { data: AppData }) {
           {key ? (
             <>
               {' '}
-              and key <code>{key.keyId}</code> are filled in below. Secrets stay server-side: publish from your backend, and give browsers a token signed with the key (see
+              and key <code>{key.keyId}</code> are filled in below. Secrets stay server-side: publish from your backend, and give browsers a token signed with
+              the key (see
               <code> herald.createToken</code>).
             </>
           ) : (

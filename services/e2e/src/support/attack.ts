@@ -135,10 +135,13 @@ export function wsAttempt(url: string, options: { onOpen?: (ws: WebSocket) => vo
         reject(new Error(`websocket ${url} not closed in time; frames ${JSON.stringify(frames).slice(0, 500)}`))
       }
     }, options.timeoutMs ?? 15_000)
-    const soft = options.closeAfterMs === undefined ? undefined : setTimeout(() => {
-      finish(0, 'still open')
-      ws.terminate()
-    }, options.closeAfterMs)
+    const soft =
+      options.closeAfterMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            finish(0, 'still open')
+            ws.terminate()
+          }, options.closeAfterMs)
     ws.on('open', () => options.onOpen?.(ws))
     ws.on('message', (data) => {
       try {
@@ -159,7 +162,10 @@ export function wsAttempt(url: string, options: { onOpen?: (ws: WebSocket) => vo
  * Opens an SSE request and reads the beginning: the status, content type and either the error
  * body or the first `want` bytes of the stream (then aborts).
  */
-export async function sseAttempt(url: string, options: { headers?: Record<string, string>; until?: (text: string) => boolean; timeoutMs?: number } = {}): Promise<{ status: number; headers: Headers; text: string; json: any }> {
+export async function sseAttempt(
+  url: string,
+  options: { headers?: Record<string, string>; until?: (text: string) => boolean; timeoutMs?: number } = {},
+): Promise<{ status: number; headers: Headers; text: string; json: any }> {
   const ac = new AbortController()
   const timer = setTimeout(() => ac.abort(), options.timeoutMs ?? 10_000)
   try {
@@ -213,12 +219,16 @@ export interface RedisProcess {
 /** A dedicated `redis-server` on 127.0.0.1 and a free port that keeps nothing on disk. */
 export async function startRedisServer(port?: number): Promise<RedisProcess> {
   port ??= await freePort()
-  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], { stdio: ['ignore', 'pipe', 'pipe'] })
+  const child = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--daemonize', 'no'], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  })
   children.add(child)
-  const exited = new Promise<void>((resolve) => child.once('exit', () => {
+  const exited = new Promise<void>((resolve) =>
+    child.once('exit', () => {
       children.delete(child)
       resolve()
-    }))
+    }),
+  )
   let out = ''
   await new Promise<void>((resolve, reject) => {
     const t = setTimeout(() => reject(new Error('redis-server did not start:\n' + out)), 15_000)
@@ -273,15 +283,19 @@ export async function scrape(h: Pick<HeraldProcess, 'url'>): Promise<Sample[]> {
 
 /** Sum of a metric's samples whose labels include `labels`. */
 export function metric(samples: Sample[], name: string, labels: Record<string, string> = {}): number {
-  return samples
-    .filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v))
-    .reduce((a, s) => a + s.value, 0)
+  return samples.filter((s) => s.name === name && Object.entries(labels).every(([k, v]) => s.labels[k] === v)).reduce((a, s) => a + s.value, 0)
 }
 
 /** Reads the history of a channel with Basic auth. */
-export async function history(h: Pick<HeraldProcess, 'url'>, app: { appId: string; basic: string }, channel: string, query = 'limit=1000'): Promise<{ epoch: string; messages: any[] }> {
-  const res = await http(h.url, 'GET', `/v1/apps/${app.appId}/channels/${encodeURIComponent(channel)}/messages?${query}`, { headers: { authorization: app.basic } })
+export async function history(
+  h: Pick<HeraldProcess, 'url'>,
+  app: { appId: string; basic: string },
+  channel: string,
+  query = 'limit=1000',
+): Promise<{ epoch: string; messages: any[] }> {
+  const res = await http(h.url, 'GET', `/v1/apps/${app.appId}/channels/${encodeURIComponent(channel)}/messages?${query}`, {
+    headers: { authorization: app.basic },
+  })
   expect(res.status, res.text).toBe(200)
   return res.json
 }
-

@@ -232,7 +232,9 @@ export async function startCluster(options: ClusterOptions = {}): Promise<Cluste
     const failed = started.find((s): s is PromiseRejectedResult => s.status === 'rejected')
     if (failed) throw failed.reason
     // Keep the nodes in the order a, b, c… whatever order they became ready in.
-    nodes.sort((x, y) => started.findIndex((s) => s.status === 'fulfilled' && s.value === x) - started.findIndex((s) => s.status === 'fulfilled' && s.value === y))
+    nodes.sort(
+      (x, y) => started.findIndex((s) => s.status === 'fulfilled' && s.value === x) - started.findIndex((s) => s.status === 'fulfilled' && s.value === y),
+    )
     return { redis, db, nodes, adminToken, masterKey, presenceTtlSeconds, startNode, stop }
   } catch (err) {
     await stop()

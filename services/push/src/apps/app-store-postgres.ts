@@ -77,10 +77,7 @@ export function createPostgresAppStore(options: PostgresAppStoreOptions): AppSto
 
     async createApp(input, key) {
       return db.transaction(async (tx) => {
-        const [appRow] = await tx
-          .insert(apps)
-          .values({ id: newAppId(), name: input.name, settings: input.settings, createdAt: new Date() })
-          .returning()
+        const [appRow] = await tx.insert(apps).values({ id: newAppId(), name: input.name, settings: input.settings, createdAt: new Date() }).returning()
         return { app: rowToApp(appRow!), key: await insertKey(tx, appRow!.id, key) }
       })
     },
@@ -117,11 +114,7 @@ export function createPostgresAppStore(options: PostgresAppStoreOptions): AppSto
     },
 
     async listKeys(appId) {
-      const rows = await db
-        .select()
-        .from(appKeys)
-        .where(eq(appKeys.appId, appId))
-        .orderBy(asc(appKeys.createdAt), asc(appKeys.keyId))
+      const rows = await db.select().from(appKeys).where(eq(appKeys.appId, appId)).orderBy(asc(appKeys.createdAt), asc(appKeys.keyId))
       return rows.map((row) => rowToKey(row, secretBox))
     },
 
@@ -155,7 +148,11 @@ export function createPostgresAppStore(options: PostgresAppStoreOptions): AppSto
         for (const row of sealed) await tx.update(appKeys).set({ secretEnc: row.secretEnc }).where(eq(appKeys.keyId, row.keyId))
         // The master key check goes with the secrets, or the next start would refuse the new key.
         const [check] = await tx.select().from(masterKeyCheck).where(eq(masterKeyCheck.id, MASTER_KEY_CHECK_ID)).for('update')
-        if (check) await tx.update(masterKeyCheck).set({ sealed: resealSecret('master key check', check.sealed, secretBox, next) }).where(eq(masterKeyCheck.id, MASTER_KEY_CHECK_ID))
+        if (check)
+          await tx
+            .update(masterKeyCheck)
+            .set({ sealed: resealSecret('master key check', check.sealed, secretBox, next) })
+            .where(eq(masterKeyCheck.id, MASTER_KEY_CHECK_ID))
         return rows.length
       })
     },

@@ -69,11 +69,7 @@ export function createSqliteAppStore(options: SqliteAppStoreOptions): AppStore {
 
     async createApp(input, key) {
       return db.transaction((tx) => {
-        const appRow = tx
-          .insert(apps)
-          .values({ id: newAppId(), name: input.name, settings: input.settings, createdAt: now() })
-          .returning()
-          .get()
+        const appRow = tx.insert(apps).values({ id: newAppId(), name: input.name, settings: input.settings, createdAt: now() }).returning().get()
         return { app: rowToApp(appRow), key: insertKey(tx, appRow.id, key) }
       })
     },
@@ -149,7 +145,11 @@ export function createSqliteAppStore(options: SqliteAppStoreOptions): AppStore {
         for (const row of sealed) db.update(appKeys).set({ secretEnc: row.secretEnc }).where(eq(appKeys.keyId, row.keyId)).run()
         // The master key check goes with the secrets, or the next start would refuse the new key.
         const check = db.select().from(masterKeyCheck).where(eq(masterKeyCheck.id, MASTER_KEY_CHECK_ID)).get()
-        if (check) db.update(masterKeyCheck).set({ sealed: resealSecret('master key check', check.sealed, secretBox, next) }).where(eq(masterKeyCheck.id, MASTER_KEY_CHECK_ID)).run()
+        if (check)
+          db.update(masterKeyCheck)
+            .set({ sealed: resealSecret('master key check', check.sealed, secretBox, next) })
+            .where(eq(masterKeyCheck.id, MASTER_KEY_CHECK_ID))
+            .run()
         return rows.length
       })
       return run.immediate()

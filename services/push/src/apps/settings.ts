@@ -1,7 +1,15 @@
 import { z } from 'zod'
 
 /** Webhook event names (docs/webhooks.md); a webhook without `events` gets all of them. */
-export const WEBHOOK_EVENTS = ['channel_occupied', 'channel_vacated', 'member_added', 'member_removed', 'client_event', 'cache_miss', 'subscription_count'] as const
+export const WEBHOOK_EVENTS = [
+  'channel_occupied',
+  'channel_vacated',
+  'member_added',
+  'member_removed',
+  'client_event',
+  'cache_miss',
+  'subscription_count',
+] as const
 export type WebhookEventName = (typeof WEBHOOK_EVENTS)[number]
 
 /** One webhook: where to POST, and which events (all when absent). */
@@ -27,7 +35,13 @@ const fields = {
   publishRatePerSecond: z.number().int().min(1).max(1_000_000),
   maxTokenTtlSeconds: z.number().int().min(60).max(31_536_000),
   allowedOrigins: z
-    .array(z.string().min(1).max(256).regex(/^(\*|https?:\/\/[^\s/]+)$/, 'an origin such as https://example.com, or *'))
+    .array(
+      z
+        .string()
+        .min(1)
+        .max(256)
+        .regex(/^(\*|https?:\/\/[^\s/]+)$/, 'an origin such as https://example.com, or *'),
+    )
     .max(100),
   clientEvents: z.boolean(),
   webhooks: z.array(WebhookSchema).max(10),

@@ -10,7 +10,12 @@ const app: App = { id: 'app_a', name: 'a', settings: DEFAULT_SETTINGS, createdAt
 const closed: App = { ...app, settings: { ...DEFAULT_SETTINGS, anonymousSubscribe: false } }
 const anon: Identity = { kind: 'anonymous', appId: 'app_a' }
 const token = (cap: Record<string, string[]>, clientId?: string): Identity => ({
-  kind: 'token', appId: 'app_a', keyId: 'k', exp: 0, capability: compileCapability(cap as never), ...(clientId ? { clientId } : {}),
+  kind: 'token',
+  appId: 'app_a',
+  keyId: 'k',
+  exp: 0,
+  capability: compileCapability(cap as never),
+  ...(clientId ? { clientId } : {}),
 })
 
 function code(a: App, id: Identity, channel: string, action: Action): string {

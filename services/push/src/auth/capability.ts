@@ -11,7 +11,10 @@ const cache = new Map<string, RegExp>()
 function patternToRegExp(pattern: string): RegExp {
   let re = cache.get(pattern)
   if (!re) {
-    const body = pattern.split('*').map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')).join('.*')
+    const body = pattern
+      .split('*')
+      .map((part) => part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')
     re = new RegExp(`^${body}$`)
     if (cache.size > 10_000) cache.clear()
     cache.set(pattern, re)
@@ -49,7 +52,8 @@ export function capabilityError(value: unknown): string | null {
   if (entries.length > MAX_PATTERNS) return `cap has more than ${MAX_PATTERNS} patterns`
   for (const [pattern, ops] of entries) {
     if (pattern.length === 0 || pattern.length > 164 || !/^[A-Za-z0-9_\-=@.;:/*]+$/.test(pattern)) return `bad channel pattern "${pattern.slice(0, 40)}"`
-    if (!Array.isArray(ops) || ops.some((op) => !(Operations as readonly string[]).includes(op))) return `operations of "${pattern}" must be among ${Operations.join(', ')}`
+    if (!Array.isArray(ops) || ops.some((op) => !(Operations as readonly string[]).includes(op)))
+      return `operations of "${pattern}" must be among ${Operations.join(', ')}`
   }
   return null
 }

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto'
 import { Redis } from 'ioredis'
-import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
+import { afterAll, afterEach, describe, expect, it } from 'vitest'
 import type { ChannelOptions } from './broker.js'
 import { brokerContract, newTestAppId, Recorder, waitFor } from './broker.contract.js'
 import { HeraldError } from '../errors.js'
@@ -65,7 +65,7 @@ describe('RedisBroker', () => {
     expect(await b.broker.publish(app, batch(10, 'unrated'), OPTS)).toHaveLength(10)
   })
 
-  it('keeps its keys in per-app key spaces under the prefix (with the presence manager\'s)', async () => {
+  it("keeps its keys in per-app key spaces under the prefix (with the presence manager's)", async () => {
     const { broker } = await node()
     const presence = new RedisPresenceManager({ url: URL, nodeId: `test-node-${++nodes}`, keyPrefix: PREFIX })
     await presence.start()
@@ -103,7 +103,14 @@ describe('RedisBroker', () => {
     const b = await node()
     const app = newTestAppId()
     await b.broker.subscribe(app, 'on')
-    await a.broker.publish(app, [{ channel: 'off', data: 1 }, { channel: 'on', data: 2 }], OPTS)
+    await a.broker.publish(
+      app,
+      [
+        { channel: 'off', data: 1 },
+        { channel: 'on', data: 2 },
+      ],
+      OPTS,
+    )
     await waitFor(() => expect(b.rec.of(app, 'on')).toHaveLength(1))
     expect(b.rec.of(app, 'off')).toEqual([])
     expect(a.rec.messages).toEqual([])
@@ -121,7 +128,9 @@ describe('RedisBroker', () => {
     const app = newTestAppId()
     await a.broker.subscribe(app, 'again')
     const list = await admin.client('LIST')
-    const line = String(list).split('\n').find((l) => l.includes(`name=herald-sub-${nodeId} `))
+    const line = String(list)
+      .split('\n')
+      .find((l) => l.includes(`name=herald-sub-${nodeId} `))
     const id = /\bid=(\d+)/.exec(line ?? '')?.[1]
     expect(id).toBeDefined()
     await admin.client('KILL', 'ID', id!)
@@ -140,7 +149,11 @@ describe('RedisBroker', () => {
     try {
       const a = await node({ url })
       const app = newTestAppId()
-      const outs = await a.broker.publish(app, [1, 2, 3].map((i) => ({ channel: 'f', data: i })), OPTS)
+      const outs = await a.broker.publish(
+        app,
+        [1, 2, 3].map((i) => ({ channel: 'f', data: i })),
+        OPTS,
+      )
       const old = { epoch: outs[0]!.message.epoch, seq: 3 }
       await db15.flushdb()
       const [next] = await a.broker.publish(app, [{ channel: 'f', data: 4 }], OPTS)

@@ -31,9 +31,7 @@ export class Recorder implements BrokerHandler {
   }
 
   presenceOf(appId: string, channel: string): string[] {
-    return this.presence
-      .filter((p) => p.appId === appId && p.event.channel === channel)
-      .map((p) => `${p.event.action}:${p.event.member.clientId}`)
+    return this.presence.filter((p) => p.appId === appId && p.event.channel === channel).map((p) => `${p.event.action}:${p.event.member.clientId}`)
   }
 }
 
@@ -129,19 +127,31 @@ export function brokerContract(name: string, factory: BrokerFactory): void {
       const [a, b] = await twoNodes()
       const app = newTestAppId()
       await b.broker.subscribe(app, 'live')
-      const outs = await a.broker.publish(app, [1, 2, 3].map((i) => ({ channel: 'live', data: i })), OPTS)
+      const outs = await a.broker.publish(
+        app,
+        [1, 2, 3].map((i) => ({ channel: 'live', data: i })),
+        OPTS,
+      )
       for (let i = 4; i <= 6; i++) outs.push(...(await a.broker.publish(app, [{ channel: 'live', data: i }], OPTS)))
       await waitFor(() => expect(b.rec.of(app, 'live')).toHaveLength(6))
       expect(b.rec.of(app, 'live')).toEqual(outs.map((o) => o.message))
       for (const m of b.rec.messages) if (m.json !== undefined) expect(JSON.parse(m.json)).toEqual(m.message)
     })
 
-    it('carries a publish input\'s exclude to every subscribed node, outside the message', async () => {
+    it("carries a publish input's exclude to every subscribed node, outside the message", async () => {
       const [a, b] = await twoNodes()
       const app = newTestAppId()
       await b.broker.subscribe(app, 'ex')
       const odd = 'c_{"odd"}\nid'
-      const outs = await a.broker.publish(app, [{ channel: 'ex', data: 1, exclude: '123.456' }, { channel: 'ex', data: 2 }, { channel: 'ex', data: 3, exclude: odd }], OPTS)
+      const outs = await a.broker.publish(
+        app,
+        [
+          { channel: 'ex', data: 1, exclude: '123.456' },
+          { channel: 'ex', data: 2 },
+          { channel: 'ex', data: 3, exclude: odd },
+        ],
+        OPTS,
+      )
       await waitFor(() => expect(b.rec.of(app, 'ex')).toHaveLength(3))
       const got = b.rec.messages.filter((m) => m.appId === app)
       expect(got.map((m) => m.exclude)).toEqual(['123.456', undefined, odd])
@@ -159,9 +169,7 @@ export function brokerContract(name: string, factory: BrokerFactory): void {
       const app = newTestAppId()
       const opts = { historySize: 500, historyTtlSeconds: 3600 }
       const one = (broker: Broker, i: number) => broker.publish(app, [{ channel: 'race', data: i }], opts)
-      const results = await Promise.all(
-        Array.from({ length: 120 }, (_, i) => one(i % 2 === 0 ? a.broker : b.broker, i)),
-      )
+      const results = await Promise.all(Array.from({ length: 120 }, (_, i) => one(i % 2 === 0 ? a.broker : b.broker, i)))
       const seqs = results.map((r) => r[0]!.message.seq).sort((x, y) => x - y)
       expect(seqs).toEqual(Array.from({ length: 120 }, (_, i) => i + 1))
       const { messages } = await a.broker.history(app, 'race', { limit: 500 })
@@ -174,7 +182,11 @@ export function brokerContract(name: string, factory: BrokerFactory): void {
       const app = newTestAppId()
       const opts = { historySize: 3, historyTtlSeconds: 3600 }
       for (let i = 1; i <= 5; i++) await broker.publish(app, [{ channel: 'small', data: i }], opts)
-      await broker.publish(app, [6, 7].map((i) => ({ channel: 'small', data: i })), opts)
+      await broker.publish(
+        app,
+        [6, 7].map((i) => ({ channel: 'small', data: i })),
+        opts,
+      )
       const { messages } = await broker.history(app, 'small', { limit: 100 })
       expect(messages.map((m) => m.seq)).toEqual([5, 6, 7])
       expect(messages.map((m) => m.data)).toEqual([5, 6, 7])
@@ -201,9 +213,12 @@ export function brokerContract(name: string, factory: BrokerFactory): void {
     it('answers history with and without `after`', async () => {
       const { broker } = await node()
       const app = newTestAppId()
-      await broker.publish(app, Array.from({ length: 10 }, (_, i) => ({ channel: 'h', data: i + 1 })), OPTS)
-      const seqs = async (q: { limit: number; after?: number }) =>
-        (await broker.history(app, 'h', q)).messages.map((m) => m.seq)
+      await broker.publish(
+        app,
+        Array.from({ length: 10 }, (_, i) => ({ channel: 'h', data: i + 1 })),
+        OPTS,
+      )
+      const seqs = async (q: { limit: number; after?: number }) => (await broker.history(app, 'h', q)).messages.map((m) => m.seq)
       expect(await seqs({ limit: 4 })).toEqual([7, 8, 9, 10])
       expect(await seqs({ limit: 4, after: 3 })).toEqual([4, 5, 6, 7])
       expect(await seqs({ limit: 100, after: 8 })).toEqual([9, 10])
@@ -218,7 +233,11 @@ export function brokerContract(name: string, factory: BrokerFactory): void {
     it('recovers exactly the missed messages, in order, inside the window', async () => {
       const { broker } = await node()
       const app = newTestAppId()
-      const outs = await broker.publish(app, Array.from({ length: 6 }, (_, i) => ({ channel: 'r', data: i + 1 })), OPTS)
+      const outs = await broker.publish(
+        app,
+        Array.from({ length: 6 }, (_, i) => ({ channel: 'r', data: i + 1 })),
+        OPTS,
+      )
       const epoch = outs[0]!.message.epoch
       const r = await broker.recover(app, 'r', { epoch, seq: 2 }, 100)
       expect(r.recovered).toBe(true)
@@ -235,7 +254,11 @@ export function brokerContract(name: string, factory: BrokerFactory): void {
       const { broker } = await node()
       const app = newTestAppId()
       const opts = { historySize: 3, historyTtlSeconds: 3600 }
-      const outs = await broker.publish(app, Array.from({ length: 10 }, (_, i) => ({ channel: 'w', data: i })), opts)
+      const outs = await broker.publish(
+        app,
+        Array.from({ length: 10 }, (_, i) => ({ channel: 'w', data: i })),
+        opts,
+      )
       const epoch = outs[0]!.message.epoch
       const position = { epoch, seq: 10 }
       const refused = { position, messages: [], recovered: false }
@@ -307,7 +330,11 @@ export function brokerContract(name: string, factory: BrokerFactory): void {
       const app = newTestAppId()
       const opts = { historySize: 1000, historyTtlSeconds: 3600 }
       const batches = Array.from({ length: 20 }, (_, i) =>
-        a.broker.publish(app, [0, 1, 2].map((j) => ({ channel: 'mix', data: `batch-${i}-${j}` })), opts),
+        a.broker.publish(
+          app,
+          [0, 1, 2].map((j) => ({ channel: 'mix', data: `batch-${i}-${j}` })),
+          opts,
+        ),
       )
       const singles = Array.from({ length: 40 }, (_, i) => b.broker.publish(app, [{ channel: 'mix', data: `single-${i}` }], opts))
       const [done] = await Promise.all([Promise.all(batches), Promise.all(singles)])
@@ -324,7 +351,14 @@ export function brokerContract(name: string, factory: BrokerFactory): void {
       const appB = newTestAppId()
       await b.broker.subscribe(appA, 'shared')
       await b.broker.subscribe(appB, 'shared')
-      await a.broker.publish(appA, [{ channel: 'shared', data: 'a1' }, { channel: 'shared', data: 'a2' }], OPTS)
+      await a.broker.publish(
+        appA,
+        [
+          { channel: 'shared', data: 'a1' },
+          { channel: 'shared', data: 'a2' },
+        ],
+        OPTS,
+      )
       const [b1] = await a.broker.publish(appB, [{ channel: 'shared', data: 'b1' }], OPTS)
       expect(b1!.message.seq).toBe(1)
       const posA = await a.broker.position(appA, 'shared')

@@ -106,7 +106,11 @@ export class Engine implements SessionHost {
 
   /** Closes the drivers (after the sessions are closed). Each failure is logged. */
   async close(): Promise<void> {
-    for (const [name, d] of [['broker', this.broker], ['presence', this.presence], ['cluster state', this.clusterState]] as const) {
+    for (const [name, d] of [
+      ['broker', this.broker],
+      ['presence', this.presence],
+      ['cluster state', this.clusterState],
+    ] as const) {
       await d.close().catch((err: unknown) => this.logger.warn({ err }, `${name} close failed`))
     }
   }

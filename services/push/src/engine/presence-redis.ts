@@ -3,13 +3,7 @@ import type { Redis } from 'ioredis'
 import type { PresenceManager } from './presence.js'
 import { createRedis, quit, type RedisClientOptions } from './redis-client.js'
 import { RedisKeys } from './redis-keys.js'
-import {
-  PRESENCE_ADD_SCRIPT,
-  PRESENCE_DEAD_NODES_SCRIPT,
-  PRESENCE_FORGET_NODE_SCRIPT,
-  PRESENCE_LEASE_SCRIPT,
-  PRESENCE_REMOVE_SCRIPT,
-} from './redis-scripts.js'
+import { PRESENCE_ADD_SCRIPT, PRESENCE_DEAD_NODES_SCRIPT, PRESENCE_FORGET_NODE_SCRIPT, PRESENCE_LEASE_SCRIPT, PRESENCE_REMOVE_SCRIPT } from './redis-scripts.js'
 
 export interface RedisPresenceOptions extends RedisClientOptions {
   /** This node's unique id (connection names). */
@@ -149,7 +143,14 @@ class RedisPresence {
     await PRESENCE_REMOVE_SCRIPT.run(
       this.redis,
       [this.keys.presence(appId, channel), this.keys.presenceCounts(appId, channel), this.keys.presenceNode(nodeId), this.keys.presenceLeases()],
-      [connectionId, this.keys.presenceEntry(appId, channel, connectionId), this.keys.pubsub(appId, channel), eventPrefix(channel), onlyDead ? '1' : '0', nodeId],
+      [
+        connectionId,
+        this.keys.presenceEntry(appId, channel, connectionId),
+        this.keys.pubsub(appId, channel),
+        eventPrefix(channel),
+        onlyDead ? '1' : '0',
+        nodeId,
+      ],
     )
   }
 

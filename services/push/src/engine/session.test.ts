@@ -97,7 +97,8 @@ function open(engine: Engine, identity: Identity, init: { id?: string; expires?:
   return wire
 }
 
-const publish = (engine: Engine, channel: string, data: unknown, exclude?: string) => engine.publish(app, [{ channel, data, ...(exclude ? { exclude } : {}) }], 'test')
+const publish = (engine: Engine, channel: string, data: unknown, exclude?: string) =>
+  engine.publish(app, [{ channel, data, ...(exclude ? { exclude } : {}) }], 'test')
 
 describe('ClientSession', () => {
   it('admits up to maxConnections, registers in the hub and tells listeners, whatever the wire', async () => {
@@ -129,7 +130,11 @@ describe('ClientSession', () => {
     const engine = await newEngine()
     const wires = [open(engine, anonymous), open(engine, anonymous)]
     const seen: string[] = []
-    engine.listen({ occupied: (_a, ch) => seen.push(`occupied ${ch}`), vacated: (_a, ch) => seen.push(`vacated ${ch}`), subscribed: (_s, ch) => seen.push(`subscribed ${ch}`) })
+    engine.listen({
+      occupied: (_a, ch) => seen.push(`occupied ${ch}`),
+      vacated: (_a, ch) => seen.push(`vacated ${ch}`),
+      subscribed: (_s, ch) => seen.push(`subscribed ${ch}`),
+    })
     for (const w of wires) await w.session.subscribe('news')
     encodes = 0
     await publish(engine, 'news', 1)
@@ -201,7 +206,13 @@ describe('ClientSession', () => {
     w.session.close(CloseCodes.normal, 'done')
     const never = open(engine, { ...token('u3'), exp: 0 } as Identity, { expires: false })
     const expiring = open(engine, { ...token('u4'), exp: 0 } as Identity)
-    await expect.poll(() => expiring.ended).toEqual({ code: CloseCodes.unauthorized, reason: 'token expired', error: { code: 'token_expired', message: 'token expired; reconnect with a fresh token' } })
+    await expect
+      .poll(() => expiring.ended)
+      .toEqual({
+        code: CloseCodes.unauthorized,
+        reason: 'token expired',
+        error: { code: 'token_expired', message: 'token expired; reconnect with a fresh token' },
+      })
     expect(never.ended).toBeUndefined()
   })
 })

@@ -178,7 +178,11 @@ export class ClientSession implements SubscriptionOutput {
     this.subs.set(channel, entry)
     this.host.metrics.subscriptions.inc({ app: this.appId, transport: this.kind })
     try {
-      const replayed = await sub.start({ maxReplay: app.settings.historySize, ...(options.since ? { since: options.since } : {}), ...(options.rewind ? { rewind: options.rewind } : {}) })
+      const replayed = await sub.start({
+        maxReplay: app.settings.historySize,
+        ...(options.since ? { since: options.since } : {}),
+        ...(options.rewind ? { rewind: options.rewind } : {}),
+      })
       this.host.hub.countDelivered(this.appId, replayed)
       // The session ended while it started: nothing is sent any more, nothing to report.
       if (this.subs.get(channel) !== entry) return { channel, epoch: started?.epoch ?? '', seq: started?.seq ?? 0, replayed }

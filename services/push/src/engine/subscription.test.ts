@@ -19,11 +19,17 @@ async function setup(drop: (m: Message) => boolean = () => false) {
     () => hub.localState(),
   )
   const got: Array<{ kind: string; seq?: number; recovered?: boolean }> = []
-  const sub = new ChannelSubscription('app_1', 'chat', {
-    subscribed: (i) => got.push({ kind: 'subscribed', seq: i.seq, ...(i.recovered === undefined ? {} : { recovered: i.recovered }) }),
-    message: (m) => got.push({ kind: 'message', seq: m.message.seq }),
-    presence: () => got.push({ kind: 'presence' }),
-  }, hub, broker)
+  const sub = new ChannelSubscription(
+    'app_1',
+    'chat',
+    {
+      subscribed: (i) => got.push({ kind: 'subscribed', seq: i.seq, ...(i.recovered === undefined ? {} : { recovered: i.recovered }) }),
+      message: (m) => got.push({ kind: 'message', seq: m.message.seq }),
+      presence: () => got.push({ kind: 'presence' }),
+    },
+    hub,
+    broker,
+  )
   return { hub, sub, got }
 }
 

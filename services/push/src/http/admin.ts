@@ -5,18 +5,7 @@ import type { AppKey } from '../apps/types.js'
 import type { NodeContext } from '../context.js'
 import { notFound } from '../errors.js'
 import { assertWebhookUrls } from '../webhooks/validate.js'
-import {
-  AppIdParam,
-  AppSchema,
-  CreateAppSchema,
-  CreateKeySchema,
-  errorResponses,
-  json,
-  KeyParam,
-  KeySchema,
-  StatsSchema,
-  UpdateAppSchema,
-} from './schemas.js'
+import { AppIdParam, AppSchema, CreateAppSchema, CreateKeySchema, errorResponses, json, KeyParam, KeySchema, StatsSchema, UpdateAppSchema } from './schemas.js'
 import { validationHook } from './validation.js'
 
 const security = [{ adminToken: [] }]
@@ -35,42 +24,73 @@ function keyView(k: AppKey) {
 
 const routes = {
   create: createRoute({
-    method: 'post', path: '/apps', tags, security, summary: 'Create an app and its first key',
+    method: 'post',
+    path: '/apps',
+    tags,
+    security,
+    summary: 'Create an app and its first key',
     request: { body: { required: true, content: { 'application/json': { schema: CreateAppSchema } } } },
     responses: { 201: json(z.object({ app: AppSchema, key: KeySchema }), 'The app and its first key'), ...errorResponses(400, 401, 429) },
   }),
   list: createRoute({
-    method: 'get', path: '/apps', tags, security, summary: 'List apps with their live connection counts',
+    method: 'get',
+    path: '/apps',
+    tags,
+    security,
+    summary: 'List apps with their live connection counts',
     responses: { 200: json(z.object({ apps: z.array(AppSchema) }), 'Apps'), ...errorResponses(401, 429) },
   }),
   read: createRoute({
-    method: 'get', path: '/apps/{appId}', tags, security, summary: 'Read an app and its keys',
+    method: 'get',
+    path: '/apps/{appId}',
+    tags,
+    security,
+    summary: 'Read an app and its keys',
     request: { params: AppIdParam },
     responses: { 200: json(z.object({ app: AppSchema, keys: z.array(KeySchema) }), 'The app'), ...errorResponses(401, 404, 429) },
   }),
   update: createRoute({
-    method: 'patch', path: '/apps/{appId}', tags, security, summary: 'Rename an app or change its settings',
+    method: 'patch',
+    path: '/apps/{appId}',
+    tags,
+    security,
+    summary: 'Rename an app or change its settings',
     request: { params: AppIdParam, body: { required: true, content: { 'application/json': { schema: UpdateAppSchema } } } },
     responses: { 200: json(z.object({ app: AppSchema }), 'The updated app'), ...errorResponses(400, 401, 404, 429) },
   }),
   remove: createRoute({
-    method: 'delete', path: '/apps/{appId}', tags, security, summary: `Delete an app; its connections are closed (${CloseCodes.appGone})`,
+    method: 'delete',
+    path: '/apps/{appId}',
+    tags,
+    security,
+    summary: `Delete an app; its connections are closed (${CloseCodes.appGone})`,
     request: { params: AppIdParam },
     responses: { 204: { description: 'Deleted' }, ...errorResponses(401, 404, 429) },
   }),
   createKey: createRoute({
-    method: 'post', path: '/apps/{appId}/keys', tags, security, summary: 'Create a key',
+    method: 'post',
+    path: '/apps/{appId}/keys',
+    tags,
+    security,
+    summary: 'Create a key',
     request: { params: AppIdParam, body: { required: false, content: { 'application/json': { schema: CreateKeySchema } } } },
     responses: { 201: json(z.object({ key: KeySchema }), 'The new key'), ...errorResponses(400, 401, 404, 429) },
   }),
   revokeKey: createRoute({
-    method: 'delete', path: '/apps/{appId}/keys/{keyId}', tags, security,
+    method: 'delete',
+    path: '/apps/{appId}/keys/{keyId}',
+    tags,
+    security,
     summary: `Revoke a key: its tokens stop working and its connections are closed (${CloseCodes.unauthorized})`,
     request: { params: KeyParam },
     responses: { 204: { description: 'Revoked' }, ...errorResponses(401, 404, 429) },
   }),
   stats: createRoute({
-    method: 'get', path: '/apps/{appId}/stats', tags, security, summary: 'Live connections, channels and message counters (all nodes)',
+    method: 'get',
+    path: '/apps/{appId}/stats',
+    tags,
+    security,
+    summary: 'Live connections, channels and message counters (all nodes)',
     request: { params: AppIdParam },
     responses: { 200: json(StatsSchema, 'Stats'), ...errorResponses(401, 404, 429) },
   }),
@@ -156,7 +176,17 @@ export function adminRoutes(ctx: NodeContext) {
     const channels = Object.keys(s.channels).length
     const subscriptions = Object.values(s.channels).reduce((a, b) => a + b, 0)
     return c.json(
-      { stats: { connections: s.connections, channels, subscriptions, messagesPublished: s.published, messagesDelivered: s.delivered, nodes: s.nodes, ts: Date.now() } },
+      {
+        stats: {
+          connections: s.connections,
+          channels,
+          subscriptions,
+          messagesPublished: s.published,
+          messagesDelivered: s.delivered,
+          nodes: s.nodes,
+          ts: Date.now(),
+        },
+      },
       200,
     )
   })

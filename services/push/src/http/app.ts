@@ -48,7 +48,10 @@ export function createHttpApp(ctx: NodeContext, options: HttpOptions) {
   }
   app.use('/v1/*', limit)
   app.use('/admin/*', limit)
-  app.use('/v1/apps/:appId/*', appCors((appId) => ctx.engine.app(appId)))
+  app.use(
+    '/v1/apps/:appId/*',
+    appCors((appId) => ctx.engine.app(appId)),
+  )
 
   app.route('/', healthRoutes(ctx))
   app.route('/v1', messageRoutes(ctx))
@@ -67,7 +70,12 @@ export function createHttpApp(ctx: NodeContext, options: HttpOptions) {
   app.get('/metrics', async (c) => c.body(await ctx.metrics.registry.metrics(), 200, { 'Content-Type': ctx.metrics.registry.contentType }))
 
   app.openAPIRegistry.registerComponent('securitySchemes', 'basic', { type: 'http', scheme: 'basic', description: 'keyId:secret of an app key' })
-  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT', description: 'A client JWT (HS256, kid = keyId)' })
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearer', {
+    type: 'http',
+    scheme: 'bearer',
+    bearerFormat: 'JWT',
+    description: 'A client JWT (HS256, kid = keyId)',
+  })
   app.openAPIRegistry.registerComponent('securitySchemes', 'adminToken', { type: 'http', scheme: 'bearer', description: 'The admin token' })
   app.openAPIRegistry.registerPath({
     method: 'get',

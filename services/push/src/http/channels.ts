@@ -9,7 +9,10 @@ const security: Array<Record<string, string[]>> = [{ basic: [] }, { bearer: [] }
 const tags = ['channels']
 
 const historyRoute = createRoute({
-  method: 'get', path: '/apps/{appId}/channels/{channel}/messages', tags, security,
+  method: 'get',
+  path: '/apps/{appId}/channels/{channel}/messages',
+  tags,
+  security,
   summary: 'History, oldest first: the next `limit` after `after`, or the latest `limit`',
   request: {
     params: ChannelParam,
@@ -22,14 +25,20 @@ const historyRoute = createRoute({
 })
 
 const presenceRoute = createRoute({
-  method: 'get', path: '/apps/{appId}/channels/{channel}/presence', tags, security,
+  method: 'get',
+  path: '/apps/{appId}/channels/{channel}/presence',
+  tags,
+  security,
   summary: 'Presence members of a presence-* channel',
   request: { params: ChannelParam },
   responses: { 200: json(MembersReplySchema, 'Members'), ...errorResponses(400, 401, 403, 404) },
 })
 
 const channelsRoute = createRoute({
-  method: 'get', path: '/apps/{appId}/channels', tags, security: [{ basic: [] }],
+  method: 'get',
+  path: '/apps/{appId}/channels',
+  tags,
+  security: [{ basic: [] }],
   summary: 'Active channels (with at least one subscriber on any node), optionally by prefix',
   request: { params: AppIdParam, query: z.object({ prefix: z.string().max(164).optional() }) },
   responses: { 200: json(ChannelsReplySchema, 'Channels'), ...errorResponses(400, 401, 403, 404) },

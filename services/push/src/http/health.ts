@@ -5,11 +5,17 @@ import { json } from './schemas.js'
 const READY_TIMEOUT_MS = 2000
 
 const healthz = createRoute({
-  method: 'get', path: '/healthz', tags: ['health'], summary: 'Liveness: the process answers',
+  method: 'get',
+  path: '/healthz',
+  tags: ['health'],
+  summary: 'Liveness: the process answers',
   responses: { 200: json(z.object({ status: z.literal('ok') }), 'Alive') },
 })
 const readyz = createRoute({
-  method: 'get', path: '/readyz', tags: ['health'], summary: 'Readiness: database and broker reachable, not draining',
+  method: 'get',
+  path: '/readyz',
+  tags: ['health'],
+  summary: 'Readiness: database and broker reachable, not draining',
   responses: {
     200: json(z.object({ status: z.literal('ready'), database: z.string(), broker: z.string() }), 'Ready'),
     503: json(z.object({ status: z.literal('unavailable'), database: z.string(), broker: z.string() }), 'Not ready'),
@@ -26,8 +32,14 @@ export function healthRoutes(ctx: NodeContext) {
   r.openapi(healthz, (c) => c.json({ status: 'ok' as const }, 200))
   r.openapi(readyz, async (c) => {
     const [db, broker] = await Promise.all([
-      within(ctx.store.ping()).then(() => 'ok', (e: Error) => `down: ${e.message}`),
-      within(ctx.engine.ping()).then(() => 'ok', (e: Error) => `down: ${e.message}`),
+      within(ctx.store.ping()).then(
+        () => 'ok',
+        (e: Error) => `down: ${e.message}`,
+      ),
+      within(ctx.engine.ping()).then(
+        () => 'ok',
+        (e: Error) => `down: ${e.message}`,
+      ),
     ])
     const ok = db === 'ok' && broker === 'ok' && !ctx.draining()
     const body = { database: db, broker: ctx.draining() ? 'draining' : broker }

@@ -7,7 +7,12 @@ let t: TestNode
 interface Reply {
   status: number
   headers: Headers
-  body: { cursor: string; messages: Array<{ channel: string; seq: number; epoch: string; data: unknown }>; recovered?: Record<string, false>; error?: { code: string } }
+  body: {
+    cursor: string
+    messages: Array<{ channel: string; seq: number; epoch: string; data: unknown }>
+    recovered?: Record<string, false>
+    error?: { code: string }
+  }
 }
 
 async function poll(appId: string, query: string, signal?: AbortSignal): Promise<Reply> {
@@ -114,7 +119,11 @@ describe('poll: held requests', () => {
     await eventually(() => t.node.ctx.engine.hub.sessionCount(app.appId) === 1, 10_000, 'the poll to be held')
     controller.abort()
     expect(await held).toBe('aborted')
-    await eventually(() => t.node.ctx.engine.hub.sessionCount(app.appId) === 0 && t.node.ctx.engine.hub.subscriberCount(app.appId, 'g') === 0, 10_000, 'the poll to be freed')
+    await eventually(
+      () => t.node.ctx.engine.hub.sessionCount(app.appId) === 0 && t.node.ctx.engine.hub.subscriberCount(app.appId, 'g') === 0,
+      10_000,
+      'the poll to be freed',
+    )
   })
 
   it('bounds held polls by maxConnections (429 with Retry-After); plain polls still answer', async () => {
@@ -151,7 +160,10 @@ describe('poll: held requests', () => {
     const other = await startTestNode({ HERALD_SHUTDOWN_GRACE_MS: '60000' })
     const app = await other.createApp()
     const first = await fetch(`${other.url}/v1/apps/${app.appId}/poll?channels=s`).then((r) => r.json() as Promise<{ cursor: string }>)
-    const held = fetch(`${other.url}/v1/apps/${app.appId}/poll?channels=s&cursor=${first.cursor}`).then(async (r) => ({ status: r.status, body: (await r.json()) as { cursor: string; messages: unknown[] } }))
+    const held = fetch(`${other.url}/v1/apps/${app.appId}/poll?channels=s&cursor=${first.cursor}`).then(async (r) => ({
+      status: r.status,
+      body: (await r.json()) as { cursor: string; messages: unknown[] },
+    }))
     await eventually(() => other.node.ctx.engine.hub.sessionCount(app.appId) === 1, 10_000, 'the poll to be held')
     await other.stop()
     expect(await held).toEqual({ status: 200, body: { cursor: first.cursor, messages: [] } })

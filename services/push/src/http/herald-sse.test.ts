@@ -93,12 +93,23 @@ describe('SSE: the stream', () => {
     const app = await t.createApp()
     const r1 = await sse(`/v1/apps/${app.appId}/sse?channels=x,y`)
     await r1.until(() => r1.of('subscribed').length === 2)
-    await t.publish(app, { messages: [{ channel: 'x', data: 1 }, { channel: 'y', data: 1 }] })
+    await t.publish(app, {
+      messages: [
+        { channel: 'x', data: 1 },
+        { channel: 'y', data: 1 },
+      ],
+    })
     await r1.until(() => r1.of('message').length === 2)
     const lastId = r1.of('message')[1]!.id!
     r1.close()
     await eventually(() => t.node.ctx.engine.hub.sessionCount(app.appId) === 0)
-    await t.publish(app, { messages: [{ channel: 'x', data: 2 }, { channel: 'y', data: 2 }, { channel: 'x', data: 3 }] })
+    await t.publish(app, {
+      messages: [
+        { channel: 'x', data: 2 },
+        { channel: 'y', data: 2 },
+        { channel: 'x', data: 3 },
+      ],
+    })
     const r2 = await sse(`/v1/apps/${app.appId}/sse?channels=x,y&lastEventId=garbage-is-ignored-when-the-header-is-set`, { 'Last-Event-ID': lastId })
     expect(r2.response.status).toBe(200)
     await r2.until(() => r2.of('message').length === 3)
@@ -121,7 +132,7 @@ describe('SSE: the stream', () => {
     expect(decodeCursor(r.of('subscribed')[0]!.id!)).toMatchObject({ p: { seq: 1 } })
   })
 
-  it('uses message names as event types with events=named, except the protocol\'s own types', async () => {
+  it("uses message names as event types with events=named, except the protocol's own types", async () => {
     const app = await t.createApp()
     const r = await sse(`/v1/apps/${app.appId}/sse?channels=n&events=named`)
     await r.until(() => r.of('subscribed').length === 1)
@@ -135,11 +146,15 @@ describe('SSE: the stream', () => {
   it('joins presence on a presence channel and leaves when the client goes away', async () => {
     const app = await t.createApp()
     const token = await signToken(app, { sub: 'alice', info: { name: 'Alice' }, cap: { 'presence-*': ['presence'] } })
-    const watcher = await sse(`/v1/apps/${app.appId}/sse?channels=presence-room&token=${await signToken(app, { sub: 'bob', cap: { 'presence-*': ['presence'] } })}`)
+    const watcher = await sse(
+      `/v1/apps/${app.appId}/sse?channels=presence-room&token=${await signToken(app, { sub: 'bob', cap: { 'presence-*': ['presence'] } })}`,
+    )
     await watcher.until(() => watcher.of('subscribed').length === 1)
     const r = await sse(`/v1/apps/${app.appId}/sse?channels=presence-room&token=${token}`)
     await watcher.until(() => watcher.of('presence').some((e) => e.data.member.clientId === 'alice' && e.data.action === 'join'))
-    const members = await fetch(`${t.url}/v1/apps/${app.appId}/channels/presence-room/presence`, { headers: { authorization: app.basic } }).then((res) => res.json() as Promise<{ members: Array<{ clientId: string; info?: unknown }> }>)
+    const members = await fetch(`${t.url}/v1/apps/${app.appId}/channels/presence-room/presence`, { headers: { authorization: app.basic } }).then(
+      (res) => res.json() as Promise<{ members: Array<{ clientId: string; info?: unknown }> }>,
+    )
     expect(members.members).toContainEqual({ clientId: 'alice', info: { name: 'Alice' } })
     r.close()
     await watcher.until(() => watcher.of('presence').some((e) => e.data.member.clientId === 'alice' && e.data.action === 'leave'), 10_000, 'alice to leave')
@@ -162,7 +177,7 @@ describe('SSE: the stream', () => {
     expect(anonymous.of('error').map((e) => e.data.code)).toEqual(['not_found'])
   })
 
-  it('ends with event: error token_expired 30 s after the token\'s exp', async () => {
+  it("ends with event: error token_expired 30 s after the token's exp", async () => {
     const app = await t.createApp()
     // Inside the 30 s leeway: accepted now, expired (with leeway) 4 to 5 s from now.
     const token = await signToken(app, { exp: Math.floor(Date.now() / 1000) - 25 })

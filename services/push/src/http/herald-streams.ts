@@ -16,7 +16,13 @@ type Env = { Bindings: HttpBindings }
 
 const Channels = z.string().min(1).max(40_000).openapi({ description: 'Comma-separated channel names', example: 'chat,news' })
 const Token = z.string().max(16_384).optional().openapi({ description: 'A client JWT; none: anonymous (public channels when `anonymousSubscribe` is on)' })
-const Rewind = z.coerce.number().int().min(0).max(10_000).optional().openapi({ description: 'Start this many messages back (channels without a position in the cursor)' })
+const Rewind = z.coerce
+  .number()
+  .int()
+  .min(0)
+  .max(10_000)
+  .optional()
+  .openapi({ description: 'Start this many messages back (channels without a position in the cursor)' })
 
 const sseRoute = createRoute({
   method: 'get',
@@ -61,7 +67,11 @@ const pollRoute = createRoute({
     query: z.object({
       channels: Channels,
       token: Token,
-      cursor: z.string().max(16_384).optional().openapi({ description: 'Resume point (a poll cursor or an SSE event id); none: answer at once with the heads' }),
+      cursor: z
+        .string()
+        .max(16_384)
+        .optional()
+        .openapi({ description: 'Resume point (a poll cursor or an SSE event id); none: answer at once with the heads' }),
       wait: z.coerce.number().int().min(0).max(30).optional().openapi({ description: 'Seconds to hold when nothing is new (default 25, 0: plain poll)' }),
       rewind: Rewind,
     }),
@@ -110,7 +120,14 @@ export class HeraldStreams {
     const res = c.env?.outgoing as ServerResponse | undefined
     if (!res) throw new HeraldError('internal', 'SSE needs the Node HTTP server')
     const origin = c.req.header('origin')
-    const { app, identity, channels } = await resolveStreamRequest(this.ctx, { appId, channels: q.channels, token: q.token, origin, host: c.req.header('host'), transport: 'sse' })
+    const { app, identity, channels } = await resolveStreamRequest(this.ctx, {
+      appId,
+      channels: q.channels,
+      token: q.token,
+      origin,
+      host: c.req.header('host'),
+      transport: 'sse',
+    })
     const header = c.req.header('last-event-id')
     const since = header !== undefined && header !== '' ? parseCursor(header, 'Last-Event-ID') : parseCursor(q.lastEventId, 'lastEventId')
     if (!this.ctx.engine.hasRoom(app)) {
@@ -138,7 +155,14 @@ export class HeraldStreams {
   }
 
   private async poll(c: Context, appId: string, q: PollQuery): Promise<PollOutcome> {
-    const request = await resolveStreamRequest(this.ctx, { appId, channels: q.channels, token: q.token, origin: c.req.header('origin'), host: c.req.header('host'), transport: 'longpoll' })
+    const request = await resolveStreamRequest(this.ctx, {
+      appId,
+      channels: q.channels,
+      token: q.token,
+      origin: c.req.header('origin'),
+      host: c.req.header('host'),
+      transport: 'longpoll',
+    })
     const cursor = parseCursor(q.cursor, 'cursor')
     const wait = q.wait ?? DEFAULT_WAIT_SECONDS
     return answerPoll(this.ctx.engine, { ...request, cursor, wait, rewind: q.rewind ?? 0, signal: c.req.raw.signal, batchMs: this.options.pollBatchMs })

@@ -20,10 +20,7 @@ export function messageRoutes(ctx: NodeContext) {
   const publish = async (c: Context, appId: string, body: PublishBody) => {
     const { app, identity } = await appAndIdentity(ctx, c, appId)
     const raws: RawMessage[] =
-      body.messages ??
-      (body.channels
-        ? body.channels.map((channel) => ({ channel, name: body.name, data: body.data, id: body.id }))
-        : [body])
+      body.messages ?? (body.channels ? body.channels.map((channel) => ({ channel, name: body.name, data: body.data, id: body.id })) : [body])
     if (body.channels && new Set(body.channels).size !== body.channels.length) throw badRequest('channels must not repeat')
     const inputs = raws.map((raw, i) => {
       try {
@@ -59,7 +56,7 @@ export function messageRoutes(ctx: NodeContext) {
     security: [{ basic: [] }, { bearer: [] }] as Array<Record<string, string[]>>,
     summary: 'Publish to one channel, several channels, or a batch of up to 100 (all or nothing)',
     request: { params: AppIdParam, body: { required: true, content: { 'application/json': { schema: PublishBodySchema } } } },
-    responses: { 200: json(PublishReplySchema, 'Published (duplicates return the first message\'s seq)'), ...errorResponses(400, 401, 403, 404, 413, 429, 500) },
+    responses: { 200: json(PublishReplySchema, "Published (duplicates return the first message's seq)"), ...errorResponses(400, 401, 403, 404, 413, 429, 500) },
   })
   const r = new OpenAPIHono({ defaultHook: validationHook })
   r.openapi(publishRoute, (c) => publish(c, c.req.valid('param').appId, c.req.valid('json') as PublishBody))

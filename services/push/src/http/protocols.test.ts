@@ -10,10 +10,17 @@ import { startTestNode, type TestNode } from './stream-fixture.js'
 /** A protocol of its own: an upgrade path that answers 418 with the matched key, and a route group. */
 const teapot: ProtocolFactory = (ctx) => {
   const routes = new OpenAPIHono()
-  routes.get('/:appId/sessions', async (c) => c.json({ sessions: ctx.engine.sessions(c.req.param('appId')).length, app: (await ctx.engine.app(c.req.param('appId')))?.id ?? null }))
+  routes.get('/:appId/sessions', async (c) =>
+    c.json({ sessions: ctx.engine.sessions(c.req.param('appId')).length, app: (await ctx.engine.app(c.req.param('appId')))?.id ?? null }),
+  )
   return {
     name: 'teapot',
-    upgrades: [{ path: /^\/teapot\/([a-z0-9]+)$/, handle: (_req, socket, _head, match) => socket.end(`HTTP/1.1 418 I'm a teapot ${match[1]}\r\nConnection: close\r\n\r\n`) }],
+    upgrades: [
+      {
+        path: /^\/teapot\/([a-z0-9]+)$/,
+        handle: (_req, socket, _head, match) => socket.end(`HTTP/1.1 418 I'm a teapot ${match[1]}\r\nConnection: close\r\n\r\n`),
+      },
+    ],
     routes: [{ base: '/teapot', routes }],
   }
 }
@@ -23,7 +30,9 @@ function upgrade(url: string, path: string): Promise<string> {
   const { port } = new URL(url)
   return new Promise((resolve, reject) => {
     const socket = connect(Number(port), '127.0.0.1', () => {
-      socket.write(`GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`)
+      socket.write(
+        `GET ${path} HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\nSec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\n\r\n`,
+      )
     })
     let text = ''
     socket.on('data', (d) => (text += d.toString()))

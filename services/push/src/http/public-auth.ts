@@ -8,7 +8,12 @@ import { HeraldError, notFound, toHeraldError, unauthorized } from '../errors.js
  * Resolves `:appId` and the caller's credentials for a public REST route.
  * Unknown app: 404. No credentials where they are needed: 401.
  */
-export async function appAndIdentity(ctx: NodeContext, c: Context, appId: string, opts: { anonymous?: boolean } = {}): Promise<{ app: App; identity: Identity }> {
+export async function appAndIdentity(
+  ctx: NodeContext,
+  c: Context,
+  appId: string,
+  opts: { anonymous?: boolean } = {},
+): Promise<{ app: App; identity: Identity }> {
   const app = await ctx.engine.app(appId)
   if (!app) throw notFound(`unknown app ${appId}`)
   let identity: Identity

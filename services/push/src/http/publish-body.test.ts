@@ -27,7 +27,12 @@ const bodies: unknown[] = [
   { channels: ['a'], channel: 'b', data: 1 },
   { channels: ['a'], data: 1, messages: [] },
   { messages: [{ channel: 'a', data: 1 }] },
-  { messages: [{ channel: 'a', data: 1, name: 'n', id: 'i' }, { channel: 'b', data: 2 }] },
+  {
+    messages: [
+      { channel: 'a', data: 1, name: 'n', id: 'i' },
+      { channel: 'b', data: 2 },
+    ],
+  },
   { messages: [] },
   { messages: many(100, { channel: 'a', data: 1 }) },
   { messages: many(101, { channel: 'a', data: 1 }) },
@@ -61,7 +66,14 @@ describe('isPublishBody', () => {
   it('accepts the common bodies itself (the fast path is taken)', () => {
     for (const body of [bodies[0], bodies[1], bodies[3]]) expect(isPublishBody(body)).toBe(true)
     expect(isPublishBody({ channels: ['a', 'b'], data: 1 })).toBe(true)
-    expect(isPublishBody({ messages: [{ channel: 'a', data: 1 }, { channel: 'b', data: 2, name: 'n' }] })).toBe(true)
+    expect(
+      isPublishBody({
+        messages: [
+          { channel: 'a', data: 1 },
+          { channel: 'b', data: 2, name: 'n' },
+        ],
+      }),
+    ).toBe(true)
     expect(isPublishBody({ messages: many(100, { channel: 'a', data: 1 }) })).toBe(true)
   })
 })

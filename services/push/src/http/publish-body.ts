@@ -19,7 +19,8 @@ function onlyKeys(o: Record<string, unknown>, allowed: (k: string) => boolean): 
   return true
 }
 
-const isPlainObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype
+const isPlainObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v) && Object.getPrototypeOf(v) === Object.prototype
 const optionalString = (v: unknown) => v === undefined || typeof v === 'string'
 const fieldOfMany = (k: string) => k === 'channels' || k === 'name' || k === 'data' || k === 'id'
 const fieldOfOne = (k: string) => k === 'channel' || k === 'name' || k === 'data' || k === 'id'
@@ -45,7 +46,16 @@ export function isPublishBody(v: unknown): v is PublishBody {
   }
   if (v.channels !== undefined) {
     const c = v.channels
-    if (!Array.isArray(c) || c.length < 1 || c.length > MAX_ITEMS || !('data' in v) || !optionalString(v.name) || !optionalString(v.id) || !onlyKeys(v, fieldOfMany)) return false
+    if (
+      !Array.isArray(c) ||
+      c.length < 1 ||
+      c.length > MAX_ITEMS ||
+      !('data' in v) ||
+      !optionalString(v.name) ||
+      !optionalString(v.id) ||
+      !onlyKeys(v, fieldOfMany)
+    )
+      return false
     for (const ch of c) if (typeof ch !== 'string') return false
     return true
   }

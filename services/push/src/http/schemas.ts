@@ -32,8 +32,14 @@ const Name = z.string().optional().openapi({ description: 'Event name, 1..200 ch
 const Id = z.string().optional().openapi({ description: 'Publisher id: a repeat on the channel within 2 minutes is not delivered again' })
 
 export const PublishOneSchema = z.object({ channel: z.string(), name: Name, data: Data, id: Id }).strict().openapi('PublishOne')
-export const PublishManySchema = z.object({ channels: z.array(z.string()).min(1).max(100), name: Name, data: Data, id: Id }).strict().openapi('PublishToChannels')
-export const PublishBatchSchema = z.object({ messages: z.array(PublishOneSchema).min(1).max(100) }).strict().openapi('PublishBatch')
+export const PublishManySchema = z
+  .object({ channels: z.array(z.string()).min(1).max(100), name: Name, data: Data, id: Id })
+  .strict()
+  .openapi('PublishToChannels')
+export const PublishBatchSchema = z
+  .object({ messages: z.array(PublishOneSchema).min(1).max(100) })
+  .strict()
+  .openapi('PublishBatch')
 export const PublishBodySchema = z.union([PublishOneSchema, PublishManySchema, PublishBatchSchema]).openapi('PublishBody')
 
 export const PublishReplySchema = z
@@ -44,9 +50,7 @@ export const HistoryReplySchema = z.object({ epoch: z.string(), messages: z.arra
 
 export const MemberSchema = z.object({ clientId: z.string(), info: z.record(z.string(), z.unknown()).optional() }).openapi('PresenceMember')
 export const MembersReplySchema = z.object({ members: z.array(MemberSchema), count: z.number().int() }).openapi('MembersReply')
-export const ChannelsReplySchema = z
-  .object({ channels: z.array(z.object({ name: z.string(), subscribers: z.number().int() })) })
-  .openapi('ChannelsReply')
+export const ChannelsReplySchema = z.object({ channels: z.array(z.object({ name: z.string(), subscribers: z.number().int() })) }).openapi('ChannelsReply')
 
 export const SettingsSchema = AppSettingsSchema.openapi('AppSettings')
 export const SettingsPatchSchema = AppSettingsPatchSchema.openapi('AppSettingsPatch')

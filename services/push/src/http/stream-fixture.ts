@@ -29,7 +29,10 @@ export async function startTestNode(env: Record<string, string> = {}, deps: Node
   }
   let node: HeraldNode
   try {
-    node = await createNode(loadConfig({ HERALD_HOST: '127.0.0.1', HERALD_PORT: '0', HERALD_DATA_DIR: dir, HERALD_ADMIN_TOKEN: ADMIN, HERALD_LOG_LEVEL: 'silent', ...env }), deps)
+    node = await createNode(
+      loadConfig({ HERALD_HOST: '127.0.0.1', HERALD_PORT: '0', HERALD_DATA_DIR: dir, HERALD_ADMIN_TOKEN: ADMIN, HERALD_LOG_LEVEL: 'silent', ...env }),
+      deps,
+    )
   } finally {
     for (const [k, v] of Object.entries(saved)) {
       if (v === undefined) delete process.env[k]
@@ -39,7 +42,11 @@ export async function startTestNode(env: Record<string, string> = {}, deps: Node
   const port = await node.start()
   const url = `http://127.0.0.1:${port}`
   const call = async (method: string, path: string, headers: Record<string, string>, body?: unknown) => {
-    const res = await fetch(url + path, { method, headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) }, ...(body === undefined ? {} : { body: JSON.stringify(body) }) })
+    const res = await fetch(url + path, {
+      method,
+      headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    })
     const text = await res.text()
     return { status: res.status, body: text ? JSON.parse(text) : null }
   }
@@ -193,7 +200,10 @@ export async function signToken(
   const payload: Record<string, unknown> = {}
   if (claims.cap) payload.cap = claims.cap
   if (claims.info) payload.info = claims.info
-  let jwt = new SignJWT(payload).setProtectedHeader({ alg: 'HS256', kid: app.keyId }).setIssuedAt(now).setExpirationTime(claims.exp ?? now + 3600)
+  let jwt = new SignJWT(payload)
+    .setProtectedHeader({ alg: 'HS256', kid: app.keyId })
+    .setIssuedAt(now)
+    .setExpirationTime(claims.exp ?? now + 3600)
   if (claims.sub) jwt = jwt.setSubject(claims.sub)
   return jwt.sign(new TextEncoder().encode(app.secret))
 }

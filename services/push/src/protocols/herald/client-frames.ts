@@ -8,10 +8,20 @@ const Position = z.object({ epoch: z.string().min(1).max(64), seq: z.number().in
 
 /** The client frames of the contract; unknown fields are rejected so typos surface. */
 const Frame = z.discriminatedUnion('op', [
-  z.object({ op: z.literal('subscribe'), channel: Channel, since: Position.optional(), rewind: z.number().int().min(0).max(10_000).optional(), ref: Ref }).strict(),
+  z
+    .object({ op: z.literal('subscribe'), channel: Channel, since: Position.optional(), rewind: z.number().int().min(0).max(10_000).optional(), ref: Ref })
+    .strict(),
   z.object({ op: z.literal('unsubscribe'), channel: Channel, ref: Ref }).strict(),
   z.object({ op: z.literal('publish'), channel: Channel, name: z.unknown().optional(), data: z.unknown(), id: z.unknown().optional(), ref: Ref }).strict(),
-  z.object({ op: z.literal('history'), channel: Channel, limit: z.number().int().min(1).max(1000).optional(), after: z.number().int().min(0).safe().optional(), ref: Ref }).strict(),
+  z
+    .object({
+      op: z.literal('history'),
+      channel: Channel,
+      limit: z.number().int().min(1).max(1000).optional(),
+      after: z.number().int().min(0).safe().optional(),
+      ref: Ref,
+    })
+    .strict(),
   z.object({ op: z.literal('members'), channel: Channel, ref: Ref }).strict(),
   z.object({ op: z.literal('auth'), token: z.string().min(1).max(16_384), ref: Ref }).strict(),
   z.object({ op: z.literal('ping'), ref: Ref }).strict(),

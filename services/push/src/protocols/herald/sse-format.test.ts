@@ -24,7 +24,7 @@ describe('SSE encoding of a message', () => {
     expect(m.as(sseData)).toBe('data: ' + m.json + '\n\n')
   })
 
-  it('keeps the protocol\'s own event types for messages named like them', () => {
+  it("keeps the protocol's own event types for messages named like them", () => {
     for (const name of ['message', 'subscribed', 'presence', 'error']) {
       expect(sseType(EncodedMessage.of({ ...message, name }), true)).toBe('message')
     }

@@ -51,10 +51,15 @@ export class SseWire implements Wire {
     this.session = session
     this.res.on('close', () => this.gone())
     try {
-      await Promise.all(this.channels.map((channel) => {
-        const from = since?.[channel]
-        return session.subscribe(channel, { ...(from ? { since: from } : rewind > 0 ? { rewind } : {}), subscribed: (info) => this.started.set(channel, info) })
-      }))
+      await Promise.all(
+        this.channels.map((channel) => {
+          const from = since?.[channel]
+          return session.subscribe(channel, {
+            ...(from ? { since: from } : rewind > 0 ? { rewind } : {}),
+            subscribed: (info) => this.started.set(channel, info),
+          })
+        }),
+      )
     } catch (err) {
       // Already answered (the hub closed it while subscribing) or the client left: nothing to say.
       const answered = this.done
@@ -77,8 +82,18 @@ export class SseWire implements Wire {
       const first = queue.find((q) => q.m?.message.channel === channel)?.m?.message
       this.positions[channel] = startPosition(this.started.get(channel)!, since?.[channel], first)
     }
-    this.res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-cache', 'X-Accel-Buffering': 'no', Connection: 'keep-alive', ...this.options.headers })
-    const head = sseHead(this.options.retryMs, this.channels.map((c) => this.started.get(c)!), encodeCursor(this.positions))
+    this.res.writeHead(200, {
+      'Content-Type': 'text/event-stream',
+      'Cache-Control': 'no-cache',
+      'X-Accel-Buffering': 'no',
+      Connection: 'keep-alive',
+      ...this.options.headers,
+    })
+    const head = sseHead(
+      this.options.retryMs,
+      this.channels.map((c) => this.started.get(c)!),
+      encodeCursor(this.positions),
+    )
     this.live = true
     this.session.account(this.write(head))
     this.queue = null

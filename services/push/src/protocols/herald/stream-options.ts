@@ -19,7 +19,11 @@ export interface StreamOptions {
 
 const Env = z.object({
   HERALD_SSE_PING_SECONDS: z.coerce.number().min(0.1).max(20).default(15),
-  HERALD_SSE_MAX_STREAM_SECONDS: z.coerce.number().min(0).max(86_400 * 7).default(3600),
+  HERALD_SSE_MAX_STREAM_SECONDS: z.coerce
+    .number()
+    .min(0)
+    .max(86_400 * 7)
+    .default(3600),
   HERALD_SSE_RETRY_MS: z.coerce.number().int().min(100).max(60_000).default(1500),
 })
 

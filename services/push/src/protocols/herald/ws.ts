@@ -142,7 +142,11 @@ export class HeraldWsWire extends WsOutput implements Wire {
         return this.send(withRef({ op: 'pong' as const }))
       case 'subscribe': {
         const { since, rewind } = frame
-        await session.subscribe(frame.channel, { ...(since ? { since } : {}), ...(rewind ? { rewind } : {}), subscribed: (info) => this.send(withRef({ op: 'subscribed' as const, ...info })) })
+        await session.subscribe(frame.channel, {
+          ...(since ? { since } : {}),
+          ...(rewind ? { rewind } : {}),
+          subscribed: (info) => this.send(withRef({ op: 'subscribed' as const, ...info })),
+        })
         return
       }
       case 'unsubscribe':
@@ -153,7 +157,10 @@ export class HeraldWsWire extends WsOutput implements Wire {
         return this.send(withRef({ op: 'published' as const, channel: m.channel, id: m.id, seq: m.seq, epoch: m.epoch }))
       }
       case 'history': {
-        const h = await session.history(frame.channel, { ...(frame.limit === undefined ? {} : { limit: frame.limit }), ...(frame.after === undefined ? {} : { after: frame.after }) })
+        const h = await session.history(frame.channel, {
+          ...(frame.limit === undefined ? {} : { limit: frame.limit }),
+          ...(frame.after === undefined ? {} : { after: frame.after }),
+        })
         return this.send(withRef({ op: 'history' as const, channel: frame.channel, epoch: h.epoch, messages: h.messages }))
       }
       case 'members': {
