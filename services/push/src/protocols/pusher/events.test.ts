@@ -37,11 +37,11 @@ describe('checkEvent', () => {
     const e = check({ name: 'greet', data: '{"a":1}', channels: ['news', '#server-to-user-u1'], socket_id: '1.2', info: 'user_count,subscription_count' })
     expect(e.channels).toEqual(['news', '#server-to-user-u1'])
     expect(e.inputs).toEqual([
-      { channel: 'news', name: 'greet', data: { a: 1 }, exclude: '1.2' },
-      { channel: 'private-server-to-user:u1', name: 'greet', data: { a: 1 }, exclude: '1.2' },
+      { channel: 'news', name: 'greet', data: { a: 1 }, dataJson: '{"a":1}', exclude: '1.2' },
+      { channel: 'private-server-to-user:u1', name: 'greet', data: { a: 1 }, dataJson: '{"a":1}', exclude: '1.2' },
     ])
     expect(e.info).toEqual(['user_count', 'subscription_count'])
-    expect(check({ name: 'n', data: 'plain', channel: 'c' }).inputs).toEqual([{ channel: 'c', name: 'n', data: 'plain' }])
+    expect(check({ name: 'n', data: 'plain', channel: 'c' }).inputs).toEqual([{ channel: 'c', name: 'n', data: 'plain', dataJson: '"plain"' }])
   })
 
   it("refuses with Pusher's status: 400 malformed, 403 outside the key's capability, 413 over maxMessageBytes", () => {
