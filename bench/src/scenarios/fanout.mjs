@@ -26,7 +26,7 @@ export default {
       { name: 'pusher', start: () => startHerald(o), measure: via('pusher') },
     ]
   },
-  rows: (m) => [...deliveryRows(m.herald, m.baseline, { cpu: 1.2, p99: 1.5, loss: true }), ...pusherRows(m.pusher, m.herald)],
+  rows: (m) => [...deliveryRows(m.herald, m.baseline, { cpu: 1.0, p99: 1.5, loss: true }), ...pusherRows(m.pusher, m.herald)],
 }
 
 /**

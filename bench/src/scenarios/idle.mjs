@@ -16,7 +16,7 @@ export default {
     ]
   },
   rows: ({ herald: h, baseline: b }) => [
-    row('Server RSS / connection (KiB)', h.rssPerConn / 1024, b.rssPerConn / 1024, { target: { text: '≤ 1.3 × baseline', ok: (r) => r <= 1.3 } }),
+    row('Server RSS / connection (KiB)', h.rssPerConn / 1024, b.rssPerConn / 1024, { target: { text: '≤ 1.1 × baseline', ok: (r) => r <= 1.1 } }),
     row('Server RSS before connecting (MiB)', h.rssBeforeMiB, b.rssBeforeMiB),
     row('Server RSS with all connected (MiB)', h.rssAfterMiB, b.rssAfterMiB),
     row('Connections established', h.connections, b.connections, { digits: 0 }),

@@ -21,6 +21,7 @@ import { Engine, type EngineDrivers } from './engine/engine.js'
 import type { PresenceManager } from './engine/presence.js'
 import { MemoryPresence } from './engine/presence-memory.js'
 import { createHttpApp } from './http/app.js'
+import { publishFastPath } from './http/publish-fast.js'
 import { createLogger, type Logger } from './logger.js'
 import { MemoryOccupancy } from './webhooks/occupancy-memory.js'
 import { RedisOccupancy } from './webhooks/occupancy-redis.js'
@@ -259,7 +260,7 @@ export async function createNode(config: Config, deps: NodeDeps = {}): Promise<H
   const protocols = (deps.protocols ?? PROTOCOLS).map((make) => make(ctx))
   const http = createHttpApp(ctx, { verifyAdmin: (token) => adminHash !== null && adminTokenMatches(adminHash, token), protocols })
   metrics.bindHub(engine.hub)
-  const server = createServer(getRequestListener(http.fetch))
+  const server = createServer(publishFastPath(ctx, getRequestListener(http.fetch)))
   server.keepAliveTimeout = 65_000
   server.headersTimeout = 66_000
   // A whole request (headers and body) must arrive within this: a client that withholds or

@@ -16,7 +16,7 @@ import { packageVersion, staticRoutes } from './static.js'
 import { ChannelParam } from './schemas.js'
 
 /** Largest request body: a batch of 100 messages of 64 KiB each, with room for the envelope. */
-const MAX_BODY_BYTES = 8 * 1024 * 1024
+export const MAX_BODY_BYTES = 8 * 1024 * 1024
 
 export interface HttpOptions {
   verifyAdmin: (token: string) => boolean

@@ -1,38 +1,19 @@
 import { createRoute, OpenAPIHono } from '@hono/zod-openapi'
 import type { Context, MiddlewareHandler } from 'hono'
 import type { NodeContext } from '../context.js'
-import type { RawMessage } from '../engine/publisher.js'
-import { badRequest } from '../errors.js'
-import { isPublishBody, type PublishBody } from './publish-body.js'
+import { isPublishBody, JSON_TYPES, type PublishBody } from './publish-body.js'
+import { publishRest } from './publish.js'
 import { AppIdParam, errorResponses, json, PublishBodySchema, PublishReplySchema } from './schemas.js'
-import { appAndIdentity } from './public-auth.js'
 import { validationHook } from './validation.js'
-
-/** Content types the fast path takes as they are; any other goes through the schema's own media-type check. */
-const JSON_TYPES = new Set(['application/json', 'application/json; charset=utf-8', 'application/json;charset=utf-8', 'application/json; charset=UTF-8'])
 
 /**
  * `POST /v1/apps/:appId/messages`. The zod schemas document the route (`/openapi.json`) and
  * answer every refusal; a JSON body they accept unchanged ({@link isPublishBody}, one
  * synchronous check) skips the validator middleware chain and goes straight to the publish.
+ * Most server-to-server publishes never get here: `publish-fast.ts` takes them before Hono.
  */
 export function messageRoutes(ctx: NodeContext) {
-  const publish = async (c: Context, appId: string, body: PublishBody) => {
-    const { app, identity } = await appAndIdentity(ctx, c, appId)
-    const raws: RawMessage[] =
-      body.messages ?? (body.channels ? body.channels.map((channel) => ({ channel, name: body.name, data: body.data, id: body.id })) : [body])
-    if (body.channels && new Set(body.channels).size !== body.channels.length) throw badRequest('channels must not repeat')
-    const inputs = raws.map((raw, i) => {
-      try {
-        return ctx.engine.validate(app, identity, raw)
-      } catch (err) {
-        if (raws.length > 1 && err instanceof Error) err.message = `messages[${i}]: ${err.message}`
-        throw err
-      }
-    })
-    const outcomes = await ctx.engine.publish(app, inputs, 'rest')
-    return c.json({ messages: outcomes.map(({ message: m }) => ({ channel: m.channel, id: m.id, seq: m.seq, epoch: m.epoch })) }, 200)
-  }
+  const publish = async (c: Context, appId: string, body: PublishBody) => c.json(await publishRest(ctx, appId, c.req.header('authorization'), body), 200)
 
   /** Runs before the validators: a body the check accepts is published here; anything else falls through to the schema. */
   const fast: MiddlewareHandler = async (c, next) => {

@@ -8,17 +8,22 @@ import { HeraldError, notFound, toHeraldError, unauthorized } from '../errors.js
  * Resolves `:appId` and the caller's credentials for a public REST route.
  * Unknown app: 404. No credentials where they are needed: 401.
  */
-export async function appAndIdentity(
+export function appAndIdentity(ctx: NodeContext, c: Context, appId: string, opts: { anonymous?: boolean } = {}): Promise<{ app: App; identity: Identity }> {
+  return authorizeRequest(ctx, appId, c.req.header('authorization'), opts)
+}
+
+/** {@link appAndIdentity} from the `Authorization` header's value (the publish fast path has no Hono context). */
+export async function authorizeRequest(
   ctx: NodeContext,
-  c: Context,
   appId: string,
+  authorization: string | undefined,
   opts: { anonymous?: boolean } = {},
 ): Promise<{ app: App; identity: Identity }> {
   const app = await ctx.engine.app(appId)
   if (!app) throw notFound(`unknown app ${appId}`)
   let identity: Identity
   try {
-    identity = await ctx.engine.identifyRequest(app, c.req.header('authorization'))
+    identity = await ctx.engine.identifyRequest(app, authorization)
   } catch (err) {
     const e = toHeraldError(err)
     ctx.metrics.authFailures.inc({ app: appId, transport: 'rest', code: e.code })

@@ -12,6 +12,14 @@ export interface PublishBody {
 
 const MAX_ITEMS = 100
 
+/** Content types the fast checks take as they are; any other goes through the schema's own media-type check. */
+export const JSON_TYPES: ReadonlySet<string | undefined> = new Set([
+  'application/json',
+  'application/json; charset=utf-8',
+  'application/json;charset=utf-8',
+  'application/json; charset=UTF-8',
+])
+
 /** Own keys of `o` are all in `allowed` (zod's `.strict()`). */
 function onlyKeys(o: Record<string, unknown>, allowed: (k: string) => boolean): boolean {
   // JSON.parse makes plain objects: every key is an own enumerable one (an own `__proto__` too).
