@@ -167,7 +167,7 @@ export class ClientSession implements SubscriptionOutput {
     if (this.subs.size >= max) throw new HeraldError('limit_exceeded', `at most ${max} subscriptions per connection`)
     let started: SubscribedInfo | undefined
     // The session itself is the output of its subscriptions (one object less per delivery).
-    const sub = new ChannelSubscription(this.appId, channel, this, this.host.hub, this.host.broker, this.id, this.gapRepairFailed(channel))
+    const sub = new ChannelSubscription(this.appId, channel, this, this.host.hub, this.host.broker, this.id)
     const entry: Entry = {
       sub,
       started: (info) => {
@@ -196,9 +196,9 @@ export class ClientSession implements SubscriptionOutput {
     }
   }
 
-  /** Made outside `subscribe`: a closure there would keep that whole scope (the request) alive with the subscription. */
-  private gapRepairFailed(channel: string): (err: unknown) => void {
-    return (err) => this.host.logger.warn({ err, app: this.appId, channel }, 'could not repair a gap from history')
+  /** A subscription could not repair a gap from history ({@link SubscriptionOutput.repairFailed}). */
+  repairFailed(channel: string, err: unknown): void {
+    this.host.logger.warn({ err, app: this.appId, channel }, 'could not repair a gap from history')
   }
 
   private async join(channel: string, entry: Entry, member: PresenceMember): Promise<void> {

@@ -14,6 +14,8 @@ export interface SubscriptionOutput {
   subscribed(info: { channel: string; epoch: string; seq: number; recovered?: boolean }): void
   message(m: EncodedMessage): void
   presence(p: EncodedPresence): void
+  /** A gap could not be repaired from history (the live messages go on). */
+  repairFailed?(channel: string, err: unknown): void
 }
 
 export interface StartOptions {
@@ -42,7 +44,7 @@ export class ChannelSubscription implements Sink {
    * Ids of messages published with this session as `exclude` that have not passed yet: they
    * advance `seq` without being written, also when they come back from history in a repair.
    */
-  private readonly skipped = new Set<string>()
+  private skipped: Set<string> | null = null
 
   constructor(
     readonly appId: string,
@@ -52,8 +54,6 @@ export class ChannelSubscription implements Sink {
     private readonly broker: HistoryReader,
     /** The session this subscription belongs to: a message published with `exclude` equal to it is not delivered here. */
     readonly sessionId?: string,
-    /** Told when a gap could not be repaired from history (the live messages go on). */
-    private readonly onError: (err: unknown) => void = () => {},
   ) {}
 
   /** Subscribes and replays; resolves when the client is live. Returns how many were replayed. */
@@ -101,8 +101,9 @@ export class ChannelSubscription implements Sink {
   }
 
   skip(m: EncodedMessage): void {
-    if (this.skipped.size >= MAX_SKIPPED) this.skipped.delete(this.skipped.values().next().value as string)
-    this.skipped.add(m.message.id)
+    const skipped = (this.skipped ??= new Set())
+    if (skipped.size >= MAX_SKIPPED) skipped.delete(skipped.values().next().value as string)
+    skipped.add(m.message.id)
     this.message(m)
   }
 
@@ -115,7 +116,7 @@ export class ChannelSubscription implements Sink {
     const { epoch, seq } = m.message
     if (epoch === this.epoch) {
       if (seq <= this.seq) {
-        this.skipped.delete(m.message.id)
+        this.skipped?.delete(m.message.id)
         return false
       }
       if (seq > this.seq + 1 && !this.repairing) {
@@ -127,7 +128,7 @@ export class ChannelSubscription implements Sink {
     }
     this.epoch = epoch
     this.seq = seq
-    if (this.skipped.delete(m.message.id)) return false
+    if (this.skipped?.delete(m.message.id)) return false
     this.out.message(m)
     return true
   }
@@ -142,7 +143,7 @@ export class ChannelSubscription implements Sink {
           if (this.stopped) return
           if (r.recovered) for (const m of r.messages) this.forward(EncodedMessage.of(m))
         },
-        (err: unknown) => this.onError(err),
+        (err: unknown) => this.out.repairFailed?.(this.channel, err),
       )
       .finally(() => {
         if (this.stopped) return

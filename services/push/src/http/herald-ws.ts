@@ -1,4 +1,3 @@
-import type { IncomingMessage } from 'node:http'
 import { CloseCodes, closeCodeFor } from '@herald/protocol'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { Identity } from '../auth/identity.js'
@@ -37,32 +36,27 @@ export class HeraldWsEndpoint {
       path: PATH,
       handle: (req, socket, head, match) => {
         const token = new URL(req.url ?? '/', 'http://localhost').searchParams.get('token')
-        this.wss.handleUpgrade(req, socket, head, (ws) => void this.open(ws, req, match[1]!, token))
+        const { origin, host } = req.headers
+        this.wss.handleUpgrade(req, socket, head, (ws) => void this.open(ws, match[1]!, token, origin, host))
       },
     }
   }
 
-  private async open(ws: WebSocket, req: IncomingMessage, appId: string, token: string | null): Promise<void> {
+  /** Takes strings from the upgrade request, not the request: nothing keeps it alive with the connection. */
+  private async open(ws: WebSocket, appId: string, token: string | null, origin: string | undefined, host: string | undefined): Promise<void> {
     const { engine, metrics } = this.ctx
-    // Frames that arrive while we authenticate are kept, in order.
-    const early: Array<[Buffer, boolean]> = []
-    const keep = (data: Buffer, isBinary: boolean) => early.push([data, isBinary])
-    ws.on('message', keep)
-    ws.on('error', (err) => {
-      this.ctx.logger.debug({ err, app: appId }, 'websocket error')
-      ws.terminate()
-    })
+    // From here on the wire keeps the frames that arrive while we authenticate, in order.
+    const wire = new HeraldWsWire(this.ctx, ws)
     const refuse = (err: HeraldError, code: number, counted = false) => {
       if (!counted) metrics.rejected.inc({ app: appId, transport: 'websocket', code: err.code })
       ws.send(JSON.stringify({ op: 'error', code: err.code, message: err.message }))
       ws.close(code, err.message.slice(0, 120))
     }
-    const wire = new HeraldWsWire(this.ctx, ws)
     let session: ClientSession
     try {
       const app = await engine.app(appId)
       if (!app) return refuse(notFound('unknown app'), CloseCodes.appGone)
-      if (!originAllowed(app.settings.allowedOrigins, req.headers.origin, req.headers.host)) {
+      if (!originAllowed(app.settings.allowedOrigins, origin, host)) {
         return refuse(new HeraldError('forbidden', 'origin not allowed for this app'), CloseCodes.forbidden)
       }
       let identity: Identity
@@ -82,11 +76,7 @@ export class HeraldWsEndpoint {
       this.ctx.logger.error({ err, app: appId }, 'websocket open failed')
       return refuse(toHeraldError(err), CloseCodes.internal)
     }
-    ws.off('message', keep)
-    ws.on('message', (data: Buffer, isBinary) => wire.receive(data, isBinary))
-    ws.on('pong', () => (wire.alive = true))
-    ws.on('close', (code, reason) => session.closed(code, reason.toString()))
-    wire.bind(session, early)
+    wire.bind(session)
   }
 
   /** Pings every WebSocket session of the hub; one that did not answer since the last beat is dropped. */

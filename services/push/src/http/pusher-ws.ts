@@ -1,5 +1,4 @@
-import type { IncomingMessage } from 'node:http'
-import { PusherCloseCodes, PusherErrorCodes } from '@herald/protocol'
+import { PusherCloseCodes } from '@herald/protocol'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { NodeContext } from '../context.js'
 import { ClientSession } from '../engine/session.js'
@@ -34,30 +33,28 @@ export class PusherWsEndpoint {
   upgrade(): UpgradeRoute {
     return {
       path: PATH,
-      handle: (req, socket, head, match) => this.wss.handleUpgrade(req, socket, head, (ws) => void this.open(ws, req, decodeURIComponent(match[1]!))),
+      handle: (req, socket, head, match) => {
+        const protocol = new URL(req.url ?? '/', 'http://localhost').searchParams.get('protocol')
+        const { origin, host } = req.headers
+        this.wss.handleUpgrade(req, socket, head, (ws) => void this.open(ws, decodeURIComponent(match[1]!), protocol, origin, host))
+      },
     }
   }
 
-  private async open(ws: WebSocket, req: IncomingMessage, key: string): Promise<void> {
-    const early: string[] = []
-    const keep = (data: Buffer) => early.push(data.toString('utf8'))
-    ws.on('message', keep)
-    ws.on('error', (err) => {
-      this.ctx.logger.debug({ err }, 'pusher websocket error')
-      ws.terminate()
-    })
+  /** Takes strings from the upgrade request, not the request: nothing keeps it alive with the connection. */
+  private async open(ws: WebSocket, key: string, protocol: string | null, origin: string | undefined, host: string | undefined): Promise<void> {
+    // From here on the output keeps the frames that arrive while we admit the client, in order.
+    const out = new PusherWsOutput(ws, this.ctx.logger)
     const refuse = (code: number, message: string) => {
       ws.send(pusherError(code, message))
       ws.close(code, message.slice(0, 120))
     }
-    const out = new PusherWsOutput(ws)
     let conn: PusherConnection<Buffer>
     try {
-      const admitted = await admitPusherClient(this.ctx, key, new URL(req.url ?? '/', 'http://localhost').searchParams.get('protocol'))
+      const admitted = await admitPusherClient(this.ctx, key, protocol)
       if ('refused' in admitted) return refuse(admitted.refused, admitted.message)
       const { app, cached } = admitted
-      if (!originAllowed(app.settings.allowedOrigins, req.headers.origin, req.headers.host))
-        return refuse(PusherCloseCodes.unauthorized, 'origin not allowed for this app')
+      if (!originAllowed(app.settings.allowedOrigins, origin, host)) return refuse(PusherCloseCodes.unauthorized, 'origin not allowed for this app')
       if (ws.readyState !== ws.OPEN) return
       conn = new PusherConnection(this.ctx, out, app, newSocketId(), cached.key.keyId, cached.capability)
       try {
@@ -70,14 +67,7 @@ export class PusherWsEndpoint {
       this.ctx.logger.error({ err }, 'pusher websocket open failed')
       return refuse(PusherCloseCodes.overCapacity, 'internal error')
     }
-    const session = conn.session
-    ws.off('message', keep)
-    ws.on('message', (data: Buffer, isBinary: boolean) => {
-      if (!isBinary) conn.receive(data.toString('utf8'))
-      else session.account(out.write(out.frame(pusherError(PusherErrorCodes.badFrame, 'binary frames are not supported; send JSON text'))))
-    })
-    ws.on('close', (code: number, reason: Buffer) => session.closed(code, reason.toString()))
-    for (const text of early) conn.receive(text)
+    out.listen(conn)
   }
 
   /**

@@ -57,6 +57,40 @@ function rawSocket(ws: unknown): Socket {
   return (ws as { _socket: Socket })._socket
 }
 
+/** What an admitted WebSocket's frames, pongs and close go to (a protocol's wire). */
+export interface WsInput {
+  socketFrame(data: Buffer, isBinary: boolean): void
+  socketClosed(code: number, reason: string): void
+  socketPong?(): void
+}
+
+/** The WsOutput of a `ws` WebSocket: the socket's listeners are module functions that find it here. */
+const OUTPUT = Symbol('herald.wsOutput')
+type Tagged = WebSocket & { [OUTPUT]?: WsOutput }
+
+// One set of listener functions for every socket: a connection holds no closures of its own.
+function onMessage(this: Tagged, data: Buffer, isBinary: boolean): void {
+  this[OUTPUT]?.received(data, isBinary)
+}
+function onPong(this: Tagged): void {
+  this[OUTPUT]?.input?.socketPong?.()
+}
+function onClose(this: Tagged, code: number, reason: Buffer): void {
+  const out = this[OUTPUT]
+  if (!out) return
+  lingering.delete(out)
+  out.input?.socketClosed(code, reason.toString())
+}
+function onError(this: Tagged, err: Error): void {
+  this[OUTPUT]?.logger.debug({ err }, 'websocket error')
+  this.terminate()
+}
+
+/** Logs a socket error (the socket is dropped). */
+export interface WsLogger {
+  debug(obj: object, msg: string): void
+}
+
 /** A peer that does not answer a close within this is dropped (a slow consumer gets ws's own 30 s close timeout instead). */
 const CLOSE_GRACE_MS = 2000
 
@@ -64,8 +98,15 @@ const CLOSE_GRACE_MS = 2000
 const lingering = new Set<WsOutput>()
 
 /**
- * The write side of a server WebSocket (`ws`, permessage-deflate off), for every protocol's
- * WebSocket wire (extend it: one object per client on the delivery path): complete frames ({@link frameText}) queued during one turn of the event loop
+ * The socket side of a server WebSocket (`ws`, permessage-deflate off), for every protocol's
+ * WebSocket wire (extend it or hold one: one object per client on the delivery path).
+ *
+ * Input: from construction on, the socket's frames are kept in order until the protocol admits
+ * the connection ({@link listen}: authentication is asynchronous), then go to its {@link WsInput};
+ * so are its pongs and its close. The listeners are shared module functions, added once and
+ * never removed (removing one would turn ws's listener table into a slow dictionary).
+ *
+ * Output: complete frames ({@link frameText}) queued during one turn of the event loop
  * are written together (one cork/uncork per socket per turn), handed to the socket as they are
  * (the frame of a message is shared by every subscriber: a stalled socket holds references,
  * not copies).
@@ -74,6 +115,7 @@ const lingering = new Set<WsOutput>()
  * class MyWire extends WsOutput implements Wire {
  *   message(_channel: string, m: EncodedMessage) { return this.write(m.as(myFormat)) }
  * }
+ * const wire = new MyWire(ws, logger); ...authenticate...; wire.listen(wire)
  * wire.close(CloseCodes.rateLimited, 'too slow to keep up', { discard: true })
  */
 export class WsOutput implements Flushable {
@@ -81,9 +123,36 @@ export class WsOutput implements Flushable {
   private outBytes = 0
   private closing = false
   private readonly socket: Socket
+  /** Where frames go once admitted ({@link listen}); until then they wait in `early`. */
+  input: WsInput | null = null
+  private early: Array<Buffer | boolean> | null = null
 
-  constructor(private readonly ws: WebSocket) {
+  constructor(
+    private readonly ws: WebSocket,
+    readonly logger: WsLogger,
+  ) {
     this.socket = rawSocket(ws)
+    const tagged = ws as Tagged
+    tagged[OUTPUT] = this
+    ws.on('message', onMessage)
+    ws.on('close', onClose)
+    ws.on('error', onError)
+    ws.on('pong', onPong)
+  }
+
+  /** Admits the connection: the frames that came in meanwhile go to `input` first, in order. */
+  listen(input: WsInput): void {
+    this.input = input
+    const early = this.early
+    this.early = null
+    if (early) for (let i = 0; i < early.length; i += 2) input.socketFrame(early[i] as Buffer, early[i + 1] as boolean)
+  }
+
+  /** A frame from the socket (the module's `message` listener). */
+  received(data: Buffer, isBinary: boolean): void {
+    if (this.input) return this.input.socketFrame(data, isBinary)
+    if (this.closing) return
+    ;(this.early ??= []).push(data, isBinary)
   }
 
   /** Sends a WebSocket ping (heartbeats). */
@@ -141,8 +210,7 @@ export class WsOutput implements Flushable {
       setTimeout(() => this.ws.terminate(), CLOSE_GRACE_MS).unref()
       return
     }
-    lingering.add(this)
-    this.ws.once('close', () => lingering.delete(this))
+    lingering.add(this) // until the module's close listener takes it out
   }
 
   /** Drops every socket still lingering after a slow-consumer close (shutdown: do not wait 30 s for them). */

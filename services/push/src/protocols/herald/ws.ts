@@ -6,7 +6,7 @@ import { defineFormat } from '../../engine/format.js'
 import type { ClientSession } from '../../engine/session.js'
 import type { EndError, Wire } from '../../engine/wire.js'
 import { badRequest, HeraldError, notFound, toHeraldError } from '../../errors.js'
-import { frameText, WsOutput } from '../ws-output.js'
+import { frameText, type WsInput, WsOutput } from '../ws-output.js'
 import { parseClientFrame, refOf } from './client-frames.js'
 
 /** The chain of an idle connection: shared, so an idle connection holds no promise of its own. */
@@ -27,7 +27,7 @@ type Ref = string | number | undefined
  * The Herald WebSocket wire (docs/protocol.md): parses client frames, hands them to its
  * session one after another (replies keep the order of requests) and writes server frames.
  */
-export class HeraldWsWire extends WsOutput implements Wire {
+export class HeraldWsWire extends WsOutput implements Wire, WsInput {
   readonly kind = 'websocket'
   alive = true
   private session!: ClientSession
@@ -38,15 +38,29 @@ export class HeraldWsWire extends WsOutput implements Wire {
     private readonly ctx: NodeContext,
     ws: WebSocket,
   ) {
-    super(ws)
+    super(ws, ctx.logger)
   }
 
   /** Starts serving a session: the `connected` frame, then the frames that came in meanwhile. */
-  bind(session: ClientSession, early: Array<[Buffer, boolean]>): void {
+  bind(session: ClientSession): void {
     this.session = session
     const clientId = session.clientId
     this.send({ op: 'connected', connectionId: session.id, heartbeat: this.ctx.config.heartbeatSeconds, ...(clientId ? { clientId } : {}) })
-    for (const [data, isBinary] of early) this.receive(data, isBinary)
+    this.listen(this)
+  }
+
+  // ---- WsInput -----------------------------------------------------------------------
+
+  socketFrame(data: Buffer, isBinary: boolean): void {
+    this.receive(data, isBinary)
+  }
+
+  socketClosed(code: number, reason: string): void {
+    this.session.closed(code, reason)
+  }
+
+  socketPong(): void {
+    this.alive = true
   }
 
   // ---- Wire --------------------------------------------------------------------------
