@@ -45,7 +45,7 @@ interface ChannelState extends ChannelWindow {
   next: number
   /** Publisher ids assigned in this turn, not committed yet. */
   pendingIds: Map<string, Message>
-  /** Lowest seq that may still have a row (rows below it were trimmed by size). */
+  /** Lowest seq that may still have a row (rows below it were deleted: trimmed by size or expired). */
   diskFloor: number
   /** The channel started a new epoch: its old rows go in the next commit. */
   reset: boolean
@@ -210,6 +210,12 @@ export class SqliteBroker implements Broker {
     this.queue = []
     this.touched = new Set()
     const now = this.now()
+    /** The channels whose dead rows this commit deletes, and the seq it deletes up to. */
+    const trims = new Map<ChannelState, number>()
+    for (const ch of touched) {
+      const dead = deadUpTo(ch, now)
+      if (dead - ch.diskFloor + 1 >= trimSlack(ch)) trims.set(ch, dead)
+    }
     try {
       this.sql.transaction(() => {
         for (const ch of touched) {
@@ -223,8 +229,8 @@ export class SqliteBroker implements Broker {
           }
         }
         for (const ch of touched) {
-          const floor = ch.next - Math.max(0, ch.options.historySize)
-          if (floor >= ch.diskFloor) this.sql.trimBelow(ch.appId, ch.name, floor)
+          const trim = trims.get(ch)
+          if (trim !== undefined) this.sql.trimBelow(ch.appId, ch.name, trim)
           this.sql.upsertPosition({
             appId: ch.appId,
             channel: ch.name,
@@ -232,6 +238,7 @@ export class SqliteBroker implements Broker {
             seq: ch.next,
             ttlMs: ch.options.historyTtlSeconds * 1000,
             activeAt: ch.lastActivity,
+            historySize: ch.options.historySize,
           })
         }
       })
@@ -247,9 +254,9 @@ export class SqliteBroker implements Broker {
     }
     this.stats.commits++
     for (const q of queue) this.stats.messages += q.fresh.length
+    for (const [ch, trim] of trims) ch.diskFloor = trim + 1
     for (const ch of touched) {
       ch.reset = false
-      ch.diskFloor = Math.max(ch.diskFloor, ch.next - Math.max(0, ch.options.historySize) + 1)
       ch.seq = ch.next
       ch.pendingIds.clear()
     }
@@ -291,11 +298,13 @@ export class SqliteBroker implements Broker {
       this.touch(ch)
       return ch
     }
-    ch.options = { historySize: DEFAULT_CHANNEL_OPTIONS.historySize, historyTtlSeconds: row.ttlMs / 1000 }
+    ch.options = { historySize: row.historySize ?? DEFAULT_CHANNEL_OPTIONS.historySize, historyTtlSeconds: row.ttlMs / 1000 }
     if (this.cache.idle(ch, now)) return this.renew(ch, now)
     ch.history = this.sql.messages(appId, name)
     ch.diskFloor = ch.history[0]?.seq ?? ch.seq + 1
-    ch.options = { historySize: Math.max(DEFAULT_CHANNEL_OPTIONS.historySize, ch.history.length), historyTtlSeconds: row.ttlMs / 1000 }
+    // Up to `historySize + slack - 1` rows are on disk: keep the newest `historySize` (unexpired,
+    // by trimHistory below). A row written before history_size was stored had its rows trimmed exactly.
+    if (row.historySize === null) ch.options = { ...ch.options, historySize: Math.max(DEFAULT_CHANNEL_OPTIONS.historySize, ch.history.length) }
     for (const { id, expiresAt, message } of this.sql.ids(appId, name, now)) ch.idempotency.set(id, { message, expiresAt })
     trimHistory(ch, now)
     return ch
@@ -317,12 +326,26 @@ export class SqliteBroker implements Broker {
     }
   }
 
-  /** Deletes expired messages and ids, forgets channels whose history is gone, and uncaches idle ones. */
+  /**
+   * Deletes expired ids and the dead rows (expired, or past historySize) of cached channels,
+   * forgets channels whose history is gone, and uncaches idle ones. Rows are deleted by primary
+   * key range, channel by channel: no index on `expires_at`, no scan of the table. An uncached
+   * channel keeps at most `historySize + slack - 1` rows until it is idle past its TTL and
+   * dropped whole (a load filters expired rows out).
+   */
   sweep(now = this.now()): void {
     this.flush()
     const idleMs = this.options.cacheIdleMs ?? 60_000
+    const trims = new Map<ChannelState, number>()
+    for (const ch of this.cache.values()) {
+      if (trims.size >= SWEEP_TRIM_BATCH) break
+      if (ch.reset) continue
+      const dead = deadUpTo(ch, now)
+      if (dead >= ch.diskFloor) trims.set(ch, dead)
+    }
     this.sql.transaction(() => {
-      this.sql.deleteExpired(now)
+      this.sql.deleteExpiredIds(now)
+      for (const [ch, dead] of trims) this.sql.trimBelow(ch.appId, ch.name, dead)
       for (const row of this.sql.idlePositions(now)) {
         const ch = this.cache.peek(row.appId, row.channel)
         if (ch && !this.cache.unused(row.appId, row.channel, ch, now)) {
@@ -334,8 +357,31 @@ export class SqliteBroker implements Broker {
         this.cache.delete(row.appId, row.channel)
       }
     })
+    for (const [ch, dead] of trims) ch.diskFloor = Math.max(ch.diskFloor, dead + 1)
     this.cache.evict((ch, appId, name) => !ch.reset && this.cache.unused(appId, name, ch, now, idleMs))
   }
+}
+
+/** Cached channels whose dead rows one sweep deletes at most (the next sweep takes the rest). */
+const SWEEP_TRIM_BATCH = 5_000
+
+/**
+ * How many dead rows a channel may keep on disk before a commit deletes them: deleting on
+ * every commit would write the b-tree pages of a delete into the WAL every time.
+ */
+export function trimSlack(ch: ChannelState): number {
+  return Math.max(16, Math.floor(Math.max(0, ch.options.historySize) / 4))
+}
+
+/**
+ * The highest seq of the channel whose row is dead: past `historySize` (counting the seqs
+ * assigned in this turn) or out of its in-memory window (expired). The window is trimmed at
+ * `now` first, and holds committed messages only.
+ */
+function deadUpTo(ch: ChannelState, now: number): number {
+  trimHistory(ch, now)
+  const windowFloor = ch.history[0]?.seq ?? ch.seq + 1
+  return Math.max(ch.next - Math.max(0, ch.options.historySize), windowFloor - 1)
 }
 
 function startEpoch(ch: ChannelState, now: number): void {
