@@ -37,6 +37,7 @@ export class HistoryStatements {
       idlePositions: db.prepare<[number, number], PositionRow>(
         `SELECT app_id AS appId, channel, epoch, seq, ttl_ms AS ttlMs, active_at AS activeAt, history_size AS historySize FROM channel_positions WHERE active_at + ttl_ms < ? LIMIT ?`,
       ),
+      newest: db.prepare<[string, string], { json: string }>('SELECT json FROM channel_history WHERE app_id = ? AND channel = ? ORDER BY seq DESC LIMIT 1'),
       messages: db.prepare<[string, string], { json: string }>('SELECT json FROM channel_history WHERE app_id = ? AND channel = ? ORDER BY seq'),
       insertMessage: db.prepare<[string, string, number, number, string]>(
         'INSERT INTO channel_history (app_id, channel, seq, expires_at, json) VALUES (?, ?, ?, ?, ?)',
@@ -80,6 +81,12 @@ export class HistoryStatements {
   /** Channels whose last activity is older than their TTL: every message they had has expired. */
   idlePositions(now: number): PositionRow[] {
     return this.s.idlePositions.all(now, SWEEP_BATCH)
+  }
+
+  /** The channel's newest stored message (its last publish, with `historySize` > 0). */
+  newest(appId: string, channel: string): Message | undefined {
+    const row = this.s.newest.get(appId, channel)
+    return row ? (JSON.parse(row.json) as Message) : undefined
   }
 
   messages(appId: string, channel: string): Message[] {

@@ -384,6 +384,75 @@ describe('SqliteBroker', () => {
     expect(rows(file, 'SELECT history_size AS size FROM channel_positions WHERE app_id = ?', app)).toEqual([{ size: 100 }])
   })
 
+  it('writes the position row only when its newest row cannot tell: seq and epoch survive kill -9 all the same', async () => {
+    const file = newFile()
+    const app = newTestAppId()
+    const a = await node(file)
+    const [first] = await a.broker.publish(app, [{ channel: 'p', data: 0 }], OPTS)
+    for (let i = 1; i <= 5; i++) await a.broker.publish(app, [{ channel: 'p', data: i }], OPTS)
+    // One write for the new channel; the 5 appends after it leave the row as it was.
+    expect(rows(file, 'SELECT seq FROM channel_positions WHERE app_id = ?', app)).toEqual([{ seq: 1 }])
+    // historySize 0: a commit that deletes the newest row writes the position with it.
+    const none = { historySize: 0, historyTtlSeconds: 3600 }
+    for (let i = 1; i <= 20; i++) await a.broker.publish(app, [{ channel: 'empty', data: i }], none)
+    expect(rows(file, "SELECT seq FROM channel_history WHERE app_id = ? AND channel = 'empty'", app)).toHaveLength(4) // 16 deleted at seq 16
+    expect(rows(file, "SELECT seq FROM channel_positions WHERE app_id = ? AND channel = 'empty'", app)).toEqual([{ seq: 16 }])
+    open.splice(open.indexOf(a.broker), 1) // no close: the process dies here
+
+    const b = await node(file)
+    expect(await b.broker.position(app, 'p')).toEqual({ epoch: first!.message.epoch, seq: 6 })
+    expect((await b.broker.history(app, 'p', { limit: 100 })).messages.map((m) => m.data)).toEqual([0, 1, 2, 3, 4, 5])
+    const [next] = await b.broker.publish(app, [{ channel: 'p', data: 6 }], OPTS)
+    expect(next!.message).toMatchObject({ epoch: first!.message.epoch, seq: 7 })
+    expect((await b.broker.position(app, 'empty')).seq).toBe(20)
+    expect((await b.broker.history(app, 'empty', { limit: 100 })).messages).toEqual([])
+    // A changed TTL or historySize is written with the next commit.
+    await b.broker.publish(app, [{ channel: 'p', data: 7 }], { historySize: 50, historyTtlSeconds: 1800 })
+    expect(rows(file, "SELECT seq, ttl_ms AS ttl, history_size AS size FROM channel_positions WHERE app_id = ? AND channel = 'p'", app)).toEqual([
+      { seq: 8, ttl: 1_800_000, size: 50 },
+    ])
+  })
+
+  it('the sweep keeps an uncached channel whose position row is older than its last publish, until that is past the TTL', async () => {
+    const file = newFile()
+    const clock = { now: 4_000_000 }
+    const app = newTestAppId()
+    const opts = { historySize: 100, historyTtlSeconds: 60 }
+    const a = await node(file, clock)
+    const [first] = await a.broker.publish(app, [{ channel: 'c', data: 1 }], opts)
+    clock.now += 50_000
+    await a.broker.publish(app, [{ channel: 'c', data: 2 }], opts)
+    expect(rows(file, 'SELECT active_at AS at FROM channel_positions WHERE app_id = ?', app)).toEqual([{ at: 4_000_000 }])
+    open.splice(open.indexOf(a.broker), 1) // kill -9: nothing more is written
+
+    clock.now += 20_000 // 70 s after the position row's active_at, 20 s after the last publish
+    const b = await node(file, clock)
+    b.broker.sweep() // the channel is not cached: the sweep reads its newest row
+    expect(rows(file, 'SELECT active_at AS at FROM channel_positions WHERE app_id = ?', app)).toEqual([{ at: 4_050_000 }])
+    expect(await b.broker.position(app, 'c')).toEqual({ epoch: first!.message.epoch, seq: 2 })
+    expect((await b.broker.history(app, 'c', { limit: 10 })).messages.map((m) => m.data)).toEqual([2])
+    clock.now += 41_000 // the last publish is 61 s old: the history is gone
+    ;(b.broker as unknown as { cache: ChannelCache<ChannelWindow> }).cache.delete(app, 'c')
+    b.broker.sweep()
+    expect(rows(file, 'SELECT seq FROM channel_positions WHERE app_id = ?', app)).toEqual([])
+    expect(rows(file, 'SELECT seq FROM channel_history WHERE app_id = ?', app)).toEqual([])
+  })
+
+  it('writes the last activity of a channel leaving the cache when its position row is behind', async () => {
+    const file = newFile()
+    const clock = { now: 6_000_000 }
+    const app = newTestAppId()
+    const { broker } = await node(file, clock, { cacheIdleMs: 1000 })
+    await broker.publish(app, [{ channel: 'c', data: 1 }], OPTS)
+    clock.now += 10_000
+    await broker.publish(app, [{ channel: 'c', data: 2 }], OPTS)
+    expect(rows(file, 'SELECT active_at AS at FROM channel_positions WHERE app_id = ?', app)).toEqual([{ at: 6_000_000 }])
+    clock.now += 5000
+    broker.sweep()
+    expect((broker as unknown as { cache: ChannelCache<ChannelWindow> }).cache.peek(app, 'c')).toBeUndefined()
+    expect(rows(file, 'SELECT active_at AS at FROM channel_positions WHERE app_id = ?', app)).toEqual([{ at: 6_010_000 }])
+  })
+
   it('removeApp deletes the app’s rows and nothing else', async () => {
     const file = newFile()
     const { broker } = await node(file)
