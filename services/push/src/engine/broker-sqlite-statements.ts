@@ -8,6 +8,8 @@ export interface PositionRow {
   seq: number
   ttlMs: number
   activeAt: number
+  /** The channel's historySize at its last write (null: written before it was stored, rows trimmed exactly). */
+  historySize: number | null
 }
 
 /** Channels examined per sweep at most (the next sweep takes the rest). */
@@ -24,17 +26,18 @@ export class HistoryStatements {
   constructor(db: Database.Database) {
     this.s = {
       position: db.prepare<[string, string], PositionRow>(
-        'SELECT app_id AS appId, channel, epoch, seq, ttl_ms AS ttlMs, active_at AS activeAt FROM channel_positions WHERE app_id = ? AND channel = ?',
+        'SELECT app_id AS appId, channel, epoch, seq, ttl_ms AS ttlMs, active_at AS activeAt, history_size AS historySize FROM channel_positions WHERE app_id = ? AND channel = ?',
       ),
       upsertPosition: db.prepare<PositionRow>(
-        `INSERT INTO channel_positions (app_id, channel, epoch, seq, ttl_ms, active_at) VALUES (@appId, @channel, @epoch, @seq, @ttlMs, @activeAt)
-         ON CONFLICT (app_id, channel) DO UPDATE SET epoch = excluded.epoch, seq = excluded.seq, ttl_ms = excluded.ttl_ms, active_at = excluded.active_at`,
+        `INSERT INTO channel_positions (app_id, channel, epoch, seq, ttl_ms, active_at, history_size) VALUES (@appId, @channel, @epoch, @seq, @ttlMs, @activeAt, @historySize)
+         ON CONFLICT (app_id, channel) DO UPDATE SET epoch = excluded.epoch, seq = excluded.seq, ttl_ms = excluded.ttl_ms, active_at = excluded.active_at, history_size = excluded.history_size`,
       ),
       markActive: db.prepare<[number, string, string]>('UPDATE channel_positions SET active_at = ? WHERE app_id = ? AND channel = ?'),
       deletePosition: db.prepare<[string, string]>('DELETE FROM channel_positions WHERE app_id = ? AND channel = ?'),
       idlePositions: db.prepare<[number, number], PositionRow>(
-        `SELECT app_id AS appId, channel, epoch, seq, ttl_ms AS ttlMs, active_at AS activeAt FROM channel_positions WHERE active_at + ttl_ms < ? LIMIT ?`,
+        `SELECT app_id AS appId, channel, epoch, seq, ttl_ms AS ttlMs, active_at AS activeAt, history_size AS historySize FROM channel_positions WHERE active_at + ttl_ms < ? LIMIT ?`,
       ),
+      newest: db.prepare<[string, string], { json: string }>('SELECT json FROM channel_history WHERE app_id = ? AND channel = ? ORDER BY seq DESC LIMIT 1'),
       messages: db.prepare<[string, string], { json: string }>('SELECT json FROM channel_history WHERE app_id = ? AND channel = ? ORDER BY seq'),
       insertMessage: db.prepare<[string, string, number, number, string]>(
         'INSERT INTO channel_history (app_id, channel, seq, expires_at, json) VALUES (?, ?, ?, ?, ?)',
@@ -48,7 +51,6 @@ export class HistoryStatements {
         'INSERT OR REPLACE INTO channel_idempotency (app_id, channel, id, expires_at, json) VALUES (?, ?, ?, ?, ?)',
       ),
       dropIds: db.prepare<[string, string]>('DELETE FROM channel_idempotency WHERE app_id = ? AND channel = ?'),
-      expireHistory: db.prepare<[number]>('DELETE FROM channel_history WHERE expires_at <= ?'),
       expireIds: db.prepare<[number]>('DELETE FROM channel_idempotency WHERE expires_at <= ?'),
       removeAppHistory: db.prepare<[string]>('DELETE FROM channel_history WHERE app_id = ?'),
       removeAppIds: db.prepare<[string]>('DELETE FROM channel_idempotency WHERE app_id = ?'),
@@ -81,6 +83,12 @@ export class HistoryStatements {
     return this.s.idlePositions.all(now, SWEEP_BATCH)
   }
 
+  /** The channel's newest stored message (its last publish, with `historySize` > 0). */
+  newest(appId: string, channel: string): Message | undefined {
+    const row = this.s.newest.get(appId, channel)
+    return row ? (JSON.parse(row.json) as Message) : undefined
+  }
+
   messages(appId: string, channel: string): Message[] {
     return this.s.messages.all(appId, channel).map((r) => JSON.parse(r.json) as Message)
   }
@@ -89,7 +97,7 @@ export class HistoryStatements {
     this.s.insertMessage.run(appId, channel, seq, expiresAt, json)
   }
 
-  /** Deletes the channel's messages up to `seq` (trimming by size). */
+  /** Deletes the channel's messages up to `seq` (dead by size or TTL): a primary-key range. */
   trimBelow(appId: string, channel: string, seq: number): void {
     this.s.trimBelow.run(appId, channel, seq)
   }
@@ -108,8 +116,8 @@ export class HistoryStatements {
     this.s.dropIds.run(appId, channel)
   }
 
-  deleteExpired(now: number): void {
-    this.s.expireHistory.run(now)
+  /** Deletes expired publisher ids (by their `expires_at` index; expired messages are trimmed per channel by {@link trimBelow}). */
+  deleteExpiredIds(now: number): void {
     this.s.expireIds.run(now)
   }
 

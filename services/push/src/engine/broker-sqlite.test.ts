@@ -1,7 +1,10 @@
-import { mkdtempSync, rmSync } from 'node:fs'
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import Database from 'better-sqlite3'
+import { drizzle } from 'drizzle-orm/better-sqlite3'
+import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
+import { migrationsFolder } from '../apps/app-store-rows.js'
 import { afterAll, afterEach, describe, expect, it, vi } from 'vitest'
 import type { ChannelOptions } from './broker.js'
 import { brokerContract, newTestAppId, Recorder } from './broker.contract.js'
@@ -176,18 +179,78 @@ describe('SqliteBroker', () => {
     ).not.toContain('c_sender')
   })
 
-  it('keeps the table bounded by historySize', async () => {
+  it('keeps the table bounded by historySize plus a slack, deleting only once the slack is reached', async () => {
     const file = newFile()
     const { broker } = await node(file)
     const app = newTestAppId()
+    const opts = { historySize: 5, historyTtlSeconds: 3600 } // slack: max(16, 5 / 4) = 16
+    const count = () => (rows(file, 'SELECT count(*) AS n FROM channel_history WHERE app_id = ?', app)[0] as { n: number }).n
+    const counts: number[] = []
+    for (let i = 1; i <= 60; i++) {
+      await broker.publish(app, [{ channel: 'small', data: i }], opts)
+      counts.push(count())
+    }
+    // 5 live rows + up to 15 dead ones; the delete runs once 16 are dead (every 16th commit).
+    expect(Math.max(...counts)).toBe(5 + 16 - 1)
+    expect(counts.slice(5).every((n) => n >= 5 && n <= 20)).toBe(true)
+    expect(counts.filter((n, i) => i > 0 && n < counts[i - 1]!).length).toBe(3) // 60 commits: 3 deletes
+    expect((await broker.history(app, 'small', { limit: 100 })).messages.map((m) => m.seq)).toEqual([56, 57, 58, 59, 60])
+    // A burst larger than the slack is trimmed in its own commit.
+    await broker.publish(
+      app,
+      Array.from({ length: 30 }, (_, j) => ({ channel: 'small', data: j })),
+      opts,
+    )
+    expect(rows(file, 'SELECT seq FROM channel_history WHERE app_id = ? ORDER BY seq', app)).toEqual([86, 87, 88, 89, 90].map((seq) => ({ seq })))
+  })
+
+  it('after a restart (kill -9) returns exactly the newest historySize rows, and keeps trimming from the rows on disk', async () => {
+    const file = newFile()
+    const app = newTestAppId()
     const opts = { historySize: 5, historyTtlSeconds: 3600 }
-    for (let i = 0; i < 4; i++)
-      await broker.publish(
-        app,
-        Array.from({ length: 7 }, (_, j) => ({ channel: 'small', data: i * 7 + j })),
-        opts,
-      )
-    expect(rows(file, 'SELECT seq FROM channel_history WHERE app_id = ? ORDER BY seq', app)).toEqual([24, 25, 26, 27, 28].map((seq) => ({ seq })))
+    const a = await node(file)
+    for (let i = 1; i <= 12; i++) await a.broker.publish(app, [{ channel: 'small', data: i }], opts)
+    expect(rows(file, 'SELECT count(*) AS n FROM channel_history WHERE app_id = ?', app)).toEqual([{ n: 12 }]) // under the slack
+    open.splice(open.indexOf(a.broker), 1) // no close: the process dies here
+
+    const b = await node(file)
+    expect(await b.broker.position(app, 'small')).toMatchObject({ seq: 12 })
+    expect((await b.broker.history(app, 'small', { limit: 100 })).messages.map((m) => m.seq)).toEqual([8, 9, 10, 11, 12])
+    const epoch = (await b.broker.position(app, 'small')).epoch
+    expect((await b.broker.recover(app, 'small', { epoch, seq: 1 }, 100)).recovered).toBe(false) // seq 2..7 are gone
+    // The floor loaded from disk is seq 1: 9 more commits reach 16 dead rows (1..16) and delete them.
+    for (let i = 13; i <= 20; i++) await b.broker.publish(app, [{ channel: 'small', data: i }], opts)
+    expect(rows(file, 'SELECT min(seq) AS lo, count(*) AS n FROM channel_history WHERE app_id = ?', app)).toEqual([{ lo: 1, n: 20 }])
+    await b.broker.publish(app, [{ channel: 'small', data: 21 }], opts)
+    expect(rows(file, 'SELECT min(seq) AS lo, count(*) AS n FROM channel_history WHERE app_id = ?', app)).toEqual([{ lo: 17, n: 5 }])
+    expect((await b.broker.history(app, 'small', { limit: 100 })).messages.map((m) => m.seq)).toEqual([17, 18, 19, 20, 21])
+  })
+
+  it('has no expires_at index on channel_history: the sweep deletes expired rows by primary-key range', async () => {
+    const file = newFile()
+    const clock = { now: 2_000_000 }
+    const app = newTestAppId()
+    const opts = { historySize: 100, historyTtlSeconds: 60 } // slack 25
+    const { broker } = await node(file, clock)
+    expect(rows(file, "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'channel_history' AND sql IS NOT NULL")).toEqual([])
+    const seqs = () => rows(file, 'SELECT seq FROM channel_history WHERE app_id = ? ORDER BY seq', app).map((r) => (r as { seq: number }).seq)
+    for (let i = 1; i <= 20; i++) await broker.publish(app, [{ channel: 'busy', data: i }], opts)
+    clock.now += 30_000
+    await broker.publish(app, [{ channel: 'busy', data: 21 }], opts)
+    clock.now += 31_000 // seq 1..20 are 61 s old: expired; the channel stays active
+    await broker.publish(app, [{ channel: 'busy', data: 22 }], opts)
+    // 20 expired rows: under the slack, so the commit left them.
+    expect(seqs()).toHaveLength(22)
+    expect((await broker.history(app, 'busy', { limit: 100 })).messages.map((m) => m.seq)).toEqual([21, 22])
+    broker.sweep()
+    expect(seqs()).toEqual([21, 22])
+    // More than the slack expired: the next commit deletes them itself, without a sweep.
+    for (let i = 23; i <= 50; i++) await broker.publish(app, [{ channel: 'busy', data: i }], opts)
+    clock.now += 30_000
+    await broker.publish(app, [{ channel: 'busy', data: 51 }], opts)
+    clock.now += 31_001 // seq 21..50 expired: 30 dead rows
+    await broker.publish(app, [{ channel: 'busy', data: 52 }], opts)
+    expect(seqs()).toEqual([51, 52])
   })
 
   it('expires history and ids by TTL on disk, keeps the epoch while history remains, and starts a new one only once it is gone', async () => {
@@ -280,6 +343,114 @@ describe('SqliteBroker', () => {
     expect((await broker.history(app, 'cold', { limit: 10 })).messages).toEqual(outs.map((o) => o.message))
     const [dup] = await broker.publish(app, [{ channel: 'cold', data: 'again', id: 'p1' }], OPTS)
     expect(dup).toEqual({ message: outs[0]!.message, duplicate: true })
+  })
+
+  it('migration 0004 (no expires_at index, history_size) keeps the history a database of 0003 has', async () => {
+    const file = newFile()
+    // The migrations up to 0003 only: a database written by the previous release.
+    const upTo3 = mkdtempSync(join(tmpdir(), 'herald-migrations-0003-'))
+    dirs.push(upTo3)
+    cpSync(migrationsFolder('sqlite'), upTo3, { recursive: true })
+    const journalFile = join(upTo3, 'meta', '_journal.json')
+    const journal = JSON.parse(readFileSync(journalFile, 'utf8')) as { entries: { tag: string }[] }
+    journal.entries = journal.entries.filter((e) => e.tag < '0004')
+    writeFileSync(journalFile, JSON.stringify(journal))
+    const app = newTestAppId()
+    const clock = { now: 3_000_000 }
+    const db = new Database(file)
+    migrate(drizzle({ client: db }), { migrationsFolder: upTo3 })
+    expect(db.prepare("SELECT name FROM sqlite_master WHERE name = 'channel_history_expires_at_idx'").all()).toHaveLength(1)
+    // What the 0003 broker wrote: 3 rows trimmed exactly, no history_size column.
+    db.prepare("INSERT INTO channel_positions (app_id, channel, epoch, seq, ttl_ms, active_at) VALUES (?, 'old', 'e_old', 7, 3600000, ?)").run(app, clock.now)
+    for (const seq of [5, 6, 7]) {
+      const message = { channel: 'old', data: seq, seq, epoch: 'e_old', ts: clock.now, id: `m_${seq}` }
+      db.prepare("INSERT INTO channel_history (app_id, channel, seq, expires_at, json) VALUES (?, 'old', ?, ?, ?)").run(
+        app,
+        seq,
+        clock.now + 3_600_000,
+        JSON.stringify(message),
+      )
+    }
+    db.close()
+
+    const { broker } = await node(file, clock) // applies 0004
+    expect(rows(file, "SELECT name FROM sqlite_master WHERE name = 'channel_history_expires_at_idx'")).toEqual([])
+    expect(rows(file, 'SELECT seq FROM channel_history WHERE app_id = ? ORDER BY seq', app)).toEqual([{ seq: 5 }, { seq: 6 }, { seq: 7 }])
+    expect(rows(file, 'SELECT history_size AS size FROM channel_positions WHERE app_id = ?', app)).toEqual([{ size: null }])
+    expect(await broker.position(app, 'old')).toEqual({ epoch: 'e_old', seq: 7 })
+    expect((await broker.history(app, 'old', { limit: 10 })).messages.map((m) => m.data)).toEqual([5, 6, 7])
+    const [next] = await broker.publish(app, [{ channel: 'old', data: 8 }], OPTS)
+    expect(next!.message).toMatchObject({ epoch: 'e_old', seq: 8 })
+    expect(rows(file, 'SELECT history_size AS size FROM channel_positions WHERE app_id = ?', app)).toEqual([{ size: 100 }])
+  })
+
+  it('writes the position row only when its newest row cannot tell: seq and epoch survive kill -9 all the same', async () => {
+    const file = newFile()
+    const app = newTestAppId()
+    const a = await node(file)
+    const [first] = await a.broker.publish(app, [{ channel: 'p', data: 0 }], OPTS)
+    for (let i = 1; i <= 5; i++) await a.broker.publish(app, [{ channel: 'p', data: i }], OPTS)
+    // One write for the new channel; the 5 appends after it leave the row as it was.
+    expect(rows(file, 'SELECT seq FROM channel_positions WHERE app_id = ?', app)).toEqual([{ seq: 1 }])
+    // historySize 0: a commit that deletes the newest row writes the position with it.
+    const none = { historySize: 0, historyTtlSeconds: 3600 }
+    for (let i = 1; i <= 20; i++) await a.broker.publish(app, [{ channel: 'empty', data: i }], none)
+    expect(rows(file, "SELECT seq FROM channel_history WHERE app_id = ? AND channel = 'empty'", app)).toHaveLength(4) // 16 deleted at seq 16
+    expect(rows(file, "SELECT seq FROM channel_positions WHERE app_id = ? AND channel = 'empty'", app)).toEqual([{ seq: 16 }])
+    open.splice(open.indexOf(a.broker), 1) // no close: the process dies here
+
+    const b = await node(file)
+    expect(await b.broker.position(app, 'p')).toEqual({ epoch: first!.message.epoch, seq: 6 })
+    expect((await b.broker.history(app, 'p', { limit: 100 })).messages.map((m) => m.data)).toEqual([0, 1, 2, 3, 4, 5])
+    const [next] = await b.broker.publish(app, [{ channel: 'p', data: 6 }], OPTS)
+    expect(next!.message).toMatchObject({ epoch: first!.message.epoch, seq: 7 })
+    expect((await b.broker.position(app, 'empty')).seq).toBe(20)
+    expect((await b.broker.history(app, 'empty', { limit: 100 })).messages).toEqual([])
+    // A changed TTL or historySize is written with the next commit.
+    await b.broker.publish(app, [{ channel: 'p', data: 7 }], { historySize: 50, historyTtlSeconds: 1800 })
+    expect(rows(file, "SELECT seq, ttl_ms AS ttl, history_size AS size FROM channel_positions WHERE app_id = ? AND channel = 'p'", app)).toEqual([
+      { seq: 8, ttl: 1_800_000, size: 50 },
+    ])
+  })
+
+  it('the sweep keeps an uncached channel whose position row is older than its last publish, until that is past the TTL', async () => {
+    const file = newFile()
+    const clock = { now: 4_000_000 }
+    const app = newTestAppId()
+    const opts = { historySize: 100, historyTtlSeconds: 60 }
+    const a = await node(file, clock)
+    const [first] = await a.broker.publish(app, [{ channel: 'c', data: 1 }], opts)
+    clock.now += 50_000
+    await a.broker.publish(app, [{ channel: 'c', data: 2 }], opts)
+    expect(rows(file, 'SELECT active_at AS at FROM channel_positions WHERE app_id = ?', app)).toEqual([{ at: 4_000_000 }])
+    open.splice(open.indexOf(a.broker), 1) // kill -9: nothing more is written
+
+    clock.now += 20_000 // 70 s after the position row's active_at, 20 s after the last publish
+    const b = await node(file, clock)
+    b.broker.sweep() // the channel is not cached: the sweep reads its newest row
+    expect(rows(file, 'SELECT active_at AS at FROM channel_positions WHERE app_id = ?', app)).toEqual([{ at: 4_050_000 }])
+    expect(await b.broker.position(app, 'c')).toEqual({ epoch: first!.message.epoch, seq: 2 })
+    expect((await b.broker.history(app, 'c', { limit: 10 })).messages.map((m) => m.data)).toEqual([2])
+    clock.now += 41_000 // the last publish is 61 s old: the history is gone
+    ;(b.broker as unknown as { cache: ChannelCache<ChannelWindow> }).cache.delete(app, 'c')
+    b.broker.sweep()
+    expect(rows(file, 'SELECT seq FROM channel_positions WHERE app_id = ?', app)).toEqual([])
+    expect(rows(file, 'SELECT seq FROM channel_history WHERE app_id = ?', app)).toEqual([])
+  })
+
+  it('writes the last activity of a channel leaving the cache when its position row is behind', async () => {
+    const file = newFile()
+    const clock = { now: 6_000_000 }
+    const app = newTestAppId()
+    const { broker } = await node(file, clock, { cacheIdleMs: 1000 })
+    await broker.publish(app, [{ channel: 'c', data: 1 }], OPTS)
+    clock.now += 10_000
+    await broker.publish(app, [{ channel: 'c', data: 2 }], OPTS)
+    expect(rows(file, 'SELECT active_at AS at FROM channel_positions WHERE app_id = ?', app)).toEqual([{ at: 6_000_000 }])
+    clock.now += 5000
+    broker.sweep()
+    expect((broker as unknown as { cache: ChannelCache<ChannelWindow> }).cache.peek(app, 'c')).toBeUndefined()
+    expect(rows(file, 'SELECT active_at AS at FROM channel_positions WHERE app_id = ?', app)).toEqual([{ at: 6_010_000 }])
   })
 
   it('removeApp deletes the app’s rows and nothing else', async () => {

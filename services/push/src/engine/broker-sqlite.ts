@@ -45,10 +45,14 @@ interface ChannelState extends ChannelWindow {
   next: number
   /** Publisher ids assigned in this turn, not committed yet. */
   pendingIds: Map<string, Message>
-  /** Lowest seq that may still have a row (rows below it were trimmed by size). */
+  /** Lowest seq that may still have a row (rows below it were deleted: trimmed by size or expired). */
   diskFloor: number
   /** The channel started a new epoch: its old rows go in the next commit. */
   reset: boolean
+  /** The TTL and historySize its position row holds (null: no row yet, or not known): a change rewrites the row. */
+  written: { ttlMs: number; historySize: number } | null
+  /** The `active_at` its position row holds, or its newest row's `ts` if later (what a load would take). */
+  activeWritten: number
 }
 
 interface Fresh {
@@ -210,6 +214,14 @@ export class SqliteBroker implements Broker {
     this.queue = []
     this.touched = new Set()
     const now = this.now()
+    /** The channels whose dead rows this commit deletes, and the seq it deletes up to. */
+    const trims = new Map<ChannelState, number>()
+    /** The channels whose position row this commit writes. */
+    const positions: ChannelState[] = []
+    for (const ch of touched) {
+      const dead = deadUpTo(ch, now)
+      if (dead - ch.diskFloor + 1 >= trimSlack(ch)) trims.set(ch, dead)
+    }
     try {
       this.sql.transaction(() => {
         for (const ch of touched) {
@@ -223,16 +235,12 @@ export class SqliteBroker implements Broker {
           }
         }
         for (const ch of touched) {
-          const floor = ch.next - Math.max(0, ch.options.historySize)
-          if (floor >= ch.diskFloor) this.sql.trimBelow(ch.appId, ch.name, floor)
-          this.sql.upsertPosition({
-            appId: ch.appId,
-            channel: ch.name,
-            epoch: ch.epoch,
-            seq: ch.next,
-            ttlMs: ch.options.historyTtlSeconds * 1000,
-            activeAt: ch.lastActivity,
-          })
+          const trim = trims.get(ch)
+          if (trim !== undefined) this.sql.trimBelow(ch.appId, ch.name, trim)
+          if (mustWritePosition(ch, trim)) {
+            this.writePosition(ch, ch.next)
+            positions.push(ch)
+          }
         }
       })
     } catch (err) {
@@ -247,9 +255,10 @@ export class SqliteBroker implements Broker {
     }
     this.stats.commits++
     for (const q of queue) this.stats.messages += q.fresh.length
+    for (const [ch, trim] of trims) ch.diskFloor = trim + 1
+    for (const ch of positions) positionWritten(ch)
     for (const ch of touched) {
       ch.reset = false
-      ch.diskFloor = Math.max(ch.diskFloor, ch.next - Math.max(0, ch.options.historySize) + 1)
       ch.seq = ch.next
       ch.pendingIds.clear()
     }
@@ -264,6 +273,23 @@ export class SqliteBroker implements Broker {
       for (const f of q.fresh) this.handler?.onMessage(q.appId, f.message, f.json, f.exclude)
       q.resolve(q.outcomes)
     }
+  }
+
+  /**
+   * Writes the channel's position row. A commit that appends rows to a channel and leaves its
+   * newest row on disk does not need it (see {@link mustWritePosition}): its seq and last
+   * publish are those of its newest row, which a load and the sweep read.
+   */
+  private writePosition(ch: ChannelState, seq: number): void {
+    this.sql.upsertPosition({
+      appId: ch.appId,
+      channel: ch.name,
+      epoch: ch.epoch,
+      seq,
+      ttlMs: ch.options.historyTtlSeconds * 1000,
+      activeAt: ch.lastActivity,
+      historySize: ch.options.historySize,
+    })
   }
 
   // ---- channels ------------------------------------------------------------------------
@@ -286,16 +312,28 @@ export class SqliteBroker implements Broker {
       pendingIds: new Map(),
       diskFloor: 1,
       reset: row === undefined,
+      written: row?.historySize == null ? null : { ttlMs: row.ttlMs, historySize: row.historySize },
+      activeWritten: row?.activeAt ?? now,
     }
     if (!row) {
       this.touch(ch)
       return ch
     }
-    ch.options = { historySize: DEFAULT_CHANNEL_OPTIONS.historySize, historyTtlSeconds: row.ttlMs / 1000 }
-    if (this.cache.idle(ch, now)) return this.renew(ch, now)
+    ch.options = { historySize: row.historySize ?? DEFAULT_CHANNEL_OPTIONS.historySize, historyTtlSeconds: row.ttlMs / 1000 }
     ch.history = this.sql.messages(appId, name)
+    // The position row is not rewritten by every commit: the newest row has the last seq and publish.
+    const newest = ch.history.at(-1)
+    if (newest !== undefined && newest.epoch === ch.epoch) {
+      ch.seq = Math.max(ch.seq, newest.seq)
+      ch.next = ch.seq
+      ch.lastActivity = Math.max(ch.lastActivity, newest.ts)
+      ch.activeWritten = ch.lastActivity
+    }
+    if (this.cache.idle(ch, now)) return this.renew(ch, now)
     ch.diskFloor = ch.history[0]?.seq ?? ch.seq + 1
-    ch.options = { historySize: Math.max(DEFAULT_CHANNEL_OPTIONS.historySize, ch.history.length), historyTtlSeconds: row.ttlMs / 1000 }
+    // Up to `historySize + slack - 1` rows are on disk: keep the newest `historySize` (unexpired,
+    // by trimHistory below). A row written before history_size was stored had its rows trimmed exactly.
+    if (row.historySize === null) ch.options = { ...ch.options, historySize: Math.max(DEFAULT_CHANNEL_OPTIONS.historySize, ch.history.length) }
     for (const { id, expiresAt, message } of this.sql.ids(appId, name, now)) ch.idempotency.set(id, { message, expiresAt })
     trimHistory(ch, now)
     return ch
@@ -317,25 +355,114 @@ export class SqliteBroker implements Broker {
     }
   }
 
-  /** Deletes expired messages and ids, forgets channels whose history is gone, and uncaches idle ones. */
+  /**
+   * Deletes expired ids and the dead rows (expired, or past historySize) of cached channels,
+   * forgets channels whose history is gone, and uncaches idle ones. Rows are deleted by primary
+   * key range, channel by channel: no index on `expires_at`, no scan of the table. An uncached
+   * channel keeps at most `historySize + slack - 1` rows until it is idle past its TTL and
+   * dropped whole (a load filters expired rows out).
+   */
   sweep(now = this.now()): void {
     this.flush()
     const idleMs = this.options.cacheIdleMs ?? 60_000
+    const trims = new Map<ChannelState, number>()
+    for (const ch of this.cache.values()) {
+      if (trims.size >= SWEEP_TRIM_BATCH) break
+      if (ch.reset) continue
+      const dead = deadUpTo(ch, now)
+      if (dead >= ch.diskFloor) trims.set(ch, dead)
+    }
+    const positions: ChannelState[] = []
+    const marked: Array<[ChannelState, number]> = []
+    const dropped: Array<[string, string]> = []
+    const evicting = new Set<ChannelState>()
+    for (const ch of this.cache.values()) if (!ch.reset && this.cache.unused(ch.appId, ch.name, ch, now, idleMs)) evicting.add(ch)
     this.sql.transaction(() => {
-      this.sql.deleteExpired(now)
+      this.sql.deleteExpiredIds(now)
+      for (const [ch, dead] of trims) {
+        this.sql.trimBelow(ch.appId, ch.name, dead)
+        // Its newest row is gone (all expired): the position row must hold the seq now.
+        if (dead >= ch.seq) {
+          this.writePosition(ch, ch.seq)
+          positions.push(ch)
+        }
+      }
       for (const row of this.sql.idlePositions(now)) {
         const ch = this.cache.peek(row.appId, row.channel)
         if (ch && !this.cache.unused(row.appId, row.channel, ch, now)) {
-          this.sql.markActive(row.appId, row.channel, Math.max(ch.lastActivity, now))
+          const at = Math.max(ch.lastActivity, now)
+          this.sql.markActive(row.appId, row.channel, at)
+          marked.push([ch, at])
           continue
+        }
+        if (!ch) {
+          // Not cached: its active_at may be older than its last publish, the ts of its newest row.
+          const newest = this.sql.newest(row.appId, row.channel)
+          if (newest !== undefined && newest.epoch === row.epoch && newest.ts + row.ttlMs >= now) {
+            this.sql.markActive(row.appId, row.channel, newest.ts)
+            continue
+          }
         }
         this.sql.dropChannel(row.appId, row.channel)
         this.sql.deletePosition(row.appId, row.channel)
-        this.cache.delete(row.appId, row.channel)
+        dropped.push([row.appId, row.channel])
+      }
+      // A channel leaving the cache takes its last activity with it: write it first where the row is behind.
+      for (const ch of evicting) {
+        if (ch.lastActivity > ch.activeWritten) {
+          this.sql.markActive(ch.appId, ch.name, ch.lastActivity)
+          marked.push([ch, ch.lastActivity])
+        }
       }
     })
-    this.cache.evict((ch, appId, name) => !ch.reset && this.cache.unused(appId, name, ch, now, idleMs))
+    for (const [ch, dead] of trims) ch.diskFloor = Math.max(ch.diskFloor, dead + 1)
+    for (const ch of positions) positionWritten(ch)
+    for (const [ch, at] of marked) ch.activeWritten = Math.max(ch.activeWritten, at)
+    for (const [appId, channel] of dropped) this.cache.delete(appId, channel)
+    this.cache.evict((ch) => evicting.has(ch))
   }
+}
+
+/**
+ * Whether a commit must write the channel's position row: a new channel or epoch, a changed TTL
+ * or historySize, or a commit that deletes its newest row (historySize 0, or everything
+ * expired). Otherwise the newest row, written in the same commit or kept since the last
+ * position write, holds the channel's seq and last publish: a load and the sweep take them
+ * from it. This saves a b-tree page write per channel and commit.
+ */
+function mustWritePosition(ch: ChannelState, trim: number | undefined): boolean {
+  const w = ch.written
+  if (ch.reset || w === null) return true
+  if (w.ttlMs !== ch.options.historyTtlSeconds * 1000 || w.historySize !== ch.options.historySize) return true
+  return trim !== undefined && trim >= ch.next
+}
+
+/** After a committed position write. */
+function positionWritten(ch: ChannelState): void {
+  ch.written = { ttlMs: ch.options.historyTtlSeconds * 1000, historySize: ch.options.historySize }
+  ch.activeWritten = Math.max(ch.activeWritten, ch.lastActivity)
+}
+
+/** Cached channels whose dead rows one sweep deletes at most (the next sweep takes the rest). */
+const SWEEP_TRIM_BATCH = 5_000
+
+/**
+ * How many dead rows a channel may keep on disk before a commit deletes them: deleting on
+ * every commit would write the b-tree pages of a delete into the WAL every time.
+ */
+export function trimSlack(ch: ChannelState): number {
+  return Math.max(16, Math.floor(Math.max(0, ch.options.historySize) / 4))
+}
+
+/**
+ * The highest seq of the channel whose row is dead: past `historySize` (counting the seqs
+ * assigned in this turn) or out of its in-memory window (expired). The window is trimmed at
+ * `now` first, and holds committed messages only.
+ */
+function deadUpTo(ch: ChannelState, now: number): number {
+  trimHistory(ch, now)
+  const windowFloor = ch.history[0]?.seq ?? ch.seq + 1
+  return Math.max(ch.next - Math.max(0, ch.options.historySize), windowFloor - 1)
 }
 
 function startEpoch(ch: ChannelState, now: number): void {
@@ -348,6 +475,7 @@ function startEpoch(ch: ChannelState, now: number): void {
   ch.lastActivity = now
   ch.diskFloor = 1
   ch.reset = true
+  ch.written = null
 }
 
 export interface SqliteBrokerFileOptions {

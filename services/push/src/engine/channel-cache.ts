@@ -77,6 +77,11 @@ export class ChannelCache<S extends ChannelWindow> {
     this.apps.delete(appId)
   }
 
+  /** Every cached channel state. */
+  *values(): IterableIterator<S> {
+    for (const app of this.apps.values()) yield* app.values()
+  }
+
   /** Forgets every channel for which `drop` says true (and apps left without channels). */
   evict(drop: (ch: S, appId: string, channel: string) => boolean): void {
     for (const [appId, app] of this.apps) {
