@@ -89,6 +89,7 @@ async function cannon(cfg) {
   const body = JSON.stringify({ channel: cfg.channels[0], data: { n: 0, t: 0, p: 'x'.repeat(Math.max(0, cfg.payloadBytes - 40)) } })
   const { default: autocannon } = await import('autocannon') // heavy: only the REST scenario loads it
   const start = now()
+  const codes = {}
   const r = await autocannon({
     url: cfg.url,
     method: 'POST',
@@ -96,9 +97,10 @@ async function cannon(cfg) {
     body,
     connections: cfg.concurrency,
     duration: cfg.duration,
+    setupClient: (client) => client.on('response', (status) => (codes[status] = (codes[status] ?? 0) + 1)),
   })
   const end = now()
-  const statuses = { '2xx': r['2xx'], non2xx: r.non2xx, errors: r.errors, timeouts: r.timeouts }
+  const statuses = { '2xx': r['2xx'], non2xx: r.non2xx, errors: r.errors, timeouts: r.timeouts, codes }
   return { published: {}, statuses, ok: r['2xx'], sent: r.requests.sent, start, end, p99: r.latency.p99 }
 }
 

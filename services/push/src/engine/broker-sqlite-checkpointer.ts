@@ -8,11 +8,11 @@ export interface CheckpointerOptions {
   file: string
   /** How often the WAL is copied back into the database (ms). Default 1000. */
   intervalMs?: number
-  /** Past this WAL size, a checkpoint also restarts the WAL, briefly holding writers off (bytes). Default 64 MiB. */
+  /** Past this WAL size, a checkpoint also truncates the WAL, briefly holding writers off (bytes). Default 16 MiB. */
   restartAboveBytes?: number
 }
 
-/** Runs in the worker: its own connection, a passive checkpoint per tick, a restarting one when the WAL grew large. */
+/** Runs in the worker: its own connection, passive checkpoints per tick, then a truncating one when the WAL grew past restartAboveBytes. */
 const WORKER = `
 const { workerData, parentPort } = require('node:worker_threads')
 const { statSync } = require('node:fs')
@@ -22,7 +22,19 @@ db.pragma('busy_timeout = 2000')
 const walSize = () => { try { return statSync(workerData.file + '-wal').size } catch { return 0 } }
 const tick = () => {
   try {
-    db.pragma(walSize() > workerData.restartAboveBytes ? 'wal_checkpoint(TRUNCATE)' : 'wal_checkpoint(PASSIVE)')
+    // Passive passes copy the WAL into the database without blocking the publisher. Each copies
+    // the frames there were when it began: the next has only those committed meanwhile. The
+    // publisher restarts the WAL at its next commit once one pass found nothing new; under a
+    // steady stream of commits that rarely happens, so past restartAboveBytes a truncating
+    // checkpoint follows, which has little left to copy and holds writers off only briefly
+    // (the broker tries a commit that finds the file locked again, off the event loop).
+    let last = -1
+    for (let i = 0; i < workerData.passes; i++) {
+      const [r] = db.pragma('wal_checkpoint(PASSIVE)')
+      if (r.busy || (r.log === last && r.checkpointed === r.log)) break
+      last = r.log
+    }
+    if (walSize() > workerData.restartAboveBytes) db.pragma('wal_checkpoint(TRUNCATE)')
   } catch (err) {
     parentPort.postMessage({ error: String(err && err.message || err) })
   }
@@ -51,7 +63,7 @@ export function startCheckpointer(options: CheckpointerOptions & { onError?: (me
   const module = createRequire(import.meta.url).resolve('better-sqlite3')
   const worker = new Worker(WORKER, {
     eval: true,
-    workerData: { module, file: options.file, intervalMs: options.intervalMs ?? 1000, restartAboveBytes: options.restartAboveBytes ?? 64 << 20 },
+    workerData: { module, file: options.file, intervalMs: options.intervalMs ?? 1000, restartAboveBytes: options.restartAboveBytes ?? 16 << 20, passes: 8 },
   })
   worker.unref()
   worker.on('message', (m: { error?: string }) => {

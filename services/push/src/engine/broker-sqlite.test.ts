@@ -155,6 +155,44 @@ describe('SqliteBroker', () => {
     expect(rec.of(app, 'full').map((m) => m.seq)).toEqual([1, 2])
   })
 
+  it('tries a commit that finds the file locked again, with its seqs, and refuses its publishes only after 5 s of that', async () => {
+    const file = newFile()
+    await openSqliteBroker({ file }).close() // migrates
+    const clock = { now: 1_000_000 }
+    // busy timeout 0, as openSqliteBroker sets it: a locked file is an immediate SQLITE_BUSY
+    const broker = new SqliteBroker({ db: new Database(file, { timeout: 0 }), closeDb: true, now: () => clock.now, sweepIntervalMs: 3_600_000 })
+    const rec = new Recorder()
+    await broker.start(rec, () => ({}))
+    open.push(broker)
+    const app = newTestAppId()
+    await broker.subscribe(app, 'busy')
+    const other = new Database(file) // another writer (the checkpointer truncating the WAL, a backup)
+    const retried = (n: number) => vi.waitFor(() => expect(broker.stats.busyRetries).toBeGreaterThanOrEqual(n), { timeout: 10_000, interval: 5 })
+
+    other.exec('BEGIN IMMEDIATE')
+    const first = broker.publish(app, [{ channel: 'busy', data: 1 }], OPTS)
+    await retried(1)
+    const second = broker.publish(app, [{ channel: 'busy', data: 2 }], OPTS) // joins the commit being retried
+    await retried(3)
+    expect(rec.of(app, 'busy')).toEqual([]) // nothing delivered before it is stored
+    other.exec('COMMIT')
+    expect((await first)[0]!.message.seq).toBe(1)
+    expect((await second)[0]!.message.seq).toBe(2)
+    expect(rec.of(app, 'busy').map((m) => m.seq)).toEqual([1, 2])
+
+    other.exec('BEGIN IMMEDIATE')
+    const before = broker.stats.busyRetries
+    const refused = broker.publish(app, [{ channel: 'busy', data: 3 }], OPTS)
+    await retried(before + 1)
+    clock.now += 5_000
+    await expect(refused).rejects.toThrow(/locked/)
+    other.exec('COMMIT')
+    other.close()
+    expect(rows(file, 'SELECT seq FROM channel_history WHERE app_id = ? ORDER BY seq', app)).toEqual([{ seq: 1 }, { seq: 2 }])
+    const [next] = await broker.publish(app, [{ channel: 'busy', data: 4 }], OPTS)
+    expect(next!.message.seq).toBe(3) // the refused publish's seq was not used
+  })
+
   it('carries a publish input’s exclude to the handler, and keeps it out of the message and its row', async () => {
     const file = newFile()
     const seen: Array<{ exclude?: string }> = []

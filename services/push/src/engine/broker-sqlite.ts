@@ -3,7 +3,7 @@ import type Database from 'better-sqlite3'
 import { drizzle } from 'drizzle-orm/better-sqlite3'
 import { migrate } from 'drizzle-orm/better-sqlite3/migrator'
 import { migrationsFolder } from '../apps/app-store-rows.js'
-import { describeSqliteError, openSqliteFile, type SqliteSynchronous } from '../sqlite-file.js'
+import { DatabaseFileError, describeSqliteError, openSqliteFile, type SqliteSynchronous } from '../sqlite-file.js'
 import {
   IDEMPOTENCY_WINDOW_MS,
   type Broker,
@@ -95,10 +95,13 @@ export class SqliteBroker implements Broker {
   private queue: QueuedPublish[] = []
   private touched = new Set<ChannelState>()
   private scheduled: NodeJS.Immediate | null = null
+  /** A commit found the file locked: the next try, and when the first try of this run failed. */
+  private retry: NodeJS.Timeout | null = null
+  private busySince: number | null = null
   private sweeper: NodeJS.Timeout | null = null
   private readonly now: () => number
-  /** Transactions committed by publishes, and the messages they stored (for metrics and tests). */
-  readonly stats = { commits: 0, messages: 0 }
+  /** Transactions committed by publishes, the messages they stored, and commits tried again on a locked file (for metrics and tests). */
+  readonly stats = { commits: 0, messages: 0, busyRetries: 0 }
 
   constructor(private readonly options: SqliteBrokerOptions) {
     this.sql = new HistoryStatements(options.db)
@@ -190,7 +193,7 @@ export class SqliteBroker implements Broker {
   }
 
   async close(): Promise<void> {
-    this.flush()
+    this.flush(true)
     if (this.sweeper) clearInterval(this.sweeper)
     this.sweeper = null
     this.handler = null
@@ -201,13 +204,22 @@ export class SqliteBroker implements Broker {
   // ---- the commit of one turn ----------------------------------------------------------
 
   private schedule(): void {
+    if (this.retry) return // the retry takes what is queued by then
     this.scheduled ??= setImmediate(() => this.flush())
   }
 
-  /** Commits everything assigned since the last commit in one transaction, then delivers and acknowledges it. */
-  private flush(): void {
+  /**
+   * Commits everything assigned since the last commit in one transaction, then delivers and
+   * acknowledges it. A commit that finds the file locked (SQLITE_BUSY: the checkpointer
+   * restarting the WAL, a backup) keeps its seqs and is tried again every
+   * {@link BUSY_RETRY_DELAY_MS} with what was published meanwhile, for up to
+   * {@link BUSY_RETRY_FOR_MS}; only then, or on `final` (close), are its publishes refused.
+   */
+  private flush(final = false): void {
     if (this.scheduled) clearImmediate(this.scheduled)
     this.scheduled = null
+    if (this.retry) clearTimeout(this.retry)
+    this.retry = null
     const queue = this.queue
     const touched = this.touched
     if (queue.length === 0 && touched.size === 0) return
@@ -245,6 +257,17 @@ export class SqliteBroker implements Broker {
       })
     } catch (err) {
       const described = describeSqliteError(this.options.db.name, err)
+      if (!final && described instanceof DatabaseFileError && described.reason === 'locked') {
+        this.busySince ??= now
+        if (now - this.busySince < BUSY_RETRY_FOR_MS) {
+          this.queue = queue.concat(this.queue)
+          for (const ch of touched) this.touched.add(ch)
+          this.stats.busyRetries++
+          this.retry = setTimeout(() => this.flush(), BUSY_RETRY_DELAY_MS)
+          return
+        }
+      }
+      this.busySince = null
       for (const ch of touched) {
         ch.next = ch.seq
         ch.pendingIds.clear()
@@ -253,6 +276,7 @@ export class SqliteBroker implements Broker {
       for (const q of queue) q.reject(described)
       return
     }
+    this.busySince = null
     this.stats.commits++
     for (const q of queue) this.stats.messages += q.fresh.length
     for (const [ch, trim] of trims) ch.diskFloor = trim + 1
@@ -443,6 +467,11 @@ function positionWritten(ch: ChannelState): void {
   ch.activeWritten = Math.max(ch.activeWritten, ch.lastActivity)
 }
 
+/** How long a commit that finds the file locked is tried again before its publishes are refused (ms). */
+export const BUSY_RETRY_FOR_MS = 5_000
+/** The wait between those tries (ms). */
+const BUSY_RETRY_DELAY_MS = 2
+
 /** Cached channels whose dead rows one sweep deletes at most (the next sweep takes the rest). */
 const SWEEP_TRIM_BATCH = 5_000
 
@@ -509,6 +538,9 @@ export function openSqliteBroker(options: SqliteBrokerFileOptions): SqliteBroker
     throw describeSqliteError(options.file, err)
   }
   db.pragma('wal_autocheckpoint = 0')
+  // A commit that finds the file locked is tried again a moment later (SqliteBroker.flush):
+  // waiting in SQLite's busy handler instead would stop the event loop for as long.
+  db.pragma('busy_timeout = 0')
   const stopCheckpointer = startCheckpointer({ file: options.file, onError: options.onCheckpointError })
   const broker: SqliteBrokerOptions = { db, closeDb: true, beforeClose: stopCheckpointer }
   if (options.sweepIntervalMs !== undefined) broker.sweepIntervalMs = options.sweepIntervalMs

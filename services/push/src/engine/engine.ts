@@ -94,7 +94,9 @@ export class Engine implements SessionHost {
       },
       (err, what) => this.logger.warn({ err }, what),
     )
-    this.publisher = new Publisher(this.broker, this.hub, this.limiter)
+    this.publisher = new Publisher(this.broker, this.hub, this.limiter, (err, appId) =>
+      this.logger.error({ err, app: appId }, 'publish refused: the broker failed'),
+    )
   }
 
   /** Starts the drivers: the broker and presence manager deliver to the hub; cluster state reads the hub. */

@@ -30,6 +30,8 @@ export class Publisher {
     private readonly broker: Broker,
     private readonly hub: Hub,
     private readonly limiter: AppRateLimiter,
+    /** Told why the broker refused a publish (the client only hears `internal`). */
+    private readonly onBrokerError: (err: unknown, appId: string) => void = () => {},
   ) {}
 
   /**
@@ -80,6 +82,7 @@ export class Publisher {
       })
     } catch (err) {
       if (err instanceof HeraldError) throw err
+      this.onBrokerError(err, app.id)
       throw new HeraldError('internal', 'the message broker is unavailable; nothing was published')
     }
     this.hub.countPublished(app.id, outcomes.filter((o) => !o.duplicate).length)
