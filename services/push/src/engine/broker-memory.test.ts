@@ -13,6 +13,11 @@ brokerContract('memory', {
     await broker.start(handler, localState ?? (() => ({})))
     return broker
   },
+  async startWithClock(handler, now) {
+    const broker = new MemoryBroker({ now })
+    await broker.start(handler, () => ({}))
+    return broker
+  },
 })
 
 describe('MemoryBroker', () => {

@@ -31,6 +31,13 @@ brokerContract('sqlite', {
     await broker.start(handler, localState ?? (() => ({})))
     return broker
   },
+  async startWithClock(handler, now) {
+    const file = newFile()
+    await openSqliteBroker({ file }).close() // migrates
+    const broker = new SqliteBroker({ db: new Database(file), closeDb: true, now, sweepIntervalMs: 3_600_000 })
+    await broker.start(handler, () => ({}))
+    return broker
+  },
 })
 
 const OPTS: ChannelOptions = { historySize: 100, historyTtlSeconds: 3600 }
