@@ -200,6 +200,30 @@ describe('SqliteBroker', () => {
     expect(next!.message.seq).toBe(3) // the refused publish's seq was not used
   })
 
+  it('removeApp on a locked file waits with the queued publishes, then deletes their rows too', async () => {
+    const file = newFile()
+    await openSqliteBroker({ file }).close() // migrates
+    const broker = new SqliteBroker({ db: new Database(file, { timeout: 0 }), closeDb: true, sweepIntervalMs: 3_600_000 })
+    await broker.start(new Recorder(), () => ({}))
+    open.push(broker)
+    const app = newTestAppId()
+    const kept = newTestAppId()
+    await broker.publish(kept, [{ channel: 'k', data: 1 }], OPTS)
+    const other = new Database(file)
+    other.exec('BEGIN IMMEDIATE')
+    const published = broker.publish(app, [{ channel: 'gone', data: 1 }], OPTS)
+    await vi.waitFor(() => expect(broker.stats.busyRetries).toBeGreaterThanOrEqual(1), { timeout: 10_000, interval: 5 })
+    const removed = broker.removeApp(app)
+    await vi.waitFor(() => expect(broker.stats.busyRetries).toBeGreaterThanOrEqual(3), { timeout: 10_000, interval: 5 })
+    other.exec('COMMIT')
+    other.close()
+    await published
+    await removed
+    expect(rows(file, 'SELECT seq FROM channel_history WHERE app_id = ?', app)).toEqual([])
+    expect(rows(file, 'SELECT channel FROM channel_positions WHERE app_id = ?', app)).toEqual([])
+    expect(rows(file, 'SELECT seq FROM channel_history WHERE app_id = ?', kept)).toEqual([{ seq: 1 }])
+  })
+
   it('carries a publish input’s exclude to the handler, and keeps it out of the message and its row', async () => {
     const file = newFile()
     const seen: Array<{ exclude?: string }> = []

@@ -182,9 +182,26 @@ export class SqliteBroker implements Broker {
     return this.cache.recover(appId, channel, since, limit)
   }
 
+  /**
+   * Deletes the app's rows, after what is queued (its rows are the app's too) is committed. A
+   * locked file is waited out as a commit waits it out (every {@link BUSY_RETRY_DELAY_MS}, for
+   * up to {@link BUSY_RETRY_FOR_MS}), off the event loop.
+   */
   async removeApp(appId: string): Promise<void> {
-    this.flush()
-    this.sql.removeApp(appId)
+    const since = this.now()
+    for (;;) {
+      this.flush()
+      if (!this.retry) {
+        try {
+          this.sql.removeApp(appId)
+          break
+        } catch (err) {
+          const described = describeSqliteError(this.options.db.name, err)
+          if (!isLocked(described) || this.now() - since >= BUSY_RETRY_FOR_MS) throw described
+        }
+      }
+      await new Promise((resolve) => setTimeout(resolve, BUSY_RETRY_DELAY_MS))
+    }
     this.cache.removeApp(appId)
   }
 
@@ -257,7 +274,7 @@ export class SqliteBroker implements Broker {
       })
     } catch (err) {
       const described = describeSqliteError(this.options.db.name, err)
-      if (!final && described instanceof DatabaseFileError && described.reason === 'locked') {
+      if (!final && isLocked(described)) {
         this.busySince ??= now
         if (now - this.busySince < BUSY_RETRY_FOR_MS) {
           this.queue = queue.concat(this.queue)
@@ -465,6 +482,11 @@ function mustWritePosition(ch: ChannelState, trim: number | undefined): boolean 
 function positionWritten(ch: ChannelState): void {
   ch.written = { ttlMs: ch.options.historyTtlSeconds * 1000, historySize: ch.options.historySize }
   ch.activeWritten = Math.max(ch.activeWritten, ch.lastActivity)
+}
+
+/** SQLITE_BUSY / SQLITE_LOCKED, as {@link describeSqliteError} names it: another connection holds the file for now. */
+function isLocked(err: unknown): boolean {
+  return err instanceof DatabaseFileError && err.reason === 'locked'
 }
 
 /** How long a commit that finds the file locked is tried again before its publishes are refused (ms). */
