@@ -18,6 +18,7 @@ import { newEpoch } from './broker-ids.js'
 import { buildMessage, messageJson } from './broker-memory.js'
 import { startCheckpointer } from './broker-sqlite-checkpointer.js'
 import { HistoryStatements } from './broker-sqlite-statements.js'
+import { atTurnEnd } from './turn.js'
 import { ChannelCache, type ChannelWindow, DEFAULT_CHANNEL_OPTIONS, newChannelWindow, rememberId, seenId, trimHistory } from './channel-cache.js'
 
 export interface SqliteBrokerOptions {
@@ -94,7 +95,8 @@ export class SqliteBroker implements Broker {
   private readonly cache: ChannelCache<ChannelState>
   private queue: QueuedPublish[] = []
   private touched = new Set<ChannelState>()
-  private scheduled: NodeJS.Immediate | null = null
+  /** A commit is queued for the end of this turn ({@link atTurnEnd}). */
+  private scheduled = false
   /** A commit found the file locked: the next try, and when the first try of this run failed. */
   private retry: NodeJS.Timeout | null = null
   private busySince: number | null = null
@@ -222,7 +224,9 @@ export class SqliteBroker implements Broker {
 
   private schedule(): void {
     if (this.retry) return // the retry takes what is queued by then
-    this.scheduled ??= setImmediate(() => this.flush())
+    if (this.scheduled) return
+    this.scheduled = true
+    atTurnEnd('commit', () => this.scheduled && this.flush())
   }
 
   /**
@@ -233,8 +237,7 @@ export class SqliteBroker implements Broker {
    * {@link BUSY_RETRY_FOR_MS}; only then, or on `final` (close), are its publishes refused.
    */
   private flush(final = false): void {
-    if (this.scheduled) clearImmediate(this.scheduled)
-    this.scheduled = null
+    this.scheduled = false
     if (this.retry) clearTimeout(this.retry)
     this.retry = null
     const queue = this.queue

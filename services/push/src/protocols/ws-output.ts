@@ -1,5 +1,6 @@
 import type { Socket } from 'node:net'
 import type { WebSocket } from 'ws'
+import { atTurnEnd } from '../engine/turn.js'
 
 /**
  * Builds a complete, unmasked WebSocket text frame (RFC 6455 §5.2) around a payload.
@@ -48,7 +49,7 @@ function scheduleFlush(f: Flushable): void {
   dirty.add(f)
   if (!scheduled) {
     scheduled = true
-    setImmediate(flushAll)
+    atTurnEnd('write', flushAll)
   }
 }
 
