@@ -46,7 +46,7 @@ export function publishFastPath(ctx: NodeContext, next: RequestListener): Reques
       }
       publishRest(ctx, appId, h.authorization, parsed).then(
         (reply) => send(res, 200, JSON.stringify(reply)),
-        (err: unknown) => sendError(res, answerOf(err, ctx.logger, req.url ?? '')),
+        (err: unknown) => sendError(res, answerOf(err, ctx.logger, `/v1/apps/${appId}/messages`)), // the path, as Hono logs it (no query)
       )
     })
   }
